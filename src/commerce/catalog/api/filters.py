@@ -1,0 +1,157 @@
+"""Product list filters. An invalid value is a 400, never an empty list."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from commerce.catalog.models import Brand, Category, Product, Variant, Vendor
+from commerce.catalog.selectors import category_with_descendants, in_stock_expression
+from commerce.conf import commerce_settings
+from commerce.core.money import is_known_currency
+
+BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
+
+
+class StrictBooleanFilter(django_filters.ChoiceFilter):
+    """``true``/``false``/``1``/``0``; anything else is a 400 (django-filter would ignore it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", BOOLEAN_CHOICES)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in ("", None):
+            return qs
+        return super().filter(qs, value in ("true", "1"))
+
+
+class SlugFilter(django_filters.CharFilter):
+    """Filter by the slug of a related object that must exist."""
+
+    def __init__(self, *args, model, **kwargs):
+        self.model = model
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if not self.model._default_manager.filter(slug=value).exists():
+            raise ValidationError({self.field_name.split("__")[0]: [f"Unknown {value!r}."]})
+        return super().filter(qs, value)
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter(
+        method="filter_category", help_text="Category slug; includes its descendants."
+    )
+    brand = SlugFilter(field_name="brand__slug", model=Brand, help_text="Brand slug.")
+    vendor = SlugFilter(field_name="vendor__slug", model=Vendor, help_text="Vendor slug.")
+    min_price = django_filters.NumberFilter(
+        method="filter_min_price",
+        help_text="Lowest 'from' price, in `currency` (default: COMMERCE DEFAULT_CURRENCY).",
+    )
+    max_price = django_filters.NumberFilter(
+        method="filter_max_price",
+        help_text="Highest 'from' price, in `currency` (default: COMMERCE DEFAULT_CURRENCY).",
+    )
+    currency = django_filters.CharFilter(
+        method="filter_currency", help_text="ISO 4217 code of the product's prices."
+    )
+    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true or false.")
+    featured = StrictBooleanFilter(field_name="is_featured", help_text="true or false.")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Words in the name or description, or a SKU."
+    )
+
+    class Meta:
+        model = Product
+        fields = []
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        min_price, max_price = data.get("min_price"), data.get("max_price")
+        if min_price is not None and max_price is not None and min_price > max_price:
+            raise ValidationError({"min_price": ["Must not be greater than max_price."]})
+        if (min_price is not None or max_price is not None) and not data.get("currency"):
+            # Amounts are only comparable within one currency.
+            queryset = queryset.filter(price_currency=commerce_settings.DEFAULT_CURRENCY)
+        return super().filter_queryset(queryset)
+
+    def filter_category(self, queryset, name, value):
+        category = Category.objects.filter(slug=value).first()
+        if category is None:
+            raise ValidationError({"category": [f"Unknown category {value!r}."]})
+        return queryset.filter(category__in=category_with_descendants(category))
+
+    def filter_min_price(self, queryset, name, value):
+        return queryset.filter(price__gte=value)
+
+    def filter_max_price(self, queryset, name, value):
+        return queryset.filter(price__lte=value)
+
+    def filter_currency(self, queryset, name, value):
+        code = value.upper()
+        if not is_known_currency(code):
+            raise ValidationError({"currency": [f"{value!r} is not an ISO 4217 code."]})
+        return queryset.filter(price_currency=code)
+
+    def filter_in_stock(self, queryset, name, value):
+        return queryset.filter(in_stock_expression() if value else ~in_stock_expression())
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        sku_match = Exists(
+            Variant.objects.filter(product=OuterRef("pk"), sku__iexact=value, is_active=True)
+        )
+        return queryset.filter(
+            Q(name__icontains=value) | Q(description__icontains=value) | sku_match
+        )
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` over public names mapped to columns; an unknown name is a 400.
+
+    DRF's own filter silently ignores unknown fields, which hides client bugs.
+    """
+
+    #: public name -> model field
+    ordering_aliases = {"price": "price", "created": "created_at", "name": "name"}
+    default_ordering = ("-created_at",)
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if not raw:
+            return self.default_ordering
+        terms = [term.strip() for term in raw.split(",") if term.strip()]
+        ordering = []
+        for term in terms:
+            descending = term.startswith("-")
+            field = self.ordering_aliases.get(term.lstrip("-"))
+            if field is None:
+                allowed = ", ".join(
+                    f"{sign}{name}" for name in self.ordering_aliases for sign in ("", "-")
+                )
+                raise ValidationError({self.ordering_param: [f"Unknown {term!r}; use {allowed}."]})
+            ordering.append(f"-{field}" if descending else field)
+        if len(ordering) > 1:
+            raise ValidationError({self.ordering_param: ["Order by one field at a time."]})
+        return tuple(ordering)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "One of price, created, name; prefix '-' for descending.",
+                "schema": {
+                    "type": "string",
+                    "enum": [f"{s}{n}" for n in self.ordering_aliases for s in ("", "-")],
+                },
+            }
+        ]

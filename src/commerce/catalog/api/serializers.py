@@ -1,0 +1,264 @@
+"""Catalog serializers: lean for lists, rich for details, separate ones for writes.
+
+Writes validate input and hand plain values to :mod:`commerce.catalog.services`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from commerce.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductImage,
+    StockRecord,
+    Variant,
+    Vendor,
+)
+from commerce.core.api.fields import MoneyField
+
+
+class BrandSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Brand
+        fields = ["id", "name", "slug"]
+
+
+class VendorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vendor
+        fields = ["id", "name", "slug", "description", "is_verified", "verified_at"]
+
+
+class CategorySummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["name", "slug"]
+
+
+class CategoryTreeSerializer(serializers.ModelSerializer):
+    """A category and, recursively, its children (built from one query by the view)."""
+
+    children = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "description", "children"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_children(self, category):
+        return CategoryTreeSerializer(getattr(category, "tree_children", []), many=True).data
+
+
+class CategoryDetailSerializer(serializers.ModelSerializer):
+    parent = serializers.SerializerMethodField()
+    ancestors = serializers.SerializerMethodField()
+    children = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "description", "parent", "ancestors", "children"]
+
+    @extend_schema_field(CategorySummarySerializer(allow_null=True))
+    def get_parent(self, category):
+        ancestors = self.context["ancestors"]
+        return CategorySummarySerializer(ancestors[-1]).data if ancestors else None
+
+    @extend_schema_field(CategorySummarySerializer(many=True))
+    def get_ancestors(self, category):
+        return CategorySummarySerializer(self.context["ancestors"], many=True).data
+
+    @extend_schema_field(CategorySummarySerializer(many=True))
+    def get_children(self, category):
+        return CategorySummarySerializer(self.context["children"], many=True).data
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.ImageField(source="image", read_only=True, use_url=True)
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "url", "alt_text", "position", "is_primary"]
+
+
+class VendorSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vendor
+        fields = ["name", "slug"]
+
+
+class BrandSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Brand
+        fields = ["name", "slug"]
+
+
+class ProductListSerializer(serializers.ModelSerializer):
+    """Lean: what a product card shows. Price is the lowest active variant price."""
+
+    price = MoneyField(read_only=True)
+    vendor = VendorSummarySerializer(read_only=True)
+    brand = BrandSummarySerializer(read_only=True, allow_null=True)
+    category = CategorySummarySerializer(read_only=True)
+    in_stock = serializers.BooleanField(read_only=True)
+    primary_image = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "price",
+            "vendor",
+            "brand",
+            "category",
+            "is_featured",
+            "in_stock",
+            "primary_image",
+            "created_at",
+        ]
+
+    @extend_schema_field(ImageSerializer(allow_null=True))
+    def get_primary_image(self, product):
+        images = getattr(product, "primary_images", None)
+        if not images:
+            return None
+        return ImageSerializer(images[0], context=self.context).data
+
+
+class StockSerializer(serializers.ModelSerializer):
+    available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StockRecord
+        fields = ["quantity", "reserved", "available", "low_stock_threshold"]
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    """A variant as the public sees it: availability, never counts or cost."""
+
+    price = MoneyField(read_only=True)
+    compare_at_price = MoneyField(read_only=True, allow_null=True)
+    availability = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Variant
+        fields = ["id", "sku", "name", "options", "price", "compare_at_price", "availability"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=StockRecord.Availability.choices))
+    def get_availability(self, variant) -> str:
+        stock = getattr(variant, "stock", None)
+        return stock.availability if stock else StockRecord.Availability.OUT_OF_STOCK
+
+
+class ManagedVariantSerializer(VariantSerializer):
+    """A variant as its vendor's members and staff see it: with cost, stock and status."""
+
+    cost_price = MoneyField(read_only=True, allow_null=True)
+    stock = StockSerializer(read_only=True)
+
+    class Meta(VariantSerializer.Meta):
+        fields = [*VariantSerializer.Meta.fields, "cost_price", "stock", "is_active", "position"]
+
+
+class ProductDetailSerializer(ProductListSerializer):
+    """Rich: variants with price and availability inline, images, description."""
+
+    variants = serializers.SerializerMethodField()
+    images = ImageSerializer(many=True, read_only=True)
+
+    class Meta(ProductListSerializer.Meta):
+        fields = [
+            *ProductListSerializer.Meta.fields,
+            "description",
+            "status",
+            "published_at",
+            "updated_at",
+            "variants",
+            "images",
+        ]
+
+    @extend_schema_field(ManagedVariantSerializer(many=True))
+    def get_variants(self, product):
+        variants = product.variants.all()
+        if self.context.get("can_manage"):
+            return ManagedVariantSerializer(variants, many=True, context=self.context).data
+        active = [variant for variant in variants if variant.is_active]
+        return VariantSerializer(active, many=True, context=self.context).data
+
+    @extend_schema_field(ImageSerializer(allow_null=True))
+    def get_primary_image(self, product):
+        primary = next((image for image in product.images.all() if image.is_primary), None)
+        return ImageSerializer(primary, context=self.context).data if primary else None
+
+
+# --- writes ------------------------------------------------------------------------
+
+
+class ProductWriteSerializer(serializers.Serializer):
+    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    brand = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Brand.objects.all(), required=False, allow_null=True
+    )
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=220, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
+    is_featured = serializers.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.partial:
+            # A product cannot move between vendors.
+            self.fields.pop("vendor")
+
+
+class VariantWriteSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    options = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
+    price = MoneyField()
+    compare_at_price = MoneyField(required=False, allow_null=True)
+    cost_price = MoneyField(required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+    position = serializers.IntegerField(min_value=0, required=False)
+    quantity = serializers.IntegerField(min_value=0, required=False)
+    low_stock_threshold = serializers.IntegerField(min_value=0, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.partial:
+            # Stock changes go through the stock endpoint, with a reason.
+            self.fields.pop("quantity")
+            self.fields.pop("low_stock_threshold")
+
+
+class StockAdjustmentSerializer(serializers.Serializer):
+    """Exactly one of ``change`` (add or remove) or ``quantity`` (a count), with a reason."""
+
+    change = serializers.IntegerField(required=False)
+    quantity = serializers.IntegerField(required=False, min_value=0)
+    reason = serializers.CharField(max_length=255)
+
+    def validate(self, attrs):
+        if ("change" in attrs) == ("quantity" in attrs):
+            raise serializers.ValidationError("Send exactly one of 'change' or 'quantity'.")
+        if attrs.get("change") == 0:
+            raise serializers.ValidationError({"change": ["Must not be zero."]})
+        return attrs
+
+
+class ImageWriteSerializer(serializers.Serializer):
+    image = serializers.ImageField()
+    alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    position = serializers.IntegerField(min_value=0, required=False)
+    is_primary = serializers.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.partial:
+            self.fields.pop("image")

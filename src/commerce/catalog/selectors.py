@@ -1,0 +1,108 @@
+"""Read queries for the catalog: who may see and manage what, and the list/detail querysets.
+
+Each view's queryset is built here, in one place, with the joins and
+prefetches its serializer needs, so the query count stays constant.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+
+from commerce.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    StockRecord,
+    Variant,
+    Vendor,
+)
+from commerce.conf import commerce_settings
+from commerce.core.permissions import user_is_staff
+
+
+def member_vendor_ids(user) -> set:
+    """Ids of the vendors ``user`` belongs to (verified or not)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(Vendor.objects.filter(memberships__user=user).values_list("pk", flat=True))
+
+
+def user_can_manage_vendor(user, vendor: Vendor) -> bool:
+    """Staff, or a member of ``vendor`` when it is verified (or verification is not required)."""
+    if user_is_staff(user):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if commerce_settings.REQUIRE_VERIFIED_VENDOR and not vendor.is_verified:
+        return False
+    return vendor.memberships.filter(user=user).exists()
+
+
+def vendors_visible_to(user) -> QuerySet[Vendor]:
+    """Verified vendors for everyone; members also see their own, staff see all."""
+    queryset = Vendor.objects.all()
+    if user_is_staff(user):
+        return queryset
+    if getattr(user, "is_authenticated", False):
+        return queryset.filter(Q(is_verified=True) | Q(memberships__user=user)).distinct()
+    return queryset.filter(is_verified=True)
+
+
+def in_stock_expression():
+    """``EXISTS`` an active variant of the product with stock available."""
+    return Exists(
+        StockRecord.objects.filter(
+            variant__product=OuterRef("pk"),
+            variant__is_active=True,
+            quantity__gt=F("reserved"),
+        )
+    )
+
+
+def product_list_queryset() -> QuerySet[Product]:
+    """Published products, lean: one query plus one for primary images."""
+    return (
+        Product.objects.published()
+        .select_related("vendor", "brand", "category")
+        .annotate(in_stock=in_stock_expression())
+        .prefetch_related(
+            Prefetch(
+                "images",
+                queryset=ProductImage.objects.filter(is_primary=True),
+                to_attr="primary_images",
+            )
+        )
+    )
+
+
+def products_visible_to(user) -> QuerySet[Product]:
+    """Published products, plus every live product of the user's vendors (all for staff)."""
+    queryset = Product.objects.alive()
+    if user_is_staff(user):
+        return queryset
+    public = Q(status=Product.Status.PUBLISHED, price__isnull=False)
+    vendor_ids = member_vendor_ids(user)
+    if vendor_ids:
+        return queryset.filter(public | Q(vendor_id__in=vendor_ids))
+    return queryset.filter(public)
+
+
+def product_detail_queryset(user) -> QuerySet[Product]:
+    """Products ``user`` may see, with every variant (and its stock) and image prefetched.
+
+    Inactive variants are prefetched too; the serializer drops them for viewers
+    who cannot manage the product, which costs no extra query.
+    """
+    return (
+        products_visible_to(user)
+        .select_related("vendor", "brand", "category")
+        .annotate(in_stock=in_stock_expression())
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.select_related("stock")),
+            "images",
+        )
+    )
+
+
+def category_with_descendants(category: Category) -> QuerySet[Category]:
+    return Category.objects.filter(path__startswith=category.path)

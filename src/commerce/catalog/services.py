@@ -1,0 +1,649 @@
+"""Catalog business operations.
+
+Plain arguments in, model instances out, one transaction each. Views, admin
+actions, management commands and other apps call these; nothing else writes
+prices, stock or verification.
+
+The stock operations :func:`reserve`, :func:`release` and :func:`commit` lock
+the affected ``StockRecord`` rows with ``SELECT ... FOR UPDATE`` in variant-id
+order, so two checkouts over the same variants queue rather than deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.text import slugify
+from djmoney.money import Money
+
+from commerce.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductImage,
+    StockMovement,
+    StockRecord,
+    Variant,
+    Vendor,
+    VendorMembership,
+)
+from commerce.catalog.signals import low_stock
+from commerce.conf import commerce_settings
+from commerce.core.exceptions import (
+    CommerceValidationError,
+    CurrencyMismatchError,
+    DuplicateError,
+    InsufficientStockError,
+    InvalidAmountError,
+    NotFoundError,
+    StockError,
+    UnknownCurrencyError,
+)
+from commerce.core.money import currency_exponent, is_known_currency
+
+__all__ = [
+    "StockLine",
+    "add_product_image",
+    "add_vendor_member",
+    "adjust_stock",
+    "archive_product",
+    "commit",
+    "create_brand",
+    "create_category",
+    "create_product",
+    "create_variant",
+    "create_vendor",
+    "delete_product",
+    "delete_product_image",
+    "release",
+    "reserve",
+    "set_stock",
+    "update_product",
+    "update_product_image",
+    "update_variant",
+    "verify_vendor",
+]
+
+PRODUCT_FIELDS = {"name", "slug", "description", "category", "brand", "status", "is_featured"}
+VARIANT_FIELDS = {
+    "sku",
+    "name",
+    "options",
+    "price",
+    "compare_at_price",
+    "cost_price",
+    "is_active",
+    "position",
+}
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def validate_money(value: Money | None, field: str, *, allow_none: bool = False) -> None:
+    """Refuse negative amounts, disallowed currencies and too many decimals."""
+    if value is None:
+        if allow_none:
+            return
+        raise CommerceValidationError(f"{field} is required.", details={field: ["Required."]})
+    if not isinstance(value, Money):
+        raise InvalidAmountError(f"{field} must be a Money value.", details={field: [str(value)]})
+    currency = str(value.currency)
+    allowed = commerce_settings.CURRENCIES
+    if not is_known_currency(currency) or (allowed and currency not in allowed):
+        raise UnknownCurrencyError(currency)
+    amount = Decimal(value.amount)
+    if amount < 0:
+        raise InvalidAmountError(
+            f"{field} cannot be negative.", details={field: ["Must be zero or more."]}
+        )
+    exponent = currency_exponent(currency)
+    if amount != round(amount, exponent):
+        raise InvalidAmountError(
+            f"{field} has more decimal places than {currency} allows ({exponent}).",
+            details={field: [f"At most {exponent} decimal places for {currency}."]},
+        )
+
+
+def _unique_slug(model, base: str, *, exclude_pk=None) -> str:
+    base = slugify(base)[:200] or "item"
+    slug, n = base, 1
+    queryset = model._default_manager.all()
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    while queryset.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _check_slug_free(model, slug: str, *, exclude_pk=None) -> None:
+    queryset = model._default_manager.filter(slug=slug)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    if queryset.exists():
+        raise DuplicateError(
+            f"The slug {slug!r} is already taken.", details={"slug": [f"{slug!r} is taken."]}
+        )
+
+
+def _refresh_product_price(product: Product) -> None:
+    """Store the lowest active variant price on the product (the list's column)."""
+    lowest = (
+        Variant.objects.filter(product=product, is_active=True)
+        .values("price_currency")
+        .annotate(lowest=Min("price"))
+        .order_by("lowest")
+        .first()
+    )
+    price = Money(lowest["lowest"], lowest["price_currency"]) if lowest else None
+    if price != product.price:
+        product.price = price
+        product.save(update_fields=["price", "price_currency", "updated_at"])
+
+
+def _check_product_currency(product: Product, price: Money, *, exclude_pk=None) -> None:
+    """A product's variants share one currency, so its price range is comparable."""
+    others = Variant.objects.filter(product=product)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    currency = others.values_list("price_currency", flat=True).first()
+    if currency is not None and currency != str(price.currency):
+        raise CurrencyMismatchError(
+            f"This product's variants are priced in {currency}; got {price.currency}.",
+            details={"price": [f"Use {currency}, like the product's other variants."]},
+        )
+
+
+# --- taxonomy and vendors ------------------------------------------------------
+
+
+@transaction.atomic
+def create_category(
+    *, name: str, parent: Category | None = None, slug: str = "", description: str = ""
+) -> Category:
+    """Add a category under ``parent`` (or as a root)."""
+    slug = slug or _unique_slug(Category, name)
+    _check_slug_free(Category, slug)
+    create_kwargs = {"name": name, "slug": slug, "description": description}
+    if parent is None:
+        return Category.objects.add_root(create_kwargs=create_kwargs)
+    return Category.objects.add_child(parent, create_kwargs=create_kwargs)
+
+
+@transaction.atomic
+def create_brand(*, name: str, slug: str = "") -> Brand:
+    slug = slug or _unique_slug(Brand, name)
+    _check_slug_free(Brand, slug)
+    return Brand.objects.create(name=name, slug=slug)
+
+
+@transaction.atomic
+def create_vendor(*, name: str, slug: str = "", description: str = "", owner=None) -> Vendor:
+    """Create an unverified vendor; ``owner`` becomes its first member."""
+    slug = slug or _unique_slug(Vendor, name)
+    _check_slug_free(Vendor, slug)
+    vendor = Vendor.objects.create(name=name, slug=slug, description=description)
+    if owner is not None:
+        add_vendor_member(vendor, owner, role=VendorMembership.Role.OWNER)
+    return vendor
+
+
+@transaction.atomic
+def add_vendor_member(
+    vendor: Vendor, user, *, role: str = VendorMembership.Role.MEMBER
+) -> VendorMembership:
+    membership, _ = VendorMembership.objects.update_or_create(
+        vendor=vendor, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def verify_vendor(vendor: Vendor, *, verified_by=None) -> Vendor:
+    """Mark ``vendor`` verified (idempotent: a second call changes nothing)."""
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    if not vendor.is_verified:
+        vendor.is_verified = True
+        vendor.verified_at = timezone.now()
+        vendor.verified_by = verified_by
+        vendor.save(update_fields=["is_verified", "verified_at", "verified_by", "updated_at"])
+    return vendor
+
+
+# --- products and variants -----------------------------------------------------
+
+
+@transaction.atomic
+def create_product(
+    *,
+    vendor: Vendor,
+    category: Category,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    brand: Brand | None = None,
+    status: str = Product.Status.DRAFT,
+    is_featured: bool = False,
+) -> Product:
+    """Create a product (draft by default). Add variants with :func:`create_variant`."""
+    if status not in Product.Status.values:
+        raise CommerceValidationError(details={"status": [f"Unknown status {status!r}."]})
+    slug = slug or _unique_slug(Product, name)
+    _check_slug_free(Product, slug)
+    return Product.objects.create(
+        vendor=vendor,
+        category=category,
+        brand=brand,
+        name=name,
+        slug=slug,
+        description=description,
+        status=status,
+        is_featured=is_featured,
+        published_at=timezone.now() if status == Product.Status.PUBLISHED else None,
+    )
+
+
+@transaction.atomic
+def update_product(product: Product, **changes: Any) -> Product:
+    """Change any of ``name, slug, description, category, brand, status, is_featured``."""
+    unknown = set(changes) - PRODUCT_FIELDS
+    if unknown:
+        raise CommerceValidationError(
+            details={field: ["Not an updatable field."] for field in sorted(unknown)}
+        )
+    if "slug" in changes and changes["slug"] != product.slug:
+        _check_slug_free(Product, changes["slug"], exclude_pk=product.pk)
+    if "status" in changes:
+        if changes["status"] not in Product.Status.values:
+            raise CommerceValidationError(
+                details={"status": [f"Unknown status {changes['status']!r}."]}
+            )
+        if changes["status"] == Product.Status.PUBLISHED and product.published_at is None:
+            product.published_at = timezone.now()
+            changes["published_at"] = product.published_at
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.save(update_fields=[*changes, "updated_at"])
+    return product
+
+
+def archive_product(product: Product) -> Product:
+    """Hide a product from the public list and detail; vendors and staff still see it."""
+    return update_product(product, status=Product.Status.ARCHIVED)
+
+
+@transaction.atomic
+def delete_product(product: Product) -> Product:
+    """Soft-delete: the row stays (orders point at its variants) but nobody lists it."""
+    if product.deleted_at is None:
+        product.deleted_at = timezone.now()
+        product.save(update_fields=["deleted_at", "updated_at"])
+    return product
+
+
+@transaction.atomic
+def create_variant(
+    product: Product,
+    *,
+    sku: str,
+    price: Money,
+    name: str = "",
+    options: Mapping[str, str] | None = None,
+    compare_at_price: Money | None = None,
+    cost_price: Money | None = None,
+    is_active: bool = True,
+    position: int = 0,
+    quantity: int = 0,
+    low_stock_threshold: int | None = None,
+) -> Variant:
+    """Add a SKU to ``product`` with its stock record (``quantity`` on hand)."""
+    sku = (sku or "").strip()
+    if not sku:
+        raise CommerceValidationError(details={"sku": ["Required."]})
+    validate_money(price, "price")
+    validate_money(compare_at_price, "compare_at_price", allow_none=True)
+    validate_money(cost_price, "cost_price", allow_none=True)
+    if quantity < 0:
+        raise CommerceValidationError(
+            "Stock cannot be negative.", details={"quantity": ["Must be zero or more."]}
+        )
+    _check_product_currency(product, price)
+    if Variant.objects.filter(sku=sku).exists():
+        raise DuplicateError(
+            f"SKU {sku!r} already exists.", details={"sku": [f"{sku!r} is taken."]}
+        )
+    try:
+        with transaction.atomic():
+            variant = Variant.objects.create(
+                product=product,
+                sku=sku,
+                name=name,
+                options=dict(options or {}),
+                price=price,
+                compare_at_price=compare_at_price,
+                cost_price=cost_price,
+                is_active=is_active,
+                position=position,
+            )
+    except IntegrityError as exc:  # a concurrent create of the same SKU
+        raise DuplicateError(
+            f"SKU {sku!r} already exists.", details={"sku": [f"{sku!r} is taken."]}
+        ) from exc
+    threshold = (
+        commerce_settings.DEFAULT_LOW_STOCK_THRESHOLD
+        if low_stock_threshold is None
+        else low_stock_threshold
+    )
+    StockRecord.objects.create(variant=variant, quantity=0, low_stock_threshold=threshold)
+    if quantity:
+        adjust_stock(variant, quantity, reason="Initial stock")
+    _refresh_product_price(product)
+    return variant
+
+
+@transaction.atomic
+def update_variant(variant: Variant, **changes: Any) -> Variant:
+    """Change a variant's fields; the product's list price follows."""
+    unknown = set(changes) - VARIANT_FIELDS
+    if unknown:
+        raise CommerceValidationError(
+            details={field: ["Not an updatable field."] for field in sorted(unknown)}
+        )
+    if "price" in changes:
+        validate_money(changes["price"], "price")
+        _check_product_currency(variant.product, changes["price"], exclude_pk=variant.pk)
+    for field in ("compare_at_price", "cost_price"):
+        if field in changes:
+            validate_money(changes[field], field, allow_none=True)
+    if "sku" in changes:
+        changes["sku"] = (changes["sku"] or "").strip()
+        if not changes["sku"]:
+            raise CommerceValidationError(details={"sku": ["Required."]})
+        if Variant.objects.filter(sku=changes["sku"]).exclude(pk=variant.pk).exists():
+            raise DuplicateError(
+                f"SKU {changes['sku']!r} already exists.",
+                details={"sku": [f"{changes['sku']!r} is taken."]},
+            )
+    update_fields = ["updated_at"]
+    for field, value in changes.items():
+        setattr(variant, field, value)
+        update_fields.append(field)
+        if field in {"price", "compare_at_price", "cost_price"}:
+            update_fields.append(f"{field}_currency")
+    variant.save(update_fields=update_fields)
+    if {"price", "is_active"} & set(changes):
+        _refresh_product_price(variant.product)
+    return variant
+
+
+# --- images --------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_product_image(
+    product: Product, *, image, alt_text: str = "", position: int = 0, is_primary: bool = False
+) -> ProductImage:
+    """Attach an image; the first image of a product becomes its primary one."""
+    has_primary = product.images.filter(is_primary=True).exists()
+    if is_primary and has_primary:
+        product.images.filter(is_primary=True).update(is_primary=False)
+    return ProductImage.objects.create(
+        product=product,
+        image=image,
+        alt_text=alt_text,
+        position=position,
+        is_primary=is_primary or not has_primary,
+    )
+
+
+@transaction.atomic
+def update_product_image(image: ProductImage, **changes: Any) -> ProductImage:
+    """Change ``alt_text``, ``position`` or ``is_primary`` (making it primary demotes the other)."""
+    unknown = set(changes) - {"alt_text", "position", "is_primary"}
+    if unknown:
+        raise CommerceValidationError(
+            details={field: ["Not an updatable field."] for field in sorted(unknown)}
+        )
+    if changes.get("is_primary"):
+        ProductImage.objects.filter(product_id=image.product_id, is_primary=True).exclude(
+            pk=image.pk
+        ).update(is_primary=False)
+    for field, value in changes.items():
+        setattr(image, field, value)
+    image.save(update_fields=[*changes, "updated_at"])
+    return image
+
+
+@transaction.atomic
+def delete_product_image(image: ProductImage) -> None:
+    """Delete an image; if it was primary, the next one by position takes over."""
+    product_id, was_primary = image.product_id, image.is_primary
+    image.image.delete(save=False)
+    image.delete()
+    if was_primary:
+        successor = ProductImage.objects.filter(product_id=product_id).first()
+        if successor is not None:
+            successor.is_primary = True
+            successor.save(update_fields=["is_primary", "updated_at"])
+
+
+# --- stock ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A variant and a quantity, as the stock operations take them."""
+
+    variant_id: Any
+    quantity: int
+
+
+def _normalize_lines(
+    lines: Iterable[StockLine | tuple[Any, int]] | Mapping[Any, int],
+) -> dict[Any, int]:
+    """Merge lines into ``{variant_id: quantity}``; refuse non-positive quantities."""
+    pairs = lines.items() if isinstance(lines, Mapping) else lines
+    merged: dict[Any, int] = {}
+    for line in pairs:
+        variant, quantity = (
+            (line.variant_id, line.quantity) if isinstance(line, StockLine) else line
+        )
+        variant_id = variant.pk if isinstance(variant, Variant) else variant
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise CommerceValidationError(
+                "Stock quantities must be positive whole numbers.",
+                details={"quantity": [str(quantity)]},
+            )
+        merged[variant_id] = merged.get(variant_id, 0) + quantity
+    return merged
+
+
+def _lock_stock(variant_ids: Iterable[Any]) -> list[StockRecord]:
+    """Lock stock rows in a stable order (variant id) so lockers queue, never deadlock."""
+    ids = set(variant_ids)
+    records = list(
+        StockRecord.objects.select_for_update()
+        .select_related("variant")
+        .filter(variant_id__in=ids)
+        .order_by("variant_id")
+    )
+    missing = set(ids) - {record.variant_id for record in records}
+    if missing:
+        raise NotFoundError(
+            "Unknown variant.", details={"variants": sorted(str(pk) for pk in missing)}
+        )
+    return records
+
+
+def _apply(
+    record: StockRecord,
+    *,
+    kind: str,
+    quantity_change: int = 0,
+    reserved_change: int = 0,
+    reason: str,
+    reference: str = "",
+    actor=None,
+) -> StockMovement:
+    """Change one locked record, write its audit row, and schedule ``low_stock``."""
+    available_before = record.available
+    record.quantity += quantity_change
+    record.reserved += reserved_change
+    record.save(update_fields=["quantity", "reserved", "updated_at"])
+    threshold = record.low_stock_threshold
+    if record.available <= threshold < available_before:
+        transaction.on_commit(
+            lambda: low_stock.send(
+                sender=StockRecord,
+                stock_record=record,
+                variant=record.variant,
+                available=record.available,
+            )
+        )
+    return StockMovement(
+        stock_record=record,
+        kind=kind,
+        quantity_change=quantity_change,
+        reserved_change=reserved_change,
+        quantity_after=record.quantity,
+        reserved_after=record.reserved,
+        reason=reason[:255],
+        reference=reference[:100],
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+@transaction.atomic
+def reserve(lines, *, reference: str = "", reason: str = "Reserved") -> list[StockRecord]:
+    """Reserve stock for every line, or for none.
+
+    ``lines`` is ``{variant_or_id: quantity}`` or an iterable of
+    :class:`StockLine` / ``(variant_or_id, quantity)`` pairs. Raises
+    :class:`~commerce.core.exceptions.InsufficientStockError` (alias
+    ``InsufficientStock``) naming the first SKU short, with what is available.
+    """
+    wanted = _normalize_lines(lines)
+    records = _lock_stock(wanted)
+    for record in records:
+        if record.available < wanted[record.variant_id]:
+            raise InsufficientStockError(
+                record.variant.sku, wanted[record.variant_id], max(record.available, 0)
+            )
+    StockMovement.objects.bulk_create(
+        [
+            _apply(
+                record,
+                kind=StockMovement.Kind.RESERVE,
+                reserved_change=wanted[record.variant_id],
+                reason=reason,
+                reference=reference,
+            )
+            for record in records
+        ]
+    )
+    return records
+
+
+@transaction.atomic
+def release(lines, *, reference: str = "", reason: str = "Released") -> list[StockRecord]:
+    """Give reserved stock back (a cancelled or expired order). All lines or none."""
+    wanted = _normalize_lines(lines)
+    records = _lock_stock(wanted)
+    for record in records:
+        if record.reserved < wanted[record.variant_id]:
+            raise StockError(
+                f"Cannot release {wanted[record.variant_id]} of {record.variant.sku}: "
+                f"only {record.reserved} reserved.",
+                details={"sku": record.variant.sku, "reserved": record.reserved},
+            )
+    StockMovement.objects.bulk_create(
+        [
+            _apply(
+                record,
+                kind=StockMovement.Kind.RELEASE,
+                reserved_change=-wanted[record.variant_id],
+                reason=reason,
+                reference=reference,
+            )
+            for record in records
+        ]
+    )
+    return records
+
+
+@transaction.atomic
+def commit(lines, *, reference: str = "", reason: str = "Sold") -> list[StockRecord]:
+    """Turn reservations into sales: quantity and reserved both drop. All lines or none."""
+    wanted = _normalize_lines(lines)
+    records = _lock_stock(wanted)
+    for record in records:
+        if record.reserved < wanted[record.variant_id]:
+            raise StockError(
+                f"Cannot commit {wanted[record.variant_id]} of {record.variant.sku}: "
+                f"only {record.reserved} reserved.",
+                details={"sku": record.variant.sku, "reserved": record.reserved},
+            )
+    StockMovement.objects.bulk_create(
+        [
+            _apply(
+                record,
+                kind=StockMovement.Kind.COMMIT,
+                quantity_change=-wanted[record.variant_id],
+                reserved_change=-wanted[record.variant_id],
+                reason=reason,
+                reference=reference,
+            )
+            for record in records
+        ]
+    )
+    return records
+
+
+@transaction.atomic
+def adjust_stock(
+    variant: Variant, change: int, *, reason: str, actor=None, reference: str = ""
+) -> StockRecord:
+    """Add (or with a negative ``change``, remove) stock on hand, with an audit row.
+
+    Stock on hand can never drop below zero nor below what is reserved for
+    pending orders; either is a 400/409 and nothing changes.
+    """
+    if isinstance(change, bool) or not isinstance(change, int) or change == 0:
+        raise CommerceValidationError(details={"change": ["A non-zero whole number is required."]})
+    if not (reason or "").strip():
+        raise CommerceValidationError(details={"reason": ["A reason is required."]})
+    (record,) = _lock_stock([variant.pk])
+    if record.quantity + change < 0:
+        raise CommerceValidationError(
+            "Stock cannot go below zero.",
+            details={"change": [f"At most {record.quantity} can be removed."]},
+        )
+    if record.quantity + change < record.reserved:
+        raise InsufficientStockError(variant.sku, -change, max(record.available, 0))
+    _apply(
+        record,
+        kind=StockMovement.Kind.ADJUSTMENT,
+        quantity_change=change,
+        reason=reason.strip(),
+        reference=reference,
+        actor=actor,
+    ).save()
+    return record
+
+
+@transaction.atomic
+def set_stock(variant: Variant, quantity: int, *, reason: str, actor=None) -> StockRecord:
+    """Set stock on hand to ``quantity`` (a stock count), recorded as an adjustment."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise CommerceValidationError(details={"quantity": ["Must be zero or more."]})
+    (record,) = _lock_stock([variant.pk])
+    if quantity == record.quantity:
+        return record
+    return adjust_stock(variant, quantity - record.quantity, reason=reason, actor=actor)

@@ -1,0 +1,121 @@
+"""System checks for the ``COMMERCE`` setting.
+
+Ids are stable; the settings reference lists them:
+
+- ``commerce.E001``: ``COMMERCE`` is not a dict.
+- ``commerce.W002``: ``COMMERCE`` has a key commerce does not know (a typo?).
+- ``commerce.E003``: ``DEFAULT_CURRENCY`` is not an ISO 4217 code.
+- ``commerce.E004``: ``CURRENCIES`` is not a list of ISO 4217 codes, or leaves out
+  ``DEFAULT_CURRENCY``.
+- ``commerce.E005``: an import-string setting cannot be imported.
+- ``commerce.E006``: a size or threshold setting is not a positive whole number.
+- ``commerce.W007``: ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` is not commerce's, so errors
+  would not use the envelope (a warning: the host may wrap it on purpose).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+from commerce.conf import DEFAULTS, IMPORT_STRINGS, import_from_string
+from commerce.core.money import is_known_currency
+
+POSITIVE_INTEGERS = ("PAGE_SIZE", "MAX_PAGE_SIZE")
+NON_NEGATIVE_INTEGERS = ("DEFAULT_LOW_STOCK_THRESHOLD",)
+EXCEPTION_HANDLER = "commerce.core.api.errors.exception_handler"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@register(Tags.compatibility)
+def check_commerce_settings(app_configs=None, **kwargs):
+    user = getattr(settings, "COMMERCE", {})
+    if not isinstance(user, dict):
+        return [
+            Error(
+                "COMMERCE must be a dict.",
+                hint=f"It is a {type(user).__name__}.",
+                id="commerce.E001",
+            )
+        ]
+    errors = []
+    for key in sorted(set(user) - set(DEFAULTS)):
+        errors.append(
+            Warning(
+                f"COMMERCE[{key!r}] is not a commerce setting and is ignored.",
+                hint="Check the spelling against the settings reference.",
+                id="commerce.W002",
+            )
+        )
+    value = {**DEFAULTS, **user}
+
+    default_currency = value["DEFAULT_CURRENCY"]
+    if not is_known_currency(default_currency):
+        errors.append(
+            Error(
+                f"COMMERCE['DEFAULT_CURRENCY'] = {default_currency!r} is not an ISO 4217 code.",
+                hint='Use an upper-case code such as "USD".',
+                id="commerce.E003",
+            )
+        )
+
+    currencies = value["CURRENCIES"]
+    if not isinstance(currencies, list | tuple) or not all(
+        is_known_currency(code) for code in currencies
+    ):
+        errors.append(
+            Error(
+                "COMMERCE['CURRENCIES'] must be a list of ISO 4217 codes.",
+                hint=f"Got {currencies!r}.",
+                id="commerce.E004",
+            )
+        )
+    elif currencies and default_currency not in currencies:
+        errors.append(
+            Error(
+                f"COMMERCE['CURRENCIES'] does not include DEFAULT_CURRENCY {default_currency!r}.",
+                id="commerce.E004",
+            )
+        )
+
+    for key in sorted(IMPORT_STRINGS):
+        if isinstance(value[key], str):
+            try:
+                import_from_string(value[key], key)
+            except ImproperlyConfigured as exc:
+                errors.append(Error(str(exc), id="commerce.E005"))
+
+    for key in POSITIVE_INTEGERS + NON_NEGATIVE_INTEGERS:
+        minimum = 1 if key in POSITIVE_INTEGERS else 0
+        if not _is_int(value[key]) or value[key] < minimum:
+            errors.append(
+                Error(
+                    f"COMMERCE[{key!r}] must be a whole number >= {minimum}.",
+                    hint=f"Got {value[key]!r}.",
+                    id="commerce.E006",
+                )
+            )
+    if (
+        _is_int(value["PAGE_SIZE"])
+        and _is_int(value["MAX_PAGE_SIZE"])
+        and value["PAGE_SIZE"] > value["MAX_PAGE_SIZE"]
+    ):
+        errors.append(
+            Error("COMMERCE['PAGE_SIZE'] is larger than MAX_PAGE_SIZE.", id="commerce.E006")
+        )
+
+    handler = getattr(settings, "REST_FRAMEWORK", {}).get("EXCEPTION_HANDLER")
+    if handler != EXCEPTION_HANDLER:
+        errors.append(
+            Warning(
+                "REST_FRAMEWORK['EXCEPTION_HANDLER'] is not commerce's; API errors will not "
+                "use the error envelope.",
+                hint=f'Set it to "{EXCEPTION_HANDLER}".',
+                id="commerce.W007",
+            )
+        )
+    return errors

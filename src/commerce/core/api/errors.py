@@ -1,0 +1,112 @@
+"""The DRF exception handler that renders every error in one envelope.
+
+Set ``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "commerce.core.api.errors.exception_handler"``.
+Every error body is::
+
+    {"error": {"code": "...", "message": "...", "details": {...}}}
+
+Unhandled exceptions are logged with their traceback and answered with a
+generic 500: the client never sees the traceback or the exception text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from commerce.core.exceptions import CommerceError
+
+logger = logging.getLogger("commerce.errors")
+
+SERVER_ERROR_MESSAGE = "A server error occurred."
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """Build the envelope. ``details`` is always an object."""
+    if details is None:
+        details = {}
+    elif not isinstance(details, dict):
+        details = {"errors": details}
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _flatten_message(detail: Any) -> str:
+    if isinstance(detail, list) and detail:
+        return _flatten_message(detail[0])
+    if isinstance(detail, dict) and detail:
+        return _flatten_message(next(iter(detail.values())))
+    return str(detail)
+
+
+def _from_api_exception(exc: exceptions.APIException) -> tuple[dict[str, Any], dict[str, str]]:
+    headers: dict[str, str] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if not isinstance(detail, dict):
+            detail = {"non_field_errors": detail if isinstance(detail, list) else [detail]}
+        return error_body("invalid", "Invalid input.", detail), headers
+
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    details: dict[str, Any] = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        details["retry_after"] = int(exc.wait)
+    return error_body(code, _flatten_message(exc.detail), details), headers
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Render ``exc`` in the error envelope; never return ``None``."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, CommerceError):
+        status_code = exc.status_code
+        body = error_body(exc.code, exc.message, exc.details)
+    elif isinstance(exc, exceptions.APIException):
+        status_code = exc.status_code
+        body, headers = _from_api_exception(exc)
+    elif isinstance(exc, Http404):
+        status_code = status.HTTP_404_NOT_FOUND
+        body = error_body("not_found", "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        status_code = status.HTTP_403_FORBIDDEN
+        body = error_body("permission_denied", "You do not have permission to perform this action.")
+    elif isinstance(exc, DjangoValidationError):
+        status_code = status.HTTP_400_BAD_REQUEST
+        details = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        body = error_body("invalid", "Invalid input.", details)
+    elif isinstance(exc, DatabaseError) and _is_connection_error(exc):
+        logger.error("Database unavailable: %s", type(exc).__name__, exc_info=exc)
+        status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        body = error_body("service_unavailable", "The service is temporarily unavailable.")
+    else:
+        view = context.get("view")
+        logger.error(
+            "Unhandled exception in %s",
+            type(view).__name__ if view is not None else "API view",
+            exc_info=exc,
+        )
+        status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+        body = error_body("server_error", SERVER_ERROR_MESSAGE)
+
+    set_rollback()
+    return Response(body, status=status_code, headers=headers)
+
+
+def _is_connection_error(exc: DatabaseError) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, InterfaceError | OperationalError)

@@ -1,0 +1,1 @@
+"""Helpers for testing commerce and projects built on it (needs ``factory-boy``)."""
