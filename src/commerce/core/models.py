@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,3 +31,31 @@ class BaseModel(UUIDModel, TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyKey(BaseModel):
+    """A client's ``Idempotency-Key`` and the response its first request got.
+
+    Unique per (scope, key): the scope is the user or the anonymous cart, so
+    two clients can never collide or read each other's responses.
+    """
+
+    scope = models.CharField(_("scope"), max_length=100)
+    key = models.CharField(_("key"), max_length=255)
+    # SHA-256 of method, path and canonical body: the same key with another body is refused.
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.JSONField(
+        _("response body"), null=True, blank=True, encoder=DjangoJSONEncoder
+    )
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="commerce_idempotency_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -1,0 +1,138 @@
+"""Cart endpoints. Anonymous shoppers send their cart token in ``X-Cart-Token``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from commerce.cart import services
+from commerce.cart.api import serializers
+from commerce.cart.exceptions import CartNotFoundError
+
+TOKEN_HEADER = "X-Cart-Token"
+
+CART_TOKEN_PARAMETER = OpenApiParameter(
+    name=TOKEN_HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="An anonymous cart's token (returned in this header when the cart is created).",
+)
+
+
+def request_cart_token(request) -> str | None:
+    return request.headers.get(TOKEN_HEADER) or None
+
+
+class CartMixin:
+    permission_classes = [AllowAny]
+
+    def find_cart(self):
+        return services.find_cart(user=self.request.user, token=request_cart_token(self.request))
+
+    def cart_response(self, cart, *, new_token=None, status_code=status.HTTP_200_OK):
+        data = serializers.CartSerializer(services.view_cart(cart)).data
+        headers = {}
+        if new_token:
+            data["token"] = new_token
+            headers[TOKEN_HEADER] = new_token
+        return Response(data, status=status_code, headers=headers)
+
+
+class CartView(CartMixin, APIView):
+    @extend_schema(
+        summary="The current cart, priced now",
+        parameters=[CART_TOKEN_PARAMETER],
+        responses=serializers.CartSerializer,
+    )
+    def get(self, request):
+        return self.cart_response(self.find_cart())
+
+    @extend_schema(
+        summary="Empty the cart",
+        parameters=[CART_TOKEN_PARAMETER],
+        responses={204: OpenApiResponse(description="Emptied")},
+    )
+    def delete(self, request):
+        cart = self.find_cart()
+        if cart is not None:
+            services.clear_cart(cart)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartLinesView(CartMixin, APIView):
+    @extend_schema(
+        summary="Add a variant to the cart (creates an anonymous cart if needed)",
+        parameters=[CART_TOKEN_PARAMETER],
+        request=serializers.AddLineSerializer,
+        responses={201: serializers.CartSerializer},
+    )
+    def post(self, request):
+        serializer = serializers.AddLineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # One transaction: a refused first line leaves no orphaned anonymous cart.
+        with transaction.atomic():
+            cart, new_token = services.get_or_create_cart(
+                user=request.user, token=request_cart_token(request)
+            )
+            cart = services.add_line(cart, variant_id=data["variant"], quantity=data["quantity"])
+        return self.cart_response(cart, new_token=new_token, status_code=status.HTTP_201_CREATED)
+
+
+class CartLineDetailView(CartMixin, APIView):
+    def _cart_or_404(self):
+        cart = self.find_cart()
+        if cart is None:
+            raise CartNotFoundError()
+        return cart
+
+    @extend_schema(
+        summary="Change a line's quantity",
+        parameters=[CART_TOKEN_PARAMETER],
+        request=serializers.LineQuantitySerializer,
+        responses=serializers.CartSerializer,
+    )
+    def patch(self, request, line_id):
+        serializer = serializers.LineQuantitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = self._cart_or_404()
+        cart = services.set_line_quantity(
+            cart, line_id=line_id, quantity=serializer.validated_data["quantity"]
+        )
+        return self.cart_response(cart)
+
+    @extend_schema(
+        summary="Remove a line",
+        parameters=[CART_TOKEN_PARAMETER],
+        responses=serializers.CartSerializer,
+    )
+    def delete(self, request, line_id):
+        cart = self._cart_or_404()
+        cart = services.remove_line(cart, line_id=line_id)
+        return self.cart_response(cart)
+
+
+class CartMergeView(CartMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Merge an anonymous cart into the signed-in user's cart",
+        request=serializers.MergeSerializer,
+        responses=serializers.MergeResultSerializer,
+    )
+    def post(self, request):
+        serializer = serializers.MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.merge_carts(user=request.user, token=serializer.validated_data["token"])
+        return Response(
+            {
+                "cart": serializers.CartSerializer(services.view_cart(result.cart)).data,
+                "adjustments": result.adjustments,
+            }
+        )

@@ -1,0 +1,35 @@
+"""Errors the cart raises; all are ``CommerceError`` subclasses rendered in the envelope."""
+
+from commerce.core.exceptions import CommerceValidationError, NotFoundError
+
+
+class CartNotFoundError(NotFoundError):
+    """The cart token is unknown or expired (404)."""
+
+    default_code = "cart_not_found"
+    default_message = "No cart matches this token; it may have expired."
+
+
+class CartLineError(CommerceValidationError):
+    """A line that cannot be added or changed (400); ``details`` says why."""
+
+    default_code = "invalid_cart_line"
+
+
+class VariantUnavailableError(CartLineError):
+    """The variant is inactive, or its product is not published."""
+
+    default_code = "variant_unavailable"
+    default_message = "This item is not for sale."
+
+
+class QuantityUnavailableError(CartLineError):
+    """More than is in stock (400 in the cart; checkout's equivalent is a 409)."""
+
+    default_code = "insufficient_stock"
+
+    def __init__(self, sku: str, requested: int, available: int) -> None:
+        super().__init__(
+            f"Only {available} of {sku} available; {requested} requested.",
+            details={"sku": sku, "requested": requested, "available": max(available, 0)},
+        )

@@ -1,0 +1,375 @@
+"""Cart operations: plain arguments in, model instances out, one transaction each.
+
+Prices are never taken from the client. A line remembers the price it was
+added at only to warn the shopper when the catalog price moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from commerce.cart.exceptions import (
+    CartLineError,
+    CartNotFoundError,
+    QuantityUnavailableError,
+    VariantUnavailableError,
+)
+from commerce.cart.models import Cart, CartLine
+from commerce.catalog.models import Product, Variant
+from commerce.conf import commerce_settings
+from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
+
+__all__ = [
+    "CartLineView",
+    "CartView",
+    "add_line",
+    "clear_cart",
+    "create_anonymous_cart",
+    "delete_expired_carts",
+    "digest_token",
+    "find_cart",
+    "get_or_create_cart",
+    "merge_carts",
+    "remove_line",
+    "set_line_quantity",
+    "view_cart",
+]
+
+
+def digest_token(token: str) -> str:
+    """SHA-256 of a cart token: what the database stores and looks up."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_anonymous_cart() -> tuple[Cart, str]:
+    """Create an anonymous cart; return it with its token (shown once, never stored)."""
+    token = secrets.token_urlsafe(32)
+    cart = Cart.objects.create(token_digest=digest_token(token))
+    return cart, token
+
+
+def find_cart(*, user=None, token: str | None = None) -> Cart | None:
+    """The signed-in user's cart, or the anonymous cart for ``token``, or ``None``.
+
+    A token that matches nothing (or an expired cart) raises
+    :class:`CartNotFoundError`, so a client learns to drop it.
+    """
+    if user is not None and user.is_authenticated:
+        return Cart.objects.filter(user=user).first()
+    if token:
+        cart = Cart.objects.filter(token_digest=digest_token(token), user__isnull=True).first()
+        if cart is None or _is_expired(cart):
+            raise CartNotFoundError()
+        return cart
+    return None
+
+
+def get_or_create_cart(*, user=None, token: str | None = None) -> tuple[Cart, str | None]:
+    """Find the cart as :func:`find_cart` does, creating one if there is none.
+
+    Returns ``(cart, new_token)``; ``new_token`` is set only when an anonymous
+    cart was just created.
+    """
+    if user is not None and user.is_authenticated:
+        cart, _ = Cart.objects.get_or_create(user=user)
+        return cart, None
+    cart = find_cart(token=token)
+    if cart is not None:
+        return cart, None
+    return create_anonymous_cart()
+
+
+def _is_expired(cart: Cart) -> bool:
+    return cart.updated_at < timezone.now() - timedelta(seconds=commerce_settings.CART_TTL)
+
+
+def _purchasable_variant(variant_id) -> Variant:
+    variant = Variant.objects.select_related("product", "stock").filter(pk=variant_id).first()
+    if variant is None:
+        raise NotFoundError("Unknown variant.", details={"variant": str(variant_id)})
+    product = variant.product
+    if (
+        not variant.is_active
+        or product.status != Product.Status.PUBLISHED
+        or product.deleted_at is not None
+    ):
+        raise VariantUnavailableError(details={"sku": variant.sku})
+    return variant
+
+
+def _check_positive(quantity: Any) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise CartLineError(
+            "Quantity must be a whole number of at least 1.",
+            code="invalid_quantity",
+            details={"quantity": str(quantity), "minimum": 1},
+        )
+
+
+def _check_quantity(variant: Variant, quantity: int) -> None:
+    """Refuse a line quantity over the per-line maximum or over what is available."""
+    _check_positive(quantity)
+    maximum = commerce_settings.CART_MAX_LINE_QUANTITY
+    if quantity > maximum:
+        raise CartLineError(
+            f"At most {maximum} of one item per order.",
+            code="invalid_quantity",
+            details={"quantity": quantity, "maximum": maximum},
+        )
+    available = variant.stock.available if hasattr(variant, "stock") else 0
+    if quantity > available:
+        raise QuantityUnavailableError(variant.sku, quantity, available)
+
+
+def _locked(cart: Cart) -> Cart:
+    return Cart.objects.select_for_update().get(pk=cart.pk)
+
+
+def _touch(cart: Cart) -> Cart:
+    """Record a change on a locked cart: bump the version; ``updated_at`` restarts expiry."""
+    cart.version += 1
+    cart.save(update_fields=["version", "currency", "updated_at"])
+    return cart
+
+
+@transaction.atomic
+def add_line(cart: Cart, *, variant_id, quantity: int) -> Cart:
+    """Add ``quantity`` of a variant (an existing line for it grows); return the cart.
+
+    Raises :class:`VariantUnavailableError`, :class:`QuantityUnavailableError`,
+    :class:`CartLineError` (quantity out of range) or
+    :class:`~commerce.core.exceptions.CurrencyMismatchError`.
+    """
+    _check_positive(quantity)
+    cart = _locked(cart)
+    variant = _purchasable_variant(variant_id)
+    currency = str(variant.price.currency)
+    line = cart.lines.filter(variant=variant).first()
+    if cart.currency and cart.currency != currency and (line or cart.lines.exists()):
+        raise CurrencyMismatchError(
+            f"This cart is in {cart.currency}; {variant.sku} is priced in {currency}.",
+            details={"cart_currency": cart.currency, "currency": currency, "sku": variant.sku},
+        )
+    new_quantity = (line.quantity if line else 0) + quantity
+    _check_quantity(variant, new_quantity)
+    if line is None:
+        line = CartLine.objects.create(
+            cart=cart, variant=variant, quantity=new_quantity, price_when_added=variant.price
+        )
+    else:
+        line.quantity = new_quantity
+        line.price_when_added = variant.price
+        line.save(
+            update_fields=[
+                "quantity",
+                "price_when_added",
+                "price_when_added_currency",
+                "updated_at",
+            ]
+        )
+    cart.currency = currency
+    return _touch(cart)
+
+
+def _get_line(cart: Cart, line_id) -> CartLine:
+    line = (
+        CartLine.objects.select_related("variant__product", "variant__stock")
+        .filter(cart=cart, pk=line_id)
+        .first()
+    )
+    if line is None:
+        raise NotFoundError("No such line in this cart.")
+    return line
+
+
+@transaction.atomic
+def set_line_quantity(cart: Cart, *, line_id, quantity: int) -> Cart:
+    """Set a line's quantity (1..``CART_MAX_LINE_QUANTITY``, within stock)."""
+    cart = _locked(cart)
+    line = _get_line(cart, line_id)
+    _purchasable_variant(line.variant_id)
+    _check_quantity(line.variant, quantity)
+    line.quantity = quantity
+    line.price_when_added = line.variant.price
+    line.save(
+        update_fields=["quantity", "price_when_added", "price_when_added_currency", "updated_at"]
+    )
+    return _touch(cart)
+
+
+@transaction.atomic
+def remove_line(cart: Cart, *, line_id) -> Cart:
+    """Remove one line; an emptied cart forgets its currency."""
+    cart = _locked(cart)
+    _get_line(cart, line_id).delete()
+    if not cart.lines.exists():
+        cart.currency = ""
+    return _touch(cart)
+
+
+@transaction.atomic
+def clear_cart(cart: Cart) -> Cart:
+    """Remove every line."""
+    cart = _locked(cart)
+    cart.lines.all().delete()
+    cart.currency = ""
+    return _touch(cart)
+
+
+@dataclass
+class MergeResult:
+    cart: Cart
+    #: Lines not merged or merged with less than asked, with the reason.
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@transaction.atomic
+def merge_carts(*, user, token: str) -> MergeResult:
+    """Move an anonymous cart's lines into ``user``'s cart and delete the anonymous one.
+
+    Quantities are capped at availability and ``CART_MAX_LINE_QUANTITY``;
+    lines that cannot be merged (unavailable, other currency) are dropped and
+    reported in ``adjustments``. Call it from your login flow, or let clients
+    call ``POST /cart/merge/``.
+    """
+    anonymous = find_cart(token=token)
+    anonymous = _locked(anonymous)
+    cart, _ = Cart.objects.get_or_create(user=user)
+    cart = _locked(cart)
+    adjustments: list[dict[str, Any]] = []
+    existing = {line.variant_id: line for line in cart.lines.select_related("variant__stock")}
+    incoming = anonymous.lines.select_related("variant__product", "variant__stock")
+    for line in incoming:
+        variant = line.variant
+        try:
+            _purchasable_variant(variant.pk)
+        except VariantUnavailableError:
+            adjustments.append({"sku": variant.sku, "reason": "unavailable", "merged": 0})
+            continue
+        currency = str(variant.price.currency)
+        if (cart.currency or currency) != currency and existing:
+            adjustments.append({"sku": variant.sku, "reason": "currency_mismatch", "merged": 0})
+            continue
+        current = existing.get(variant.pk)
+        wanted = (current.quantity if current else 0) + line.quantity
+        available = variant.stock.available if hasattr(variant, "stock") else 0
+        capped = min(wanted, available, commerce_settings.CART_MAX_LINE_QUANTITY)
+        if capped < wanted:
+            adjustments.append(
+                {"sku": variant.sku, "reason": "capped", "requested": wanted, "merged": capped}
+            )
+        if capped <= 0:
+            continue
+        if current is None:
+            existing[variant.pk] = CartLine.objects.create(
+                cart=cart, variant=variant, quantity=capped, price_when_added=variant.price
+            )
+        elif capped != current.quantity:
+            current.quantity = capped
+            current.save(update_fields=["quantity", "updated_at"])
+        cart.currency = currency
+    anonymous.delete()
+    cart = _touch(cart)
+    return MergeResult(cart=cart, adjustments=adjustments)
+
+
+def delete_expired_carts(*, now=None) -> int:
+    """Delete anonymous carts untouched for ``CART_TTL`` seconds; return how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=commerce_settings.CART_TTL)
+    deleted, _ = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+@dataclass
+class CartLineView:
+    line: CartLine
+    unit_price: Money
+    line_total: Money
+    available: int
+    warnings: list[dict[str, Any]]
+
+
+@dataclass
+class CartView:
+    """A cart priced from the catalog right now, with a warning per changed line."""
+
+    cart: Cart | None
+    lines: list[CartLineView]
+    subtotal: Money | None
+    item_count: int
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        return [
+            {**warning, "line": str(view.line.pk), "sku": view.line.variant.sku}
+            for view in self.lines
+            for warning in view.warnings
+        ]
+
+
+def view_cart(cart: Cart | None) -> CartView:
+    """Price ``cart`` from the catalog: two queries whatever the number of lines."""
+    if cart is None:
+        return CartView(cart=None, lines=[], subtotal=None, item_count=0)
+    lines = CartLine.objects.filter(cart=cart).select_related("variant__product", "variant__stock")
+    views = []
+    subtotal = None
+    for line in lines:
+        variant = line.variant
+        product = variant.product
+        available = variant.stock.available if hasattr(variant, "stock") else 0
+        warnings = []
+        if (
+            not variant.is_active
+            or product.status != Product.Status.PUBLISHED
+            or product.deleted_at is not None
+        ):
+            warnings.append({"code": "unavailable", "message": "No longer for sale."})
+        elif available < line.quantity:
+            warnings.append(
+                {
+                    "code": "insufficient_stock",
+                    "message": f"Only {max(available, 0)} available.",
+                    "available": max(available, 0),
+                }
+            )
+        if line.price_when_added != variant.price:
+            warnings.append(
+                {
+                    "code": "price_changed",
+                    "message": "The price changed since this was added.",
+                    "previous": line.price_when_added,
+                    "current": variant.price,
+                }
+            )
+        line_total = variant.price * line.quantity
+        subtotal = line_total if subtotal is None else subtotal + line_total
+        views.append(
+            CartLineView(
+                line=line,
+                unit_price=variant.price,
+                line_total=line_total,
+                available=max(available, 0),
+                warnings=warnings,
+            )
+        )
+    if subtotal is None and cart.currency:
+        subtotal = Money(0, cart.currency)
+    return CartView(
+        cart=cart,
+        lines=views,
+        subtotal=subtotal,
+        item_count=sum(view.line.quantity for view in views),
+    )

@@ -1,0 +1,145 @@
+"""Order admin: read-only snapshots, and transition buttons that call the services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django_fsm.admin import FSMAdminMixin
+
+from commerce.core.exceptions import CommerceError
+from commerce.orders import services
+from commerce.orders.models import Address, Order, OrderEvent, OrderLine
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(max_length=100)
+    tracking_number = forms.CharField(max_length=100)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=255, initial="Cancelled by staff")
+
+
+#: Transition name -> service. Payment transitions (mark_paid, mark_refunded)
+#: belong to the payments app and are not offered here.
+ADMIN_TRANSITIONS = {
+    "ship": lambda order, actor, **data: services.ship_order(order, actor=actor, **data),
+    "deliver": lambda order, actor, **data: services.deliver_order(order, actor=actor),
+    "cancel": lambda order, actor, **data: services.cancel_order(order, actor=actor, **data),
+}
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "sku",
+        "product_name",
+        "variant_name",
+        "vendor",
+        "unit_price",
+        "quantity",
+        "line_total",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "actor", "reason", "data"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
+    fsm_fields = ["status"]
+    fsm_forms = {"ship": ShipForm, "cancel": ReasonForm}
+    list_display = ["number", "status", "email", "total", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["number", "email", "lines__sku"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, OrderEventInline]
+    readonly_fields = [
+        "number",
+        "user",
+        "email",
+        "currency",
+        "subtotal",
+        "shipping_total",
+        "tax_total",
+        "total",
+        "shipping_address_text",
+        "billing_address_text",
+        "note",
+        "reservation_expires_at",
+        "paid_at",
+        "shipped_at",
+        "delivered_at",
+        "cancelled_at",
+        "carrier",
+        "tracking_number",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["shipping_address", "billing_address"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def is_fsm_transition_visible(self, transition) -> bool:
+        return transition.name in ADMIN_TRANSITIONS
+
+    @admin.display(description="ship to")
+    def shipping_address_text(self, order):
+        return ", ".join(v for v in order.shipping_address.address_data().values() if v)
+
+    @admin.display(description="bill to")
+    def billing_address_text(self, order):
+        if order.billing_address is None:
+            return "-"
+        return ", ".join(v for v in order.billing_address.address_data().values() if v)
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        service = ADMIN_TRANSITIONS.get(transition_name)
+        if service is None:
+            self.message_user(
+                request, f"'{transition_name}' is not available here.", level=messages.ERROR
+            )
+            return False
+        try:
+            service(obj, request.user, **dict(kwargs or {}))
+        except CommerceError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return False
+        self.message_user(request, f"Order {obj.number}: {transition_name} done.")
+        return True
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = [
+        "full_name",
+        "user",
+        "city",
+        "country",
+        "is_default_shipping",
+        "is_default_billing",
+    ]
+    search_fields = ["full_name", "user__email", "city", "postal_code"]
+    list_filter = ["country"]
+    raw_id_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_address(obj)

@@ -1,0 +1,207 @@
+"""Order, checkout and address-book serializers."""
+
+from __future__ import annotations
+
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from commerce.core.api.fields import MoneyField
+from commerce.orders.models import (
+    Address,
+    AddressFields,
+    Order,
+    OrderAddress,
+    OrderEvent,
+    OrderLine,
+)
+
+
+class AddressInputSerializer(serializers.Serializer):
+    """A postal address given inline (guests) or stored in the book."""
+
+    full_name = serializers.CharField(max_length=200)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    country = CountryField(help_text="ISO 3166-1 alpha-2 code, e.g. US, NG, DE.")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class AddressSerializer(AddressInputSerializer):
+    """An address-book entry."""
+
+    id = serializers.UUIDField(read_only=True)
+    is_default_shipping = serializers.BooleanField(required=False)
+    is_default_billing = serializers.BooleanField(required=False)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class OrderAddressSerializer(serializers.ModelSerializer):
+    country = CountryField()
+
+    class Meta:
+        model = OrderAddress
+        fields = list(AddressFields.ADDRESS_FIELDS)
+
+
+class AddressReferenceField(serializers.Field):
+    """Either the id of one of the user's saved addresses, or an inline address object."""
+
+    default_error_messages = {
+        "unknown": "No such address in your address book.",
+        "invalid": "Give an address id or an address object.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            serializer = AddressInputSerializer(data=data)
+            serializer.is_valid(raise_exception=True)
+            return dict(serializer.validated_data)
+        if isinstance(data, str):
+            user = self.context["request"].user
+            try:
+                serializers.UUIDField().to_internal_value(data)
+            except serializers.ValidationError:
+                self.fail("invalid")
+            if not user.is_authenticated:
+                self.fail("unknown")
+            address = Address.objects.filter(user=user, pk=data).first()
+            if address is None:
+                self.fail("unknown")
+            return address
+        self.fail("invalid")
+
+    def to_representation(self, value):  # pragma: no cover - input only
+        return str(value)
+
+
+extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "uuid"},
+            {"$ref": "#/components/schemas/AddressInput"},
+        ]
+    }
+)(AddressReferenceField)
+
+
+class CheckoutSerializer(serializers.Serializer):
+    shipping_address = AddressReferenceField()
+    billing_address = AddressReferenceField(required=False, allow_null=True)
+    email = serializers.EmailField(required=False, help_text="Required for guests.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    cart_version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="The cart `version` the client last saw; a different one is a 409.",
+    )
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    unit_price = MoneyField()
+    line_total = MoneyField()
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "product_name",
+            "variant_name",
+            "sku",
+            "options",
+            "unit_price",
+            "quantity",
+            "line_total",
+        ]
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    total = MoneyField()
+
+    class Meta:
+        model = Order
+        fields = ["number", "status", "email", "total", "created_at"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    subtotal = MoneyField()
+    shipping_total = MoneyField()
+    tax_total = MoneyField()
+    total = MoneyField()
+    lines = OrderLineSerializer(many=True)
+    shipping_address = OrderAddressSerializer()
+    billing_address = OrderAddressSerializer(allow_null=True)
+    allowed_transitions = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "status",
+            "email",
+            "currency",
+            "subtotal",
+            "shipping_total",
+            "tax_total",
+            "total",
+            "lines",
+            "shipping_address",
+            "billing_address",
+            "note",
+            "carrier",
+            "tracking_number",
+            "reservation_expires_at",
+            "paid_at",
+            "shipped_at",
+            "delivered_at",
+            "cancelled_at",
+            "created_at",
+            "allowed_transitions",
+        ]
+
+
+class PlacedOrderSerializer(OrderSerializer):
+    access_token = serializers.CharField(
+        read_only=True, help_text="Shown once: guests read the order with it (X-Order-Token)."
+    )
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "access_token"]
+
+
+class VendorOrderSerializer(serializers.ModelSerializer):
+    """An order as a vendor sees it: only its own lines, and where to ship them."""
+
+    lines = OrderLineSerializer(many=True, source="vendor_lines")
+    shipping_address = OrderAddressSerializer()
+
+    class Meta:
+        model = Order
+        fields = ["number", "status", "lines", "shipping_address", "created_at", "shipped_at"]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderEvent
+        fields = ["id", "from_status", "to_status", "reason", "data", "actor", "created_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event) -> str | None:
+        if event.actor_id is None:
+            return None
+        return "staff" if event.actor.is_staff else "customer"
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class ShipSerializer(serializers.Serializer):
+    carrier = serializers.CharField(max_length=100)
+    tracking_number = serializers.CharField(max_length=100)

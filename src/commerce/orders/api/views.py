@@ -1,0 +1,213 @@
+"""Checkout, order, vendor-order and address-book endpoints. Thin: services do the work."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from commerce.cart import services as cart_services
+from commerce.cart.api.views import CART_TOKEN_PARAMETER, request_cart_token
+from commerce.core.idempotency import idempotent
+from commerce.core.pagination import CommerceCursorPagination
+from commerce.core.permissions import IsStaff
+from commerce.orders import selectors, services
+from commerce.orders.api import serializers
+from commerce.orders.exceptions import EmptyCartError
+from commerce.orders.models import Address, Order, OrderEvent
+
+ORDER_TOKEN_HEADER = "X-Order-Token"
+
+ORDER_TOKEN_PARAMETER = OpenApiParameter(
+    name=ORDER_TOKEN_HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="A guest's order access token, returned once by checkout.",
+)
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Retries with the same key and body return the first response.",
+)
+
+
+class CheckoutView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Place an order from the current cart",
+        parameters=[CART_TOKEN_PARAMETER, IDEMPOTENCY_PARAMETER],
+        request=serializers.CheckoutSerializer,
+        responses={201: serializers.PlacedOrderSerializer},
+    )
+    def post(self, request):
+        token = request_cart_token(request)
+        if request.user.is_authenticated:
+            scope = f"user:{request.user.pk}"
+        elif token:
+            scope = f"cart:{cart_services.digest_token(token)}"
+        else:
+            raise EmptyCartError("There is no cart to check out.")
+
+        def operation():
+            serializer = serializers.CheckoutSerializer(
+                data=request.data, context={"request": request}
+            )
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            cart = cart_services.find_cart(user=request.user, token=token)
+            if cart is None:
+                raise EmptyCartError()
+            placed = services.place_order(
+                cart=cart,
+                user=request.user,
+                email=data.get("email", ""),
+                shipping_address=data["shipping_address"],
+                billing_address=data.get("billing_address"),
+                note=data.get("note", ""),
+                expected_cart_version=data.get("cart_version"),
+            )
+            order = selectors.order_detail_queryset(Order.objects.all()).get(pk=placed.order.pk)
+            order.access_token = placed.access_token
+            return Response(
+                serializers.PlacedOrderSerializer(order).data, status=status.HTTP_201_CREATED
+            )
+
+        return idempotent(request, scope=scope, operation=operation)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your orders (staff: all orders)"),
+    retrieve=extend_schema(
+        summary="One order (owner, staff, or a guest with X-Order-Token)",
+        parameters=[ORDER_TOKEN_PARAMETER],
+    ),
+)
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_field = "number"
+    permission_classes = [AllowAny]
+    pagination_class = CommerceCursorPagination
+    serializer_class = serializers.OrderSerializer
+
+    def get_queryset(self):
+        return selectors.order_detail_queryset(selectors.orders_for_customer(self.request.user))
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.OrderListSerializer
+        return serializers.OrderSerializer
+
+    def list(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        return super().list(request, *args, **kwargs)
+
+    def get_object(self):
+        """Owner or staff by session/JWT; otherwise a guest token must match. 404 either way."""
+        number = self.kwargs["number"]
+        order = self.get_queryset().filter(number=number).first()
+        if order is None:
+            token = self.request.headers.get(ORDER_TOKEN_HEADER)
+            if not token:
+                return get_object_or_404(Order.objects.none())
+            order = services.find_order_for_guest(number, token)
+            order = selectors.order_detail_queryset(Order.objects.all()).get(pk=order.pk)
+        return order
+
+    @extend_schema(
+        summary="Cancel a pending order (owner, guest with token, staff)",
+        parameters=[ORDER_TOKEN_PARAMETER],
+        request=serializers.CancelSerializer,
+        responses=serializers.OrderSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        order = self.get_object()
+        serializer = serializers.CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data.get("reason") or "Cancelled by customer"
+        order = services.cancel_order(order, actor=request.user, reason=reason)
+        return self._detail(order)
+
+    @extend_schema(
+        summary="Mark a paid order shipped (staff)",
+        request=serializers.ShipSerializer,
+        responses=serializers.OrderSerializer,
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def ship(self, request, number=None):
+        order = self.get_object()
+        serializer = serializers.ShipSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.ship_order(order, actor=request.user, **serializer.validated_data)
+        return self._detail(order)
+
+    @extend_schema(
+        summary="Mark a shipped order delivered (staff)",
+        request=None,
+        responses=serializers.OrderSerializer,
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def deliver(self, request, number=None):
+        order = services.deliver_order(self.get_object(), actor=request.user)
+        return self._detail(order)
+
+    @extend_schema(
+        summary="The order's history",
+        parameters=[ORDER_TOKEN_PARAMETER],
+        responses=serializers.OrderEventSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def events(self, request, number=None):
+        order = self.get_object()
+        events = OrderEvent.objects.filter(order=order).select_related("actor")
+        return Response(serializers.OrderEventSerializer(events, many=True).data)
+
+    def _detail(self, order):
+        order = selectors.order_detail_queryset(Order.objects.all()).get(pk=order.pk)
+        return Response(serializers.OrderSerializer(order).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Orders containing your vendors' products (only those lines)"),
+    retrieve=extend_schema(summary="One such order"),
+)
+class VendorOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_field = "number"
+    permission_classes = [IsAuthenticated]
+    pagination_class = CommerceCursorPagination
+    serializer_class = serializers.VendorOrderSerializer
+
+    def get_queryset(self):
+        return selectors.orders_for_vendor_member(self.request.user)
+
+
+class AddressViewSet(viewsets.ModelViewSet):
+    """The signed-in customer's address book. Others' addresses are 404."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = serializers.AddressSerializer
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return Address.objects.filter(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_address(
+            self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_address(
+            serializer.instance, **serializer.validated_data
+        )

@@ -1,0 +1,31 @@
+"""Errors raised by checkout and order services."""
+
+from commerce.core.exceptions import CommerceValidationError, ConflictError
+
+
+class EmptyCartError(CommerceValidationError):
+    default_code = "empty_cart"
+    default_message = "The cart is empty."
+
+
+class CartChangedError(ConflictError):
+    """The cart changed since the client last read it (its ``version`` moved)."""
+
+    default_code = "cart_changed"
+    default_message = "The cart changed since you last saw it; review it and try again."
+
+
+class UnavailableLinesError(CommerceValidationError):
+    """Some cart lines are no longer for sale; ``details["lines"]`` lists them."""
+
+    default_code = "unavailable_items"
+    default_message = "Some items in the cart are no longer for sale."
+
+
+class InvalidTransitionError(ConflictError):
+    """The order (or payment) is not in a state that allows this action (409).
+
+    ``details`` carries the current ``status`` and the ``allowed`` transitions.
+    """
+
+    default_code = "invalid_transition"

@@ -1,0 +1,399 @@
+"""Checkout and the order lifecycle.
+
+:func:`place_order` turns a cart into an order in one transaction: it locks
+the cart, reserves stock through :func:`commerce.catalog.services.reserve`
+(which locks the stock rows in a stable order), snapshots prices and
+addresses, and empties the cart. Nothing is half-created: any error rolls the
+whole transaction back.
+
+Every status change goes through :func:`transition_order`, which locks the
+order row, applies the django-fsm-2 transition, writes an
+:class:`~commerce.orders.models.OrderEvent` and sends the matching signal once
+the transaction commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+from djmoney.money import Money
+
+from commerce.cart.models import Cart, CartLine
+from commerce.catalog import services as catalog_services
+from commerce.catalog.models import Product
+from commerce.conf import commerce_settings
+from commerce.core.exceptions import CommerceValidationError, NotFoundError
+from commerce.orders import signals
+from commerce.orders.exceptions import (
+    CartChangedError,
+    EmptyCartError,
+    InvalidTransitionError,
+    UnavailableLinesError,
+)
+from commerce.orders.models import (
+    Address,
+    AddressFields,
+    Order,
+    OrderAddress,
+    OrderEvent,
+    OrderLine,
+)
+from commerce.orders.pricing import PricedLine
+
+__all__ = [
+    "PlacedOrder",
+    "cancel_order",
+    "create_address",
+    "deliver_order",
+    "expire_orders",
+    "find_order_for_guest",
+    "mark_order_paid",
+    "mark_order_refunded",
+    "place_order",
+    "save_address",
+    "ship_order",
+    "transition_order",
+    "update_address",
+]
+
+SIGNALS = {
+    "mark_paid": signals.order_paid,
+    "ship": signals.order_shipped,
+    "deliver": signals.order_delivered,
+    "cancel": signals.order_cancelled,
+    "mark_refunded": signals.order_refunded,
+}
+
+
+def digest_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class PlacedOrder:
+    """The new order and its guest access token (shown once; only its digest is stored)."""
+
+    order: Order
+    access_token: str
+
+
+def _address_snapshot(address: Address | Mapping[str, Any] | None) -> OrderAddress | None:
+    if address is None:
+        return None
+    data = (
+        address.address_data()
+        if isinstance(address, AddressFields)
+        else {name: address.get(name, "") for name in AddressFields.ADDRESS_FIELDS}
+    )
+    snapshot = OrderAddress(**data)
+    snapshot.full_clean()
+    snapshot.save()
+    return snapshot
+
+
+def _new_order_number() -> str:
+    generate = commerce_settings.ORDER_NUMBER_GENERATOR
+    for _ in range(10):
+        number = generate()
+        if not Order.objects.filter(number=number).exists():
+            return number
+    raise RuntimeError("Could not generate a free order number in 10 tries.")
+
+
+def _is_purchasable(line: CartLine) -> bool:
+    product = line.variant.product
+    return (
+        line.variant.is_active
+        and product.status == Product.Status.PUBLISHED
+        and product.deleted_at is None
+    )
+
+
+@transaction.atomic
+def place_order(
+    *,
+    cart: Cart,
+    shipping_address: Address | Mapping[str, Any],
+    billing_address: Address | Mapping[str, Any] | None = None,
+    email: str = "",
+    user=None,
+    note: str = "",
+    expected_cart_version: int | None = None,
+) -> PlacedOrder:
+    """Check out ``cart``: reserve its stock and create a pending order.
+
+    Raises :class:`EmptyCartError` (400), :class:`CartChangedError` (409) when
+    ``expected_cart_version`` is given and stale, :class:`UnavailableLinesError`
+    (400), or :class:`~commerce.core.exceptions.InsufficientStockError` (409).
+    """
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    if expected_cart_version is not None and cart.version != expected_cart_version:
+        raise CartChangedError(
+            details={"expected_version": expected_cart_version, "version": cart.version}
+        )
+    lines = list(
+        cart.lines.select_related("variant__product", "variant__stock").order_by("created_at")
+    )
+    if not lines:
+        raise EmptyCartError()
+    unavailable = [line.variant.sku for line in lines if not _is_purchasable(line)]
+    if unavailable:
+        raise UnavailableLinesError(details={"skus": unavailable})
+    if user is not None and not user.is_authenticated:
+        user = None
+    email = (email or (user.email if user is not None else "")).strip()
+    if not email:
+        raise CommerceValidationError(
+            "An email address is required.", details={"email": ["Required for guests."]}
+        )
+
+    number = _new_order_number()
+    catalog_services.reserve(
+        {line.variant_id: line.quantity for line in lines},
+        reference=number,
+        reason="Checkout",
+    )
+
+    currency = cart.currency or str(lines[0].variant.price.currency)
+    priced = [
+        PricedLine(
+            variant_id=line.variant_id,
+            sku=line.variant.sku,
+            quantity=line.quantity,
+            unit_price=line.variant.price,
+            line_total=line.variant.price * line.quantity,
+        )
+        for line in lines
+    ]
+    subtotal = sum((p.line_total for p in priced), Money(0, currency))
+    shipping_snapshot = _address_snapshot(shipping_address)
+    billing_snapshot = _address_snapshot(billing_address)
+    context = {
+        "lines": priced,
+        "shipping_address": shipping_snapshot,
+        "currency": currency,
+        "subtotal": subtotal,
+    }
+    shipping_total = commerce_settings.SHIPPING_CALCULATOR()(**context)
+    tax_total = commerce_settings.TAX_CALCULATOR()(**context)
+    access_token = secrets.token_urlsafe(24)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=number,
+                user=user,
+                email=email,
+                currency=currency,
+                subtotal=subtotal,
+                shipping_total=shipping_total,
+                tax_total=tax_total,
+                total=subtotal + shipping_total + tax_total,
+                shipping_address=shipping_snapshot,
+                billing_address=billing_snapshot,
+                note=note,
+                access_token_digest=digest_token(access_token),
+                reservation_expires_at=timezone.now()
+                + timedelta(seconds=commerce_settings.RESERVATION_TTL),
+            )
+    except IntegrityError as exc:  # an order number taken between check and insert
+        raise CommerceValidationError("Please retry the checkout.", code="retry") from exc
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                variant=line.variant,
+                vendor_id=line.variant.product.vendor_id,
+                product_name=line.variant.product.name,
+                variant_name=line.variant.name,
+                sku=line.variant.sku,
+                options=line.variant.options,
+                unit_price=p.unit_price,
+                quantity=p.quantity,
+                line_total=p.line_total,
+            )
+            for line, p in zip(lines, priced, strict=True)
+        ]
+    )
+    OrderEvent.objects.create(
+        order=order, actor=user, from_status="", to_status=order.status, reason="Order placed"
+    )
+    CartLine.objects.filter(cart=cart).delete()
+    Cart.objects.filter(pk=cart.pk).update(
+        currency="", version=cart.version + 1, updated_at=timezone.now()
+    )
+    transaction.on_commit(
+        lambda: signals.order_placed.send(sender=Order, order=order, actor=user, reason="")
+    )
+    return PlacedOrder(order=order, access_token=access_token)
+
+
+def _stock_lines(order: Order) -> dict[Any, int]:
+    totals: dict[Any, int] = {}
+    for variant_id, quantity in order.lines.filter(variant__isnull=False).values_list(
+        "variant_id", "quantity"
+    ):
+        totals[variant_id] = totals.get(variant_id, 0) + quantity
+    return totals
+
+
+@transaction.atomic
+def transition_order(
+    order: Order,
+    name: str,
+    *,
+    actor=None,
+    reason: str = "",
+    data: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> Order:
+    """Apply transition ``name`` to ``order`` under a row lock, with an event and a signal.
+
+    Raises :class:`InvalidTransitionError` (409) naming the current status and
+    the allowed transitions when ``name`` is not allowed now.
+    """
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    method = getattr(locked, name)
+    if not can_proceed(method):
+        raise InvalidTransitionError(
+            f"Cannot {name.replace('_', ' ')} an order that is {locked.status}.",
+            details={"status": locked.status, "allowed": locked.allowed_transitions()},
+        )
+    from_status = locked.status
+    method(**kwargs)
+    locked.save()
+    if name == "cancel":
+        lines = _stock_lines(locked)
+        if lines:
+            catalog_services.release(lines, reference=locked.number, reason=reason or "Cancelled")
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    OrderEvent.objects.create(
+        order=locked,
+        actor=actor,
+        from_status=from_status,
+        to_status=locked.status,
+        reason=reason[:255],
+        data=dict(data or {}),
+    )
+    signal = SIGNALS[name]
+    transaction.on_commit(
+        lambda: signal.send(sender=Order, order=locked, actor=actor, reason=reason)
+    )
+    return locked
+
+
+def cancel_order(order: Order, *, actor=None, reason: str = "Cancelled by customer") -> Order:
+    """Cancel a pending order and release its stock reservation."""
+    return transition_order(order, "cancel", actor=actor, reason=reason)
+
+
+def ship_order(order: Order, *, actor=None, carrier: str, tracking_number: str) -> Order:
+    """Mark a paid order shipped with its carrier and tracking number."""
+    return transition_order(
+        order,
+        "ship",
+        actor=actor,
+        reason="Shipped",
+        data={"carrier": carrier, "tracking_number": tracking_number},
+        carrier=carrier,
+        tracking_number=tracking_number,
+    )
+
+
+def deliver_order(order: Order, *, actor=None) -> Order:
+    """Mark a shipped order delivered."""
+    return transition_order(order, "deliver", actor=actor, reason="Delivered")
+
+
+def mark_order_paid(order: Order, *, actor=None, reason: str = "Payment captured") -> Order:
+    """Mark a pending order paid (the payments app calls this after a full capture)."""
+    return transition_order(order, "mark_paid", actor=actor, reason=reason)
+
+
+def mark_order_refunded(order: Order, *, actor=None, reason: str = "Refunded in full") -> Order:
+    """Mark a paid, shipped or delivered order refunded."""
+    return transition_order(order, "mark_refunded", actor=actor, reason=reason)
+
+
+def expire_orders(*, now=None) -> int:
+    """Cancel pending orders whose reservation expired, releasing their stock.
+
+    Safe to run from several processes at once: each order is claimed with
+    ``SELECT ... FOR UPDATE SKIP LOCKED`` and re-checked under the lock, so an
+    order is cancelled (and its stock released) exactly once. Returns how many
+    orders this call cancelled.
+    """
+    now = now or timezone.now()
+    expired = 0
+    candidates = list(
+        Order.objects.filter(
+            status=Order.Status.PENDING, reservation_expires_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    for pk in candidates:
+        with transaction.atomic():
+            order = (
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=Order.Status.PENDING)
+                .first()
+            )
+            if order is None:
+                continue
+            transition_order(order, "cancel", reason="Reservation expired")
+            expired += 1
+    return expired
+
+
+def find_order_for_guest(number: str, token: str) -> Order:
+    """The order ``number`` if ``token`` is its access token; else :class:`NotFoundError`."""
+    order = Order.objects.filter(number=number).first()
+    if order is None or not secrets.compare_digest(order.access_token_digest, digest_token(token)):
+        raise NotFoundError()
+    return order
+
+
+# --- address book --------------------------------------------------------------------
+
+ADDRESS_BOOK_FIELDS = {*AddressFields.ADDRESS_FIELDS, "is_default_shipping", "is_default_billing"}
+
+
+@transaction.atomic
+def save_address(address: Address) -> Address:
+    """Validate and save an address-book entry; a new default replaces the user's old one."""
+    address.full_clean()
+    others = Address.objects.filter(user_id=address.user_id).exclude(pk=address.pk)
+    if address.is_default_shipping:
+        others.filter(is_default_shipping=True).update(is_default_shipping=False)
+    if address.is_default_billing:
+        others.filter(is_default_billing=True).update(is_default_billing=False)
+    address.save()
+    return address
+
+
+def _check_address_fields(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - ADDRESS_BOOK_FIELDS
+    if unknown:
+        raise CommerceValidationError(
+            details={name: ["Unknown field."] for name in sorted(unknown)}
+        )
+
+
+def create_address(user, **fields: Any) -> Address:
+    """Add an address to ``user``'s book."""
+    _check_address_fields(fields)
+    return save_address(Address(user=user, **fields))
+
+
+def update_address(address: Address, **changes: Any) -> Address:
+    """Change an address in the book; orders keep their own snapshot, so they do not move."""
+    _check_address_fields(changes)
+    for name, value in changes.items():
+        setattr(address, name, value)
+    return save_address(address)
