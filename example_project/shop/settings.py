@@ -1,0 +1,226 @@
+"""Settings for the commerce demo shop, read from environment variables.
+
+Everything has a default that runs the demo on a laptop (SQLite file, local
+memory cache, ``DEBUG`` off); production sets the variables below, or puts
+them in ``example_project/.env``.
+
+==============================  =============================================================
+Variable                        Meaning (default)
+==============================  =============================================================
+``DJANGO_DEBUG``                Debug pages and autoreload of static files (off).
+``DJANGO_SECRET_KEY``           Signing key; the default is public, so set it anywhere real.
+``DJANGO_ALLOWED_HOSTS``        Comma-separated host names (``localhost,127.0.0.1,[::1]``).
+``DJANGO_CSRF_TRUSTED_ORIGINS`` Comma-separated origins for HTTPS admin logins behind a proxy.
+``DJANGO_SECURE_COOKIES``       Mark session and CSRF cookies ``Secure`` (off: the demo is HTTP).
+``DJANGO_LOG_LEVEL``            Console log level (``INFO``).
+``DATABASE_URL``                e.g. ``postgres://user:pass@host:5432/name`` (SQLite file
+                                ``example_project/db.sqlite3``).
+``CONN_MAX_AGE``                Seconds a database connection is kept between requests (60).
+``CONN_HEALTH_CHECKS``          Check a kept connection before reusing it (on).
+``CACHE_URL``                   e.g. ``rediscache://127.0.0.1:6379/1`` (``locmemcache://``).
+``JWT_SIGNING_KEY``             HMAC key for access/refresh tokens, at least 32 bytes
+                                (``DJANGO_SECRET_KEY``).
+``JWT_ACCESS_MINUTES``          Access-token lifetime in minutes (15).
+``JWT_REFRESH_DAYS``            Refresh-token lifetime in days (7).
+``AUTH_THROTTLE_RATE``          Requests per client to each auth endpoint (``20/minute``).
+``DJANGO_NUM_PROXIES``          Proxies in front of the app, so throttling sees the client's
+                                address (unset: trust ``REMOTE_ADDR``).
+``WHITENOISE_USE_FINDERS``      Serve static files straight from the apps, no ``collectstatic``
+                                (on; turn off in production after ``collectstatic``).
+``DJANGO_STATIC_ROOT``          Where ``collectstatic`` writes when the finders are off
+                                (``example_project/staticfiles``).
+==============================  =============================================================
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+import commerce
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env")
+
+# --- core ------------------------------------------------------------------------
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY",
+    default="django-insecure-commerce-demo-key-do-not-use-in-production-0123456789",
+)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "treebeard",
+    "commerce.core",
+    "commerce.catalog",
+    "accounts",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ with DEBUG off (Swagger UI's and the admin's assets), so the
+    # demo needs no separate web server and no CDN.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shop.urls"
+WSGI_APPLICATION = "shop.wsgi.application"
+ASGI_APPLICATION = "shop.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "shop" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- data ------------------------------------------------------------------------
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Reconnecting on every request costs more than half the throughput of a cheap
+# endpoint, so connections persist; the health check drops one the server closed.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- users and passwords ---------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- i18n, static and media ------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# The demo serves static files straight from the apps (no collectstatic step).
+# Production turns the finders off and serves what collectstatic put in
+# STATIC_ROOT; only then is there a STATIC_ROOT for WhiteNoise to read.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+STATIC_ROOT = (
+    None
+    if WHITENOISE_USE_FINDERS
+    else Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+)
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DIR / "media"
+
+# --- API -------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # JWT first, so an anonymous request gets 401 with a WWW-Authenticate header;
+    # sessions let a staff user signed in to the admin try the API in Swagger UI.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "commerce.core.api.errors.exception_handler",
+    # Only views that name a ``throttle_scope`` are throttled (the auth endpoints).
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/minute")},
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=None),
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    # PyJWT warns about HMAC keys shorter than 32 bytes; the default secret is longer.
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "commerce demo shop API",
+    "DESCRIPTION": (
+        "The commerce catalog API mounted in the demo host, with JWT authentication. "
+        "Get a token from `POST /api/v1/auth/token/` and send it as `Authorization: Bearer ...`."
+    ),
+    "VERSION": commerce.__version__,
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Tag operations by the segment after /api/v1/ ("auth", "catalog").
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Swagger UI and Redoc load from this server (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No spec validator badge: it would call an outside service.
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "validatorUrl": None,
+    },
+}
+
+COMMERCE = {
+    "DEFAULT_CURRENCY": "USD",
+    "CURRENCIES": ["USD", "EUR", "GBP", "NGN"],
+}
+
+# --- logging ---------------------------------------------------------------------
+
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "console": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "console"},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "commerce": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "accounts": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

@@ -1,0 +1,22 @@
+"""Helpers shared by the demo host's tests."""
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def obtain_tokens(client, email, password=PASSWORD):
+    response = client.post("/api/v1/auth/token/", {"email": email, "password": password})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def assert_envelope(response, status, code=None):
+    """The response is the commerce error envelope with ``status`` (and ``code``)."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert isinstance(body["error"]["details"], dict)
+    assert body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code
+    return body["error"]
