@@ -9,20 +9,41 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import wraps
 
 from django.core.cache import cache
 from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
 
 from commerce.core.api.errors import SERVER_ERROR_MESSAGE, error_body
 
 logger = logging.getLogger("commerce.health")
 
 
-@never_cache
-@require_safe
+def _probe(view):
+    """GET and HEAD only, never cached; any other method is a 405 in the error envelope.
+
+    CSRF-exempt so that a stray POST meets the 405 rather than an HTML CSRF page:
+    the views change nothing, whatever the method.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse(
+                error_body("method_not_allowed", f'Method "{request.method}" not allowed.'),
+                status=405,
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(never_cache(wrapper))
+
+
+@_probe
 def healthz(request):
     """Liveness: the process is up and serving requests."""
     return JsonResponse({"status": "ok"})
@@ -54,8 +75,7 @@ def _check_cache() -> str:
     return "ok" if ok else "unavailable"
 
 
-@never_cache
-@require_safe
+@_probe
 def readyz(request):
     """Readiness: every database and the default cache answer."""
     checks = {"databases": _check_databases(), "cache": _check_cache()}
