@@ -11,6 +11,21 @@ from commerce.testing.factories import (
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip ``@pytest.mark.postgres`` tests, with the reason, unless the database is PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (row locks across connections), not {connection.vendor}; "
+        "set DATABASE_URL=postgres://user:password@host:port/name"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

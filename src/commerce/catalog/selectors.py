@@ -38,6 +38,19 @@ def user_can_manage_vendor(user, vendor: Vendor) -> bool:
     return vendor.memberships.filter(user=user).exists()
 
 
+def user_sees_vendor_internals(user, vendor: Vendor) -> bool:
+    """Staff, or any member of ``vendor`` (verified or not): cost prices, stock counts, drafts.
+
+    Reading one's own data needs no verification; changing it does
+    (:func:`user_can_manage_vendor`).
+    """
+    if user_is_staff(user):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return vendor.memberships.filter(user=user).exists()
+
+
 def vendors_visible_to(user) -> QuerySet[Vendor]:
     """Verified vendors for everyone; members also see their own, staff see all."""
     queryset = Vendor.objects.all()

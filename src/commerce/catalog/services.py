@@ -135,6 +135,10 @@ def _check_slug_free(model, slug: str, *, exclude_pk=None) -> None:
 
 def _refresh_product_price(product: Product) -> None:
     """Store the lowest active variant price on the product (the list's column)."""
+    # Lock the row and compare with what is stored, not with ``product``, which
+    # may be stale: concurrent variant writes queue here, and the later one sees
+    # the earlier one's variants committed.
+    stored = Product.objects.select_for_update().get(pk=product.pk)
     lowest = (
         Variant.objects.filter(product=product, is_active=True)
         .values("price_currency")
@@ -143,9 +147,10 @@ def _refresh_product_price(product: Product) -> None:
         .first()
     )
     price = Money(lowest["lowest"], lowest["price_currency"]) if lowest else None
-    if price != product.price:
-        product.price = price
-        product.save(update_fields=["price", "price_currency", "updated_at"])
+    if price != stored.price:
+        stored.price = price
+        stored.save(update_fields=["price", "price_currency", "updated_at"])
+    product.price = price
 
 
 def _check_product_currency(product: Product, price: Money, *, exclude_pk=None) -> None:
@@ -411,6 +416,12 @@ def update_product_image(image: ProductImage, **changes: Any) -> ProductImage:
         raise CommerceValidationError(
             details={field: ["Not an updatable field."] for field in sorted(unknown)}
         )
+    if "is_primary" in changes and not changes["is_primary"] and image.is_primary:
+        # A product with images always has one primary: move it, do not drop it.
+        raise CommerceValidationError(
+            "Make another image primary instead.",
+            details={"is_primary": ["The primary image changes by making another one primary."]},
+        )
     if changes.get("is_primary"):
         ProductImage.objects.filter(product_id=image.product_id, is_primary=True).exclude(
             pk=image.pk
@@ -425,8 +436,11 @@ def update_product_image(image: ProductImage, **changes: Any) -> ProductImage:
 def delete_product_image(image: ProductImage) -> None:
     """Delete an image; if it was primary, the next one by position takes over."""
     product_id, was_primary = image.product_id, image.is_primary
-    image.image.delete(save=False)
+    storage, name = image.image.storage, image.image.name
     image.delete()
+    if name:
+        # Remove the file only once the row is gone for good: a rollback keeps both.
+        transaction.on_commit(lambda: storage.delete(name))
     if was_primary:
         successor = ProductImage.objects.filter(product_id=product_id).first()
         if successor is not None:

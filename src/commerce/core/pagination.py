@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from commerce.conf import commerce_settings
@@ -28,11 +29,26 @@ class CommerceCursorPagination(CursorPagination):
     non-positive or non-numeric value is a 400.
     """
 
-    ordering = "-created_at"
+    ordering = ("-created_at", "-id")
     page_size_query_param = "page_size"
 
     def get_page_size(self, request) -> int:
         return _requested_page_size(request, self.page_size_query_param)
+
+    def decode_cursor(self, request):
+        # DRF answers a malformed cursor with 404; it is bad input, so 400.
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise ValidationError({self.cursor_query_param: [str(exc.detail)]}) from exc
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError as exc:
+            # A well-formed cursor whose position does not fit the ordering column
+            # (a tampered cursor, or one from another ``ordering``).
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from exc
 
     def _get_position_from_instance(self, instance, ordering):
         # A MoneyField position is its amount; str(Money) would be "$12.50".

@@ -31,7 +31,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         username_field = model_class.USERNAME_FIELD
         if username_field != "email" and username_field not in kwargs:
-            kwargs[username_field] = kwargs["email"].split("@")[0]
+            # The whole address: local parts repeat across domains (member@a, member@b).
+            kwargs[username_field] = kwargs["email"]
         manager = cls._get_manager(model_class)
         user = manager.create_user(*args, **kwargs)
         return user

@@ -15,30 +15,33 @@ from commerce.core.money import is_known_currency
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
 
 
-class StrictBooleanFilter(django_filters.ChoiceFilter):
-    """``true``/``false``/``1``/``0``; anything else is a 400 (django-filter would ignore it)."""
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """``true``/``false``/``1``/``0``; anything else is a 400 (django-filter would ignore it).
+
+    The form field coerces the choice to a bool, so a ``method=`` filter gets
+    ``True``/``False`` too (a method bypasses ``Filter.filter``, and the string
+    ``"false"`` is truthy).
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", BOOLEAN_CHOICES)
+        kwargs.setdefault("coerce", lambda value: value in ("true", "1"))
+        kwargs.setdefault("empty_value", None)
         super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if value in ("", None):
-            return qs
-        return super().filter(qs, value in ("true", "1"))
 
 
 class SlugFilter(django_filters.CharFilter):
     """Filter by the slug of a related object that must exist."""
 
     def __init__(self, *args, model, **kwargs):
-        self.model = model
+        # Not ``self.model``: the FilterSet overwrites that with the filtered model.
+        self.related_model = model
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         if not value:
             return qs
-        if not self.model._default_manager.filter(slug=value).exists():
+        if not self.related_model._default_manager.filter(slug=value).exists():
             raise ValidationError({self.field_name.split("__")[0]: [f"Unknown {value!r}."]})
         return super().filter(qs, value)
 
@@ -121,7 +124,9 @@ class StrictOrderingFilter(OrderingFilter):
 
     #: public name -> model field
     ordering_aliases = {"price": "price", "created": "created_at", "name": "name"}
-    default_ordering = ("-created_at",)
+    # ``id`` breaks ties (equal prices, equal names): cursor pagination skips
+    # tied rows by offset, which only works when their order is stable.
+    default_ordering = ("-created_at", "-id")
 
     def get_ordering(self, request, queryset, view):
         raw = request.query_params.get(self.ordering_param)
@@ -140,7 +145,7 @@ class StrictOrderingFilter(OrderingFilter):
             ordering.append(f"-{field}" if descending else field)
         if len(ordering) > 1:
             raise ValidationError({self.ordering_param: ["Order by one field at a time."]})
-        return tuple(ordering)
+        return (ordering[0], "-id" if ordering[0].startswith("-") else "id")
 
     def get_schema_operation_parameters(self, view):
         return [

@@ -184,7 +184,7 @@ class ProductDetailSerializer(ProductListSerializer):
     @extend_schema_field(ManagedVariantSerializer(many=True))
     def get_variants(self, product):
         variants = product.variants.all()
-        if self.context.get("can_manage"):
+        if self.context.get("show_internals"):
             return ManagedVariantSerializer(variants, many=True, context=self.context).data
         active = [variant for variant in variants if variant.is_active]
         return VariantSerializer(active, many=True, context=self.context).data

@@ -118,8 +118,10 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_serializer_context(self):
         context = super().get_serializer_context()
         product = getattr(self, "_product", None)
-        context["can_manage"] = bool(
-            product and selectors.user_can_manage_vendor(self.request.user, product.vendor)
+        # Members of the product's vendor see its internals even while the vendor
+        # is unverified (they may not change it then); staff always do.
+        context["show_internals"] = bool(
+            product and selectors.user_sees_vendor_internals(self.request.user, product.vendor)
         )
         return context
 
@@ -174,7 +176,7 @@ class ProductChildViewSet(viewsets.GenericViewSet):
 
     def product_detail(self, product, status_code=status.HTTP_200_OK):
         product = selectors.product_detail_queryset(self.request.user).get(pk=product.pk)
-        context = {**self.get_serializer_context(), "can_manage": True}
+        context = {**self.get_serializer_context(), "show_internals": True}
         return Response(
             serializers.ProductDetailSerializer(product, context=context).data, status=status_code
         )

@@ -39,7 +39,8 @@ class MoneyField(serializers.Field):
     """
 
     default_error_messages = {
-        "not_an_object": 'Expected an object like {"amount": "12.50", "currency": "USD"}.',
+        # Braces doubled: DRF's ``fail()`` runs ``str.format`` over every message.
+        "not_an_object": 'Expected an object like {{"amount": "12.50", "currency": "USD"}}.',
         "currency": "{currency!r} is not an allowed currency.",
         "places": "At most {places} decimal places for {currency}.",
         "negative": "Must be zero or more.",
