@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOW_STOCK_THRESHOLD": 5,
     # Whether members of an unverified vendor may create and edit products.
     "REQUIRE_VERIFIED_VENDOR": True,
-    # Callable ``(request) -> bool``: whether a request may act as staff.
+    # Callable ``(user) -> bool``: whether a user may act as staff.
     "STAFF_CHECK": "commerce.core.permissions.is_staff_user",
 }
 

@@ -6,6 +6,8 @@ import base64
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from commerce.catalog import services
 from commerce.catalog.models import Product, StockRecord
@@ -275,12 +277,23 @@ def test_filters(api_client, catalog, params, expected):
     assert set(slugs(response)) == expected
 
 
-def test_a_listed_products_vendor_slug_always_filters(api_client, catalog, unverified_vendor):
-    # Staff may publish for a vendor still awaiting verification (say, with
-    # REQUIRE_VERIFIED_VENDOR off). Its card names the vendor, so its slug filters.
+def test_an_unverified_vendors_products_are_hidden_while_verification_is_required(
+    api_client, catalog, unverified_vendor
+):
     item = ProductFactory(vendor=unverified_vendor, slug="initech-widget")
     VariantFactory(product=item, sku="INI-W", price=money("2.00"))
-    assert slugs(api_client.get(LIST, {"vendor": "initech"})) == ["initech-widget"]
+    assert "initech-widget" not in slugs(api_client.get(LIST, {"page_size": 50}))
+    assert api_client.get(f"{LIST}initech-widget/").status_code == 404
+
+
+def test_a_listed_products_vendor_slug_always_filters(api_client, catalog, unverified_vendor):
+    # With REQUIRE_VERIFIED_VENDOR off, an unverified vendor's products are public;
+    # their cards name the vendor, so its slug filters.
+    item = ProductFactory(vendor=unverified_vendor, slug="initech-widget")
+    VariantFactory(product=item, sku="INI-W", price=money("2.00"))
+    with override_settings(COMMERCE={**settings.COMMERCE, "REQUIRE_VERIFIED_VENDOR": False}):
+        assert slugs(api_client.get(LIST, {"vendor": "initech"})) == ["initech-widget"]
+        assert api_client.get(f"{LIST}initech-widget/").status_code == 200
 
 
 def test_filters_never_reveal_unpublished_products(client_as, catalog, draft_product):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from treebeard.mp_tree import MP_Node
 
+from commerce.conf import commerce_settings
 from commerce.core.models import BaseModel
 
 #: Money columns hold up to 3 decimal places (KWD, BHD); services refuse
@@ -111,8 +112,27 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
     def published(self):
-        """What the public sees: published, not deleted, with a price to show."""
-        return self.alive().filter(status=Product.Status.PUBLISHED, price__isnull=False)
+        """What the public sees: see :func:`public_product_filter`."""
+        return self.filter(public_product_filter())
+
+
+def public_product_filter(prefix: str = "") -> Q:
+    """The products anyone may see and buy.
+
+    Published, not deleted, priced, and (while ``REQUIRE_VERIFIED_VENDOR`` is
+    on) sold by a verified vendor. ``prefix`` reaches a product through a
+    relation, e.g. ``"product__"`` from a variant.
+    """
+    condition = Q(
+        **{
+            f"{prefix}status": Product.Status.PUBLISHED,
+            f"{prefix}price__isnull": False,
+            f"{prefix}deleted_at__isnull": True,
+        }
+    )
+    if commerce_settings.REQUIRE_VERIFIED_VENDOR:
+        condition &= Q(**{f"{prefix}vendor__is_verified": True})
+    return condition
 
 
 class Product(BaseModel):
@@ -169,6 +189,16 @@ class Product(BaseModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_public(self) -> bool:
+        """Whether anyone may see and buy it (reads ``vendor``: select it with the product)."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.price is not None
+            and self.deleted_at is None
+            and (self.vendor.is_verified or not commerce_settings.REQUIRE_VERIFIED_VENDOR)
+        )
 
 
 class Variant(BaseModel):

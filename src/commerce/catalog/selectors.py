@@ -15,6 +15,7 @@ from commerce.catalog.models import (
     StockRecord,
     Variant,
     Vendor,
+    public_product_filter,
 )
 from commerce.conf import commerce_settings
 from commerce.core.permissions import user_is_staff
@@ -93,7 +94,7 @@ def products_visible_to(user) -> QuerySet[Product]:
     queryset = Product.objects.alive()
     if user_is_staff(user):
         return queryset
-    public = Q(status=Product.Status.PUBLISHED, price__isnull=False)
+    public = public_product_filter()
     vendor_ids = member_vendor_ids(user)
     if vendor_ids:
         return queryset.filter(public | Q(vendor_id__in=vendor_ids))

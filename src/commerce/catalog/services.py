@@ -184,6 +184,7 @@ def create_category(
 
 @transaction.atomic
 def create_brand(*, name: str, slug: str = "") -> Brand:
+    """Create a brand; the slug is derived from the name unless given."""
     slug = slug or _unique_slug(Brand, name)
     _check_slug_free(Brand, slug)
     return Brand.objects.create(name=name, slug=slug)
@@ -204,6 +205,7 @@ def create_vendor(*, name: str, slug: str = "", description: str = "", owner=Non
 def add_vendor_member(
     vendor: Vendor, user, *, role: str = VendorMembership.Role.MEMBER
 ) -> VendorMembership:
+    """Make ``user`` a member of ``vendor`` (or change their role); idempotent."""
     membership, _ = VendorMembership.objects.update_or_create(
         vendor=vendor, user=user, defaults={"role": role}
     )

@@ -66,7 +66,7 @@ class ProductFilter(django_filters.FilterSet):
     in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true or false.")
     featured = StrictBooleanFilter(field_name="is_featured", help_text="true or false.")
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Words in the name or description, or a SKU."
+        method="filter_search", help_text="Text found in the name or description, or an exact SKU."
     )
 
     class Meta:

@@ -18,6 +18,7 @@ from commerce.catalog.models import (
     Vendor,
 )
 from commerce.core.api.fields import MoneyField
+from commerce.core.api.serializers import RejectUnknownFieldsMixin
 
 
 class BrandSerializer(serializers.ModelSerializer):
@@ -198,7 +199,7 @@ class ProductDetailSerializer(ProductListSerializer):
 # --- writes ------------------------------------------------------------------------
 
 
-class ProductWriteSerializer(serializers.Serializer):
+class ProductWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     brand = serializers.SlugRelatedField(
@@ -217,7 +218,7 @@ class ProductWriteSerializer(serializers.Serializer):
             self.fields.pop("vendor")
 
 
-class VariantWriteSerializer(serializers.Serializer):
+class VariantWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     options = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
@@ -237,7 +238,7 @@ class VariantWriteSerializer(serializers.Serializer):
             self.fields.pop("low_stock_threshold")
 
 
-class StockAdjustmentSerializer(serializers.Serializer):
+class StockAdjustmentSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Exactly one of ``change`` (add or remove) or ``quantity`` (a count), with a reason."""
 
     change = serializers.IntegerField(required=False)
@@ -252,7 +253,7 @@ class StockAdjustmentSerializer(serializers.Serializer):
         return attrs
 
 
-class ImageWriteSerializer(serializers.Serializer):
+class ImageWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     image = serializers.ImageField()
     alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
     position = serializers.IntegerField(min_value=0, required=False)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from commerce.catalog import selectors, services
@@ -31,6 +31,8 @@ class NameCursorPagination(CommerceCursorPagination):
     retrieve=extend_schema(summary="A category with its parent, ancestors and children"),
 )
 class CategoryViewSet(viewsets.GenericViewSet):
+    # The catalog is public whatever the host's DEFAULT_PERMISSION_CLASSES say.
+    permission_classes = [AllowAny]
     queryset = Category.objects.all()
     lookup_field = "slug"
     serializer_class = serializers.CategoryDetailSerializer
@@ -57,12 +59,14 @@ class CategoryViewSet(viewsets.GenericViewSet):
 
 
 class BrandViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [AllowAny]
     queryset = Brand.objects.all()
     serializer_class = serializers.BrandSerializer
     pagination_class = NameCursorPagination
 
 
 class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [AllowAny]
     serializer_class = serializers.VendorSerializer
     pagination_class = NameCursorPagination
     lookup_field = "slug"
