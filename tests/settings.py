@@ -7,6 +7,8 @@ import os
 
 import environ
 
+from commerce.core.api.schema import ENUM_NAME_OVERRIDES
+
 env = environ.Env()
 
 SECRET_KEY = "commerce-tests-not-a-secret-but-long-enough-for-hmac-keys"
@@ -15,7 +17,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-COMMERCE_APPS = ["commerce.core", "commerce.catalog"]
+COMMERCE_APPS = ["commerce.core", "commerce.catalog", "commerce.cart", "commerce.orders"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "treebeard",
+    "django_fsm",
     *COMMERCE_APPS,
 ]
 
@@ -84,6 +87,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "commerce test API",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
 }
 
 COMMERCE = {"DEFAULT_CURRENCY": "USD", "CURRENCIES": ["USD", "EUR", "JPY", "KWD", "NGN"]}

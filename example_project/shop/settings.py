@@ -38,6 +38,7 @@ from pathlib import Path
 import environ
 
 import commerce
+from commerce.core.api.schema import ENUM_NAME_OVERRIDES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,8 +70,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "treebeard",
+    "django_fsm",
     "commerce.core",
     "commerce.catalog",
+    "commerce.cart",
+    "commerce.orders",
     "accounts",
     "demo",
 ]
@@ -186,6 +190,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": commerce.__version__,
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
     # Tag operations by the segment after /api/v1/ ("auth", "catalog").
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Swagger UI and Redoc load from this server (drf-spectacular-sidecar), never a CDN.

@@ -11,10 +11,17 @@ Ids are stable; the settings reference lists them:
 - ``commerce.E006``: a size or threshold setting is not a positive whole number.
 - ``commerce.W007``: ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` is not commerce's, so errors
   would not use the envelope (a warning: the host may wrap it on purpose).
+- ``commerce.E008``: ``SHIPPING_FLAT_RATES`` is not a dict of ISO 4217 codes to
+  non-negative decimal strings.
+- ``commerce.E009``: ``commerce.orders`` and the admin are installed but ``django_fsm`` is
+  not (the order admin's transition buttons use its templates).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
@@ -22,13 +29,46 @@ from django.core.exceptions import ImproperlyConfigured
 from commerce.conf import DEFAULTS, IMPORT_STRINGS, import_from_string
 from commerce.core.money import is_known_currency
 
-POSITIVE_INTEGERS = ("PAGE_SIZE", "MAX_PAGE_SIZE")
+POSITIVE_INTEGERS = (
+    "PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "CART_TTL",
+    "CART_MAX_LINE_QUANTITY",
+    "RESERVATION_TTL",
+    "IDEMPOTENCY_KEY_TTL",
+)
 NON_NEGATIVE_INTEGERS = ("DEFAULT_LOW_STOCK_THRESHOLD",)
 EXCEPTION_HANDLER = "commerce.core.api.errors.exception_handler"
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_flat_rates(rates) -> list[Error]:
+    problem = None
+    if not isinstance(rates, dict):
+        problem = f"it is a {type(rates).__name__}"
+    else:
+        for currency, amount in rates.items():
+            if not is_known_currency(currency):
+                problem = f"{currency!r} is not an ISO 4217 code"
+                break
+            try:
+                if not isinstance(amount, str | int) or Decimal(str(amount)) < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                problem = f"{amount!r} for {currency} is not a non-negative decimal string"
+                break
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"COMMERCE['SHIPPING_FLAT_RATES'] is invalid: {problem}.",
+            hint='Use a dict such as {"USD": "5.00", "EUR": "4.50"}.',
+            id="commerce.E008",
+        )
+    ]
 
 
 @register(Tags.compatibility)
@@ -106,6 +146,21 @@ def check_commerce_settings(app_configs=None, **kwargs):
     ):
         errors.append(
             Error("COMMERCE['PAGE_SIZE'] is larger than MAX_PAGE_SIZE.", id="commerce.E006")
+        )
+
+    errors.extend(_check_flat_rates(value["SHIPPING_FLAT_RATES"]))
+
+    if (
+        apps.is_installed("commerce.orders")
+        and apps.is_installed("django.contrib.admin")
+        and not apps.is_installed("django_fsm")
+    ):
+        errors.append(
+            Error(
+                "commerce.orders' admin needs django_fsm in INSTALLED_APPS.",
+                hint='Add "django_fsm" to INSTALLED_APPS.',
+                id="commerce.E009",
+            )
         )
 
     handler = getattr(settings, "REST_FRAMEWORK", {}).get("EXCEPTION_HANDLER")

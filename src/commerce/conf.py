@@ -35,10 +35,28 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_VERIFIED_VENDOR": True,
     # Callable ``(user) -> bool``: whether a user may act as staff.
     "STAFF_CHECK": "commerce.core.permissions.is_staff_user",
+    # Seconds an anonymous cart lives after its last change.
+    "CART_TTL": 14 * 24 * 3600,
+    # Most units of one variant a cart line may hold.
+    "CART_MAX_LINE_QUANTITY": 99,
+    # Seconds an unpaid order holds its stock before commerce_expire_orders cancels it.
+    "RESERVATION_TTL": 1800,
+    # Seconds an Idempotency-Key and its stored response are kept.
+    "IDEMPOTENCY_KEY_TTL": 24 * 3600,
+    # Callable ``() -> str`` returning a new order number.
+    "ORDER_NUMBER_GENERATOR": "commerce.orders.numbers.default_order_number",
+    # Class whose instances compute an order's shipping (see commerce.orders.pricing).
+    "SHIPPING_CALCULATOR": "commerce.orders.pricing.FlatRateShipping",
+    # FlatRateShipping's charge per currency, as decimal strings: {"USD": "5.00"}.
+    "SHIPPING_FLAT_RATES": {},
+    # Class whose instances compute an order's tax (see commerce.orders.pricing).
+    "TAX_CALCULATOR": "commerce.orders.pricing.NoTax",
 }
 
 #: Keys whose values are dotted import strings, resolved on first use.
-IMPORT_STRINGS: frozenset[str] = frozenset({"STAFF_CHECK"})
+IMPORT_STRINGS: frozenset[str] = frozenset(
+    {"STAFF_CHECK", "ORDER_NUMBER_GENERATOR", "SHIPPING_CALCULATOR", "TAX_CALCULATOR"}
+)
 
 
 def import_from_string(value: str, setting_name: str) -> Any:

@@ -11,6 +11,9 @@ from django.urls import include, path
 #: (app module, URL prefix) for every app with an API; its urls live in ``<app>.api.urls``.
 APP_URLS = [
     ("commerce.catalog", "catalog/"),
+    ("commerce.cart", "cart/"),
+    # checkout/, orders/, vendor/orders/ and addresses/
+    ("commerce.orders", ""),
 ]
 
 urlpatterns = [

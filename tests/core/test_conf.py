@@ -4,9 +4,9 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+from django.utils.module_loading import import_string
 
-from commerce.conf import DEFAULTS, commerce_settings
-from commerce.core.permissions import is_staff_user
+from commerce.conf import DEFAULTS, IMPORT_STRINGS, commerce_settings
 from tests.core.helpers import staff_by_email_domain
 
 
@@ -14,8 +14,8 @@ from tests.core.helpers import staff_by_email_domain
 def test_defaults_apply_for_keys_the_host_leaves_out(user_settings):
     with override_settings(COMMERCE=user_settings):
         for key, default in DEFAULTS.items():
-            if key == "STAFF_CHECK":
-                assert commerce_settings.STAFF_CHECK is is_staff_user
+            if key in IMPORT_STRINGS:
+                assert getattr(commerce_settings, key) is import_string(default)
             else:
                 assert getattr(commerce_settings, key) == default
 
@@ -52,7 +52,7 @@ def test_unknown_key_in_the_dict_is_still_not_an_attribute():
 
 
 def test_import_string_setting_resolves_to_the_object():
-    assert commerce_settings.STAFF_CHECK is is_staff_user
+    assert commerce_settings.STAFF_CHECK is import_string("commerce.core.permissions.is_staff_user")
     with override_settings(COMMERCE={"STAFF_CHECK": "tests.core.helpers.staff_by_email_domain"}):
         assert commerce_settings.STAFF_CHECK is staff_by_email_domain
 

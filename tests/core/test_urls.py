@@ -38,9 +38,12 @@ def test_apps_not_installed_are_not_mounted(reload_urls):
     assert reload_urls(installed={"commerce.core"}) == []
 
 
-def test_every_app_url_is_mounted_when_installed(reload_urls):
-    everything = {app for app, _prefix in commerce.urls.APP_URLS}
-    patterns = reload_urls(installed=everything)
+def test_every_installed_app_url_is_mounted(reload_urls):
+    # Only the apps this host really installs: importing another app's urls would
+    # import its models, which Django refuses for an app outside INSTALLED_APPS.
+    installed = {app for app, _prefix in commerce.urls.APP_URLS if apps.is_installed(app)}
+    assert "commerce.catalog" in installed
+    patterns = reload_urls(installed=installed)
     assert [str(pattern.pattern) for pattern in patterns] == [
-        prefix for _app, prefix in commerce.urls.APP_URLS
+        prefix for app, prefix in commerce.urls.APP_URLS if app in installed
     ]

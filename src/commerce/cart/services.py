@@ -23,7 +23,7 @@ from commerce.cart.exceptions import (
     VariantUnavailableError,
 )
 from commerce.cart.models import Cart, CartLine
-from commerce.catalog.models import Product, Variant
+from commerce.catalog.models import Variant
 from commerce.conf import commerce_settings
 from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
 
@@ -92,15 +92,12 @@ def _is_expired(cart: Cart) -> bool:
 
 
 def _purchasable_variant(variant_id) -> Variant:
-    variant = Variant.objects.select_related("product", "stock").filter(pk=variant_id).first()
+    variant = (
+        Variant.objects.select_related("product__vendor", "stock").filter(pk=variant_id).first()
+    )
     if variant is None:
         raise NotFoundError("Unknown variant.", details={"variant": str(variant_id)})
-    product = variant.product
-    if (
-        not variant.is_active
-        or product.status != Product.Status.PUBLISHED
-        or product.deleted_at is not None
-    ):
+    if not variant.is_purchasable:
         raise VariantUnavailableError(details={"sku": variant.sku})
     return variant
 
@@ -181,7 +178,7 @@ def add_line(cart: Cart, *, variant_id, quantity: int) -> Cart:
 
 def _get_line(cart: Cart, line_id) -> CartLine:
     line = (
-        CartLine.objects.select_related("variant__product", "variant__stock")
+        CartLine.objects.select_related("variant__product__vendor", "variant__stock")
         .filter(cart=cart, pk=line_id)
         .first()
     )
@@ -246,7 +243,7 @@ def merge_carts(*, user, token: str) -> MergeResult:
     cart = _locked(cart)
     adjustments: list[dict[str, Any]] = []
     existing = {line.variant_id: line for line in cart.lines.select_related("variant__stock")}
-    incoming = anonymous.lines.select_related("variant__product", "variant__stock")
+    incoming = anonymous.lines.select_related("variant__product__vendor", "variant__stock")
     for line in incoming:
         variant = line.variant
         try:
@@ -323,19 +320,16 @@ def view_cart(cart: Cart | None) -> CartView:
     """Price ``cart`` from the catalog: two queries whatever the number of lines."""
     if cart is None:
         return CartView(cart=None, lines=[], subtotal=None, item_count=0)
-    lines = CartLine.objects.filter(cart=cart).select_related("variant__product", "variant__stock")
+    lines = CartLine.objects.filter(cart=cart).select_related(
+        "variant__product__vendor", "variant__stock"
+    )
     views = []
     subtotal = None
     for line in lines:
         variant = line.variant
-        product = variant.product
         available = variant.stock.available if hasattr(variant, "stock") else 0
         warnings = []
-        if (
-            not variant.is_active
-            or product.status != Product.Status.PUBLISHED
-            or product.deleted_at is not None
-        ):
+        if not variant.is_purchasable:
             warnings.append({"code": "unavailable", "message": "No longer for sale."})
         elif available < line.quantity:
             warnings.append(

@@ -227,6 +227,11 @@ class Variant(BaseModel):
     def __str__(self) -> str:
         return f"{self.sku} ({self.product_id and self.product.name})"
 
+    @property
+    def is_purchasable(self) -> bool:
+        """Active, and its product is public (select ``product__vendor`` with it)."""
+        return self.is_active and self.product.is_public
+
 
 class ProductImage(BaseModel):
     product = models.ForeignKey(

@@ -28,7 +28,6 @@ from djmoney.money import Money
 
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog import services as catalog_services
-from commerce.catalog.models import Product
 from commerce.conf import commerce_settings
 from commerce.core.exceptions import CommerceValidationError, NotFoundError
 from commerce.orders import signals
@@ -108,15 +107,6 @@ def _new_order_number() -> str:
     raise RuntimeError("Could not generate a free order number in 10 tries.")
 
 
-def _is_purchasable(line: CartLine) -> bool:
-    product = line.variant.product
-    return (
-        line.variant.is_active
-        and product.status == Product.Status.PUBLISHED
-        and product.deleted_at is None
-    )
-
-
 @transaction.atomic
 def place_order(
     *,
@@ -140,11 +130,13 @@ def place_order(
             details={"expected_version": expected_cart_version, "version": cart.version}
         )
     lines = list(
-        cart.lines.select_related("variant__product", "variant__stock").order_by("created_at")
+        cart.lines.select_related("variant__product__vendor", "variant__stock").order_by(
+            "created_at"
+        )
     )
     if not lines:
         raise EmptyCartError()
-    unavailable = [line.variant.sku for line in lines if not _is_purchasable(line)]
+    unavailable = [line.variant.sku for line in lines if not line.variant.is_purchasable]
     if unavailable:
         raise UnavailableLinesError(details={"skus": unavailable})
     if user is not None and not user.is_authenticated:

@@ -15,3 +15,9 @@ INSTALLED_APPS = [
     *(app for app in _ALL_INSTALLED_APPS if not app.startswith("commerce.")),
     *COMMERCE_APPS,
 ]
+
+# Name only the enums of the apps this host installs (the orders app is not here).
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,  # noqa: F405
+    "ENUM_NAME_OVERRIDES": {"ProductStatusEnum": "commerce.catalog.models.Product.Status"},
+}

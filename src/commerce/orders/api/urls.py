@@ -1,4 +1,4 @@
-"""Checkout, orders, vendor orders and addresses, mounted at the API root by :mod:`commerce.urls`."""
+"""Checkout, orders, vendor orders and addresses, mounted at the API root."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
