@@ -508,11 +508,15 @@ def _apply(
     reference: str = "",
     actor=None,
 ) -> StockMovement:
-    """Change one locked record, write its audit row, and schedule ``low_stock``."""
+    """Change one locked record in memory, schedule ``low_stock``; return its audit row.
+
+    The caller saves the record (one ``bulk_update`` for many) and the movement.
+    """
     available_before = record.available
     record.quantity += quantity_change
     record.reserved += reserved_change
-    record.save(update_fields=["quantity", "reserved", "updated_at"])
+    # bulk_update does not run auto_now, so stamp it here.
+    record.updated_at = timezone.now()
     threshold = record.low_stock_threshold
     if record.available <= threshold < available_before:
         transaction.on_commit(
@@ -536,6 +540,59 @@ def _apply(
     )
 
 
+def _check_can_reserve(record: StockRecord, quantity: int) -> None:
+    if record.available < quantity:
+        raise InsufficientStockError(record.variant.sku, quantity, max(record.available, 0))
+
+
+def _check_reserved(verb: str):
+    def check(record: StockRecord, quantity: int) -> None:
+        if record.reserved < quantity:
+            raise StockError(
+                f"Cannot {verb} {quantity} of {record.variant.sku}: "
+                f"only {record.reserved} reserved.",
+                details={"sku": record.variant.sku, "reserved": record.reserved},
+            )
+
+    return check
+
+
+#: kind -> (precondition, (quantity change, reserved change) for a line of n units)
+_MOVES = {
+    StockMovement.Kind.RESERVE: (_check_can_reserve, lambda n: (0, n)),
+    StockMovement.Kind.RELEASE: (_check_reserved("release"), lambda n: (0, -n)),
+    StockMovement.Kind.COMMIT: (_check_reserved("commit"), lambda n: (-n, -n)),
+}
+
+
+def _move_stock(lines, *, kind: str, reference: str, reason: str) -> list[StockRecord]:
+    """Lock every line's record, check all of them, then change all: one UPDATE, one INSERT.
+
+    The query count does not grow with the number of lines.
+    """
+    check, changes = _MOVES[kind]
+    wanted = _normalize_lines(lines)
+    records = _lock_stock(wanted)
+    for record in records:
+        check(record, wanted[record.variant_id])
+    movements = []
+    for record in records:
+        quantity_change, reserved_change = changes(wanted[record.variant_id])
+        movements.append(
+            _apply(
+                record,
+                kind=kind,
+                quantity_change=quantity_change,
+                reserved_change=reserved_change,
+                reason=reason,
+                reference=reference,
+            )
+        )
+    StockRecord.objects.bulk_update(records, ["quantity", "reserved", "updated_at"])
+    StockMovement.objects.bulk_create(movements)
+    return records
+
+
 @transaction.atomic
 def reserve(lines, *, reference: str = "", reason: str = "Reserved") -> list[StockRecord]:
     """Reserve stock for every line, or for none.
@@ -545,81 +602,19 @@ def reserve(lines, *, reference: str = "", reason: str = "Reserved") -> list[Sto
     :class:`~commerce.core.exceptions.InsufficientStockError` (alias
     ``InsufficientStock``) naming the first SKU short, with what is available.
     """
-    wanted = _normalize_lines(lines)
-    records = _lock_stock(wanted)
-    for record in records:
-        if record.available < wanted[record.variant_id]:
-            raise InsufficientStockError(
-                record.variant.sku, wanted[record.variant_id], max(record.available, 0)
-            )
-    StockMovement.objects.bulk_create(
-        [
-            _apply(
-                record,
-                kind=StockMovement.Kind.RESERVE,
-                reserved_change=wanted[record.variant_id],
-                reason=reason,
-                reference=reference,
-            )
-            for record in records
-        ]
-    )
-    return records
+    return _move_stock(lines, kind=StockMovement.Kind.RESERVE, reference=reference, reason=reason)
 
 
 @transaction.atomic
 def release(lines, *, reference: str = "", reason: str = "Released") -> list[StockRecord]:
     """Give reserved stock back (a cancelled or expired order). All lines or none."""
-    wanted = _normalize_lines(lines)
-    records = _lock_stock(wanted)
-    for record in records:
-        if record.reserved < wanted[record.variant_id]:
-            raise StockError(
-                f"Cannot release {wanted[record.variant_id]} of {record.variant.sku}: "
-                f"only {record.reserved} reserved.",
-                details={"sku": record.variant.sku, "reserved": record.reserved},
-            )
-    StockMovement.objects.bulk_create(
-        [
-            _apply(
-                record,
-                kind=StockMovement.Kind.RELEASE,
-                reserved_change=-wanted[record.variant_id],
-                reason=reason,
-                reference=reference,
-            )
-            for record in records
-        ]
-    )
-    return records
+    return _move_stock(lines, kind=StockMovement.Kind.RELEASE, reference=reference, reason=reason)
 
 
 @transaction.atomic
 def commit(lines, *, reference: str = "", reason: str = "Sold") -> list[StockRecord]:
     """Turn reservations into sales: quantity and reserved both drop. All lines or none."""
-    wanted = _normalize_lines(lines)
-    records = _lock_stock(wanted)
-    for record in records:
-        if record.reserved < wanted[record.variant_id]:
-            raise StockError(
-                f"Cannot commit {wanted[record.variant_id]} of {record.variant.sku}: "
-                f"only {record.reserved} reserved.",
-                details={"sku": record.variant.sku, "reserved": record.reserved},
-            )
-    StockMovement.objects.bulk_create(
-        [
-            _apply(
-                record,
-                kind=StockMovement.Kind.COMMIT,
-                quantity_change=-wanted[record.variant_id],
-                reserved_change=-wanted[record.variant_id],
-                reason=reason,
-                reference=reference,
-            )
-            for record in records
-        ]
-    )
-    return records
+    return _move_stock(lines, kind=StockMovement.Kind.COMMIT, reference=reference, reason=reason)
 
 
 @transaction.atomic
@@ -643,14 +638,16 @@ def adjust_stock(
         )
     if record.quantity + change < record.reserved:
         raise InsufficientStockError(variant.sku, -change, max(record.available, 0))
-    _apply(
+    movement = _apply(
         record,
         kind=StockMovement.Kind.ADJUSTMENT,
         quantity_change=change,
         reason=reason.strip(),
         reference=reference,
         actor=actor,
-    ).save()
+    )
+    record.save(update_fields=["quantity", "reserved", "updated_at"])
+    movement.save()
     return record
 
 
