@@ -4,7 +4,11 @@
   (a ``.. confval::`` with its default) and nothing else, and every system check id
   that ``commerce/checks.py`` can emit.
 - ``docs/reference/api.rst`` lists exactly the endpoints the URL configuration has.
-- ``docs/topics/errors.rst`` lists every ``CommerceError`` code with its status.
+- ``docs/topics/errors.rst`` lists every ``CommerceError`` subclass (from every
+  ``commerce.*.exceptions`` module and ``commerce.core.idempotency``) with its code and
+  status, and every more specific ``code=`` the source raises one of them with.
+- ``docs/topics/orders.rst`` has exactly the order state machine's transitions.
+- ``docs/reference/signals.rst`` documents every signal in a ``commerce.*.signals`` module.
 
 These read the ``.rst`` sources, so they need no Sphinx; ``tox -e docs`` builds them.
 """
@@ -12,22 +16,29 @@ These read the ``.rst`` sources, so they need no Sphinx; ``tox -e docs`` builds 
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
 from pathlib import Path
 
 import pytest
+from django.dispatch import Signal
 from django.urls import include, path
 from drf_spectacular.generators import EndpointEnumerator
 
+import commerce
 import commerce.checks
 from commerce.conf import DEFAULTS
 from commerce.core import exceptions
+from commerce.orders.models import Order
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SETTINGS_PAGE = DOCS / "reference" / "settings.rst"
 API_PAGE = DOCS / "reference" / "api.rst"
 ERRORS_PAGE = DOCS / "topics" / "errors.rst"
+ORDERS_PAGE = DOCS / "topics" / "orders.rst"
+SIGNALS_PAGE = DOCS / "reference" / "signals.rst"
+SOURCE = Path(commerce.__file__).resolve().parent
 
 CONFVAL = re.compile(
     r"^\.\. confval:: (?P<name>\S+)[ ]*\n(?P<options>(?:[ ]{3}:[\w-]+:.*\n)*)", re.MULTILINE
@@ -41,6 +52,13 @@ ENDPOINT_ROW = re.compile(
 )
 # A row of the error code table: "* - ``code``" then "- 404".
 ERROR_ROW = re.compile(r"^\s*\* - ``(?P<code>[a-z_]+)``\n\s+- (?P<status>\d{3})\b", re.MULTILINE)
+# A row of the transition table: "* - ``name``", "- ``from``[, ``from``...]", "- ``to``".
+TRANSITION_ROW = re.compile(
+    r"^\s*\* - ``(?P<name>\w+)``\n"
+    r"\s+- (?P<sources>``\w+``(?:, ``\w+``)*)\n"
+    r"\s+- ``(?P<target>\w+)``$",
+    re.MULTILINE,
+)
 
 
 def documented_settings() -> dict[str, dict[str, str]]:
@@ -108,22 +126,146 @@ def test_api_page_lists_exactly_the_endpoints():
     )
 
 
+def _modules(pattern: str) -> list:
+    """Import every ``commerce`` module whose file matches ``pattern`` (``*/exceptions.py``)."""
+    names = [
+        ".".join(("commerce", *module_file.relative_to(SOURCE).with_suffix("").parts))
+        for module_file in sorted(SOURCE.rglob(pattern))
+    ]
+    return [importlib.import_module(name) for name in names]
+
+
+def _error_modules() -> list:
+    modules = _modules("exceptions.py")
+    assert exceptions in modules, "commerce.core.exceptions was not found; has the layout moved?"
+    return [*modules, importlib.import_module("commerce.core.idempotency")]
+
+
 def _commerce_errors() -> list[type[exceptions.CommerceError]]:
     # A set: InsufficientStock is an alias of InsufficientStockError.
     classes = {
         obj
-        for obj in vars(exceptions).values()
-        if isinstance(obj, type) and issubclass(obj, exceptions.CommerceError)
+        for module in _error_modules()
+        for obj in vars(module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, exceptions.CommerceError)
+        and obj.__module__ == module.__name__
     }
     return sorted(classes, key=lambda error: error.__name__)
+
+
+def _documented_errors() -> set[tuple[str, int]]:
+    """``(code, status)`` for every row of the error table; one code may have two statuses."""
+    text = ERRORS_PAGE.read_text(encoding="utf-8")
+    return {(m["code"], int(m["status"])) for m in ERROR_ROW.finditer(text)}
+
+
+def test_the_error_scan_finds_the_app_errors():
+    names = {error.__name__ for error in _commerce_errors()}
+    expected = {"CartNotFoundError", "InvalidTransitionError", "IdempotencyKeyReusedError"}
+    assert expected <= names, f"the scan missed {sorted(expected - names)}"
 
 
 @pytest.mark.parametrize("error", _commerce_errors(), ids=lambda error: error.__name__)
 def test_errors_page_lists_every_code_with_its_status(error):
     text = ERRORS_PAGE.read_text(encoding="utf-8")
-    rows = {m["code"]: int(m["status"]) for m in ERROR_ROW.finditer(text)}
-    assert rows.get(error.default_code) == error.status_code, (
+    documented = _documented_errors()
+    listed = sorted(status for code, status in documented if code == error.default_code)
+    assert (error.default_code, error.status_code) in documented, (
         f"{error.__name__}: errors.rst should list ``{error.default_code}`` as "
-        f"{error.status_code}, it has {rows.get(error.default_code)}"
+        f"{error.status_code}, it has {listed or 'no row'}"
     )
-    assert error.__name__ in text, f"{error.__name__} is missing from the hierarchy in errors.rst"
+    hierarchy = re.search(
+        r"^The exception hierarchy\n-+\n(?:.*\n)*?\.\. code-block:: text\n\n"
+        r"(?P<body>(?:(?:[ ]{3}.*)?\n)+)",
+        text,
+        re.MULTILINE,
+    )
+    assert hierarchy, "errors.rst has no text block under 'The exception hierarchy'"
+    assert re.search(rf"\b{error.__name__}\b", hierarchy["body"]), (
+        f"{error.__name__} is missing from the hierarchy in errors.rst"
+    )
+
+
+def _explicit_codes() -> list[tuple[str, str, int]]:
+    """``(where, code, status)`` for every ``SomeError(..., code="...")`` in the source."""
+    errors = {error.__name__: error for error in _commerce_errors()}
+    found = []
+    for source_file in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(source_file.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name not in errors:
+                continue
+            for keyword in node.keywords:
+                if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
+                    where = f"{source_file.relative_to(SOURCE)}:{node.lineno}"
+                    found.append((where, keyword.value.value, errors[name].status_code))
+    return found
+
+
+def test_the_code_scan_finds_explicit_codes():
+    assert "invalid_quantity" in {code for _where, code, _status in _explicit_codes()}
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "status"), _explicit_codes(), ids=lambda value: str(value)
+)
+def test_errors_page_lists_every_explicit_code(where, code, status):
+    assert (code, status) in _documented_errors(), (
+        f"{where} raises code {code!r} ({status}); add it to the table in errors.rst"
+    )
+
+
+def test_orders_page_has_exactly_the_state_machine():
+    field = Order._meta.get_field("status")
+    actual = {
+        (transition.name, transition.source, transition.target)
+        for transition in field.get_all_transitions(Order)
+    }
+    documented = {
+        (m["name"], source.strip("`"), m["target"])
+        for m in TRANSITION_ROW.finditer(ORDERS_PAGE.read_text(encoding="utf-8"))
+        for source in m["sources"].split(", ")
+    }
+    assert actual, "Order has no transitions"
+    assert not actual - documented, (
+        f"transitions missing from orders.rst: {sorted(actual - documented)}"
+    )
+    assert not documented - actual, (
+        f"orders.rst lists transitions Order lacks: {sorted(documented - actual)}"
+    )
+
+
+def test_orders_page_shows_every_status():
+    text = ORDERS_PAGE.read_text(encoding="utf-8")
+    diagram = re.search(
+        r"^The state machine\n-+\n\n\.\. code-block:: text\n\n(?P<body>(?:(?:[ ]{3}.*)?\n)+)",
+        text,
+        re.MULTILINE,
+    )
+    assert diagram, "orders.rst has no text diagram under 'The state machine'"
+    for status in Order.Status.values:
+        assert f"``{status}``\n" in text, f"status {status!r} is not described in orders.rst"
+        assert re.search(rf"\b{status}\b", diagram["body"]), (
+            f"status {status!r} is missing from the state diagram"
+        )
+
+
+def test_signals_page_documents_every_signal():
+    signals = {
+        f"{module.__name__}.{name}"
+        for module in _modules("signals.py")
+        for name, obj in vars(module).items()
+        if isinstance(obj, Signal)
+    }
+    documented = set(
+        re.findall(r"^\.\. data:: (\S+)$", SIGNALS_PAGE.read_text(encoding="utf-8"), re.M)
+    )
+    assert "commerce.orders.signals.order_placed" in signals
+    assert not signals - documented, f"undocumented signals: {sorted(signals - documented)}"
+    assert not documented - signals, (
+        f"documented signals that do not exist: {sorted(documented - signals)}"
+    )
