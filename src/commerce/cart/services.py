@@ -127,7 +127,11 @@ def _check_quantity(variant: Variant, quantity: int) -> None:
 
 
 def _locked(cart: Cart) -> Cart:
-    return Cart.objects.select_for_update().get(pk=cart.pk)
+    locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if locked is None:
+        # Merged, emptied by checkout's cleanup or expired since the caller found it.
+        raise CartNotFoundError()
+    return locked
 
 
 def _touch(cart: Cart) -> Cart:
@@ -228,16 +232,27 @@ class MergeResult:
     adjustments: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _adjustment(line: CartLine, reason: str, merged: int = 0) -> dict[str, Any]:
+    return {"sku": line.variant.sku, "reason": reason, "requested": line.quantity, "merged": merged}
+
+
 @transaction.atomic
 def merge_carts(*, user, token: str) -> MergeResult:
     """Move an anonymous cart's lines into ``user``'s cart and delete the anonymous one.
 
     Quantities are capped at availability and ``CART_MAX_LINE_QUANTITY``;
-    lines that cannot be merged (unavailable, other currency) are dropped and
-    reported in ``adjustments``. Call it from your login flow, or let clients
-    call ``POST /cart/merge/``.
+    lines that cannot be merged (unavailable, other currency) are dropped.
+    Each line moved with less than its quantity is reported in ``adjustments``
+    as ``{sku, reason, requested, merged}``: ``requested`` units were in the
+    anonymous line, ``merged`` of them were added; ``reason`` is ``capped``,
+    ``unavailable`` or ``currency_mismatch``. The user's own lines never
+    shrink. Call it from your login flow, or let clients call
+    ``POST /cart/merge/``. An unknown or expired token raises
+    :class:`CartNotFoundError`.
     """
-    anonymous = find_cart(token=token)
+    anonymous = find_cart(token=token) if token else None
+    if anonymous is None:
+        raise CartNotFoundError()
     anonymous = _locked(anonymous)
     cart, _ = Cart.objects.get_or_create(user=user)
     cart = _locked(cart)
@@ -246,31 +261,33 @@ def merge_carts(*, user, token: str) -> MergeResult:
     incoming = anonymous.lines.select_related("variant__product__vendor", "variant__stock")
     for line in incoming:
         variant = line.variant
-        try:
-            _purchasable_variant(variant.pk)
-        except VariantUnavailableError:
-            adjustments.append({"sku": variant.sku, "reason": "unavailable", "merged": 0})
+        if not variant.is_purchasable:
+            adjustments.append(_adjustment(line, "unavailable"))
             continue
         currency = str(variant.price.currency)
-        if (cart.currency or currency) != currency and existing:
-            adjustments.append({"sku": variant.sku, "reason": "currency_mismatch", "merged": 0})
+        if existing and (cart.currency or currency) != currency:
+            adjustments.append(_adjustment(line, "currency_mismatch"))
             continue
         current = existing.get(variant.pk)
-        wanted = (current.quantity if current else 0) + line.quantity
+        have = current.quantity if current else 0
         available = variant.stock.available if hasattr(variant, "stock") else 0
-        capped = min(wanted, available, commerce_settings.CART_MAX_LINE_QUANTITY)
-        if capped < wanted:
-            adjustments.append(
-                {"sku": variant.sku, "reason": "capped", "requested": wanted, "merged": capped}
-            )
-        if capped <= 0:
+        limit = min(available, commerce_settings.CART_MAX_LINE_QUANTITY)
+        # Add what fits; a line of the user's already over the limit stays as it is.
+        merged = max(0, min(line.quantity, limit - have))
+        if merged < line.quantity:
+            adjustments.append(_adjustment(line, "capped", merged))
+        if merged == 0:
             continue
         if current is None:
+            # Keep the price the shopper saw, so a change since then is still flagged.
             existing[variant.pk] = CartLine.objects.create(
-                cart=cart, variant=variant, quantity=capped, price_when_added=variant.price
+                cart=cart,
+                variant=variant,
+                quantity=merged,
+                price_when_added=line.price_when_added,
             )
-        elif capped != current.quantity:
-            current.quantity = capped
+        else:
+            current.quantity = have + merged
             current.save(update_fields=["quantity", "updated_at"])
         cart.currency = currency
     anonymous.delete()
@@ -282,8 +299,9 @@ def delete_expired_carts(*, now=None) -> int:
     """Delete anonymous carts untouched for ``CART_TTL`` seconds; return how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=commerce_settings.CART_TTL)
-    deleted, _ = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).delete()
-    return deleted
+    _, per_model = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).delete()
+    # ``delete()``'s total also counts the lines that cascade with the carts.
+    return per_model.get(Cart._meta.label, 0)
 
 
 # --- reading ------------------------------------------------------------------------
@@ -325,11 +343,24 @@ def view_cart(cart: Cart | None) -> CartView:
     )
     views = []
     subtotal = None
+    currency = cart.currency
     for line in lines:
         variant = line.variant
         available = variant.stock.available if hasattr(variant, "stock") else 0
         warnings = []
-        if not variant.is_purchasable:
+        # A vendor may reprice a variant in another currency after it was added:
+        # such a line cannot be bought in this cart, nor summed with the others.
+        currency = currency or str(variant.price.currency)
+        foreign = str(variant.price.currency) != currency
+        if foreign:
+            warnings.append(
+                {
+                    "code": "unavailable",
+                    "message": f"Now priced in {variant.price.currency}; "
+                    f"this cart is in {currency}.",
+                }
+            )
+        elif not variant.is_purchasable:
             warnings.append({"code": "unavailable", "message": "No longer for sale."})
         elif available < line.quantity:
             warnings.append(
@@ -349,7 +380,8 @@ def view_cart(cart: Cart | None) -> CartView:
                 }
             )
         line_total = variant.price * line.quantity
-        subtotal = line_total if subtotal is None else subtotal + line_total
+        if not foreign:
+            subtotal = line_total if subtotal is None else subtotal + line_total
         views.append(
             CartLineView(
                 line=line,
@@ -359,8 +391,8 @@ def view_cart(cart: Cart | None) -> CartView:
                 warnings=warnings,
             )
         )
-    if subtotal is None and cart.currency:
-        subtotal = Money(0, cart.currency)
+    if subtotal is None and currency:
+        subtotal = Money(0, currency)
     return CartView(
         cart=cart,
         lines=views,

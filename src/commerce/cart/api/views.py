@@ -6,13 +6,15 @@ from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.cart import services
 from commerce.cart.api import serializers
-from commerce.cart.exceptions import CartNotFoundError
+from commerce.cart.exceptions import CartLineError, CartNotFoundError
+from commerce.conf import commerce_settings
 
 TOKEN_HEADER = "X-Cart-Token"
 
@@ -27,6 +29,29 @@ CART_TOKEN_PARAMETER = OpenApiParameter(
 
 def request_cart_token(request) -> str | None:
     return request.headers.get(TOKEN_HEADER) or None
+
+
+def validated_data(serializer_class, request) -> dict:
+    """Validate the body; a quantity that is not a whole number is ``invalid_quantity``.
+
+    The services say ``invalid_quantity`` for 0, negatives and too many; a
+    client should get the same code for ``1.5`` or ``"two"``.
+    """
+    serializer = serializer_class(data=request.data)
+    if serializer.is_valid():
+        return serializer.validated_data
+    errors = serializer.errors
+    if set(errors) == {"quantity"}:
+        raise CartLineError(
+            "Quantity must be a whole number of at least 1.",
+            code="invalid_quantity",
+            details={
+                "quantity": errors["quantity"],
+                "minimum": 1,
+                "maximum": commerce_settings.CART_MAX_LINE_QUANTITY,
+            },
+        )
+    raise ValidationError(errors)
 
 
 class CartMixin:
@@ -73,9 +98,7 @@ class CartLinesView(CartMixin, APIView):
         responses={201: serializers.CartSerializer},
     )
     def post(self, request):
-        serializer = serializers.AddLineSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated_data(serializers.AddLineSerializer, request)
         # One transaction: a refused first line leaves no orphaned anonymous cart.
         with transaction.atomic():
             cart, new_token = services.get_or_create_cart(
@@ -99,12 +122,9 @@ class CartLineDetailView(CartMixin, APIView):
         responses=serializers.CartSerializer,
     )
     def patch(self, request, line_id):
-        serializer = serializers.LineQuantitySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated_data(serializers.LineQuantitySerializer, request)
         cart = self._cart_or_404()
-        cart = services.set_line_quantity(
-            cart, line_id=line_id, quantity=serializer.validated_data["quantity"]
-        )
+        cart = services.set_line_quantity(cart, line_id=line_id, quantity=data["quantity"])
         return self.cart_response(cart)
 
     @extend_schema(
