@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django_fsm.admin import FSMAdminMixin
 
 from commerce.core.exceptions import CommerceError
@@ -101,6 +102,20 @@ class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
     def is_fsm_transition_visible(self, transition) -> bool:
         return transition.name in ADMIN_TRANSITIONS
 
+    # django-fsm-2 checks only that the user is staff: a transition changes the
+    # order, so it takes the change permission, like the change form's Save.
+
+    def _get_fsm_extra_context(self, *, request, obj):
+        if obj is None or not self.has_change_permission(request, obj):
+            return iter(())
+        return super()._get_fsm_extra_context(request=request, obj=obj)
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        obj = self.get_object(request, object_id)
+        if obj is not None and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+
     @admin.display(description="ship to")
     def shipping_address_text(self, order):
         return ", ".join(v for v in order.shipping_address.address_data().values() if v)
@@ -112,6 +127,8 @@ class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
         return ", ".join(v for v in order.billing_address.address_data().values() if v)
 
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
         service = ADMIN_TRANSITIONS.get(transition_name)
         if service is None:
             self.message_user(

@@ -85,6 +85,13 @@ class Address(AddressFields, BaseModel):
     def __str__(self) -> str:
         return f"{self.full_name}, {self.line1}, {self.city}"
 
+    def validate_constraints(self, exclude=None) -> None:
+        # One default of each kind per user: services.save_address() steps the old
+        # default down as it saves the new one, and the database enforces the rule.
+        # Validating it beforehand (full_clean, admin forms) would refuse every new default.
+        exclude = {*(exclude or ()), "is_default_shipping", "is_default_billing"}
+        super().validate_constraints(exclude=exclude)
+
 
 class OrderAddress(AddressFields, BaseModel):
     """A copy of an address as it was when the order was placed."""

@@ -11,7 +11,7 @@ from commerce.orders.models import Order, OrderLine
 
 def orders_for_customer(user) -> QuerySet[Order]:
     """Staff see every order; a customer only their own; anonymous users none."""
-    queryset = Order.objects.select_related("shipping_address", "billing_address")
+    queryset = Order.objects.all()
     if user_is_staff(user):
         return queryset
     if not getattr(user, "is_authenticated", False):
@@ -20,7 +20,8 @@ def orders_for_customer(user) -> QuerySet[Order]:
 
 
 def order_detail_queryset(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    return queryset.prefetch_related("lines")
+    """``queryset`` with what the order detail serializer reads: addresses and lines."""
+    return queryset.select_related("shipping_address", "billing_address").prefetch_related("lines")
 
 
 def vendor_ids_for(user) -> list:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -29,7 +30,8 @@ from djmoney.money import Money
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog import services as catalog_services
 from commerce.conf import commerce_settings
-from commerce.core.exceptions import CommerceValidationError, NotFoundError
+from commerce.core.exceptions import CommerceValidationError, InvalidAmountError, NotFoundError
+from commerce.core.money import to_minor_units
 from commerce.orders import signals
 from commerce.orders.exceptions import (
     CartChangedError,
@@ -72,6 +74,14 @@ SIGNALS = {
 }
 
 
+#: Transitions that settle the order's stock reservation: a cancelled (or
+#: expired) order gives it back; a paid one turns it into a sale.
+STOCK_OPERATIONS = {
+    "cancel": (catalog_services.release, "Cancelled"),
+    "mark_paid": (catalog_services.commit, "Sold"),
+}
+
+
 def digest_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -93,9 +103,31 @@ def _address_snapshot(address: Address | Mapping[str, Any] | None) -> OrderAddre
         else {name: address.get(name, "") for name in AddressFields.ADDRESS_FIELDS}
     )
     snapshot = OrderAddress(**data)
-    snapshot.full_clean()
+    # A fresh UUID needs no uniqueness query; the fields still get validated.
+    snapshot.full_clean(validate_unique=False, validate_constraints=False)
     snapshot.save()
     return snapshot
+
+
+def _charge(setting: str, value: Any, currency: str) -> Money:
+    """Check a shipping or tax strategy's result: a payable amount in the order's currency.
+
+    A wrong result is the host's bug, not the shopper's: ``ImproperlyConfigured``
+    naming the setting, rather than an order whose total no gateway can charge.
+    """
+    problem = None
+    if not isinstance(value, Money) or str(value.currency) != currency:
+        problem = f"a Money in {currency}"
+    elif value.amount < 0:
+        problem = "a non-negative amount"
+    else:
+        try:
+            to_minor_units(value)
+        except InvalidAmountError:
+            problem = f"an amount in whole minor units of {currency} (round it)"
+    if problem:
+        raise ImproperlyConfigured(f"COMMERCE[{setting!r}] returned {value!r}; expected {problem}.")
+    return value
 
 
 def _new_order_number() -> str:
@@ -174,8 +206,10 @@ def place_order(
         "currency": currency,
         "subtotal": subtotal,
     }
-    shipping_total = commerce_settings.SHIPPING_CALCULATOR()(**context)
-    tax_total = commerce_settings.TAX_CALCULATOR()(**context)
+    shipping_total = _charge(
+        "SHIPPING_CALCULATOR", commerce_settings.SHIPPING_CALCULATOR()(**context), currency
+    )
+    tax_total = _charge("TAX_CALCULATOR", commerce_settings.TAX_CALCULATOR()(**context), currency)
     access_token = secrets.token_urlsafe(24)
     try:
         with transaction.atomic():
@@ -261,10 +295,11 @@ def transition_order(
     from_status = locked.status
     method(**kwargs)
     locked.save()
-    if name == "cancel":
+    if name in STOCK_OPERATIONS:
+        operation, default_reason = STOCK_OPERATIONS[name]
         lines = _stock_lines(locked)
         if lines:
-            catalog_services.release(lines, reference=locked.number, reason=reason or "Cancelled")
+            operation(lines, reference=locked.number, reason=reason or default_reason)
     actor = actor if getattr(actor, "is_authenticated", False) else None
     OrderEvent.objects.create(
         order=locked,
@@ -305,7 +340,10 @@ def deliver_order(order: Order, *, actor=None) -> Order:
 
 
 def mark_order_paid(order: Order, *, actor=None, reason: str = "Payment captured") -> Order:
-    """Mark a pending order paid (the payments app calls this after a full capture)."""
+    """Mark a pending order paid and turn its stock reservation into a sale.
+
+    The payments app calls this after a full capture.
+    """
     return transition_order(order, "mark_paid", actor=actor, reason=reason)
 
 
@@ -343,9 +381,13 @@ def expire_orders(*, now=None) -> int:
     return expired
 
 
-def find_order_for_guest(number: str, token: str) -> Order:
-    """The order ``number`` if ``token`` is its access token; else :class:`NotFoundError`."""
-    order = Order.objects.filter(number=number).first()
+def find_order_for_guest(number: str, token: str, *, queryset=None) -> Order:
+    """The order ``number`` if ``token`` is its access token; else :class:`NotFoundError`.
+
+    ``queryset`` (default: all orders) lets a caller select what it will read.
+    """
+    queryset = Order.objects.all() if queryset is None else queryset
+    order = queryset.filter(number=number).first()
     if order is None or not secrets.compare_digest(order.access_token_digest, digest_token(token)):
         raise NotFoundError()
     return order

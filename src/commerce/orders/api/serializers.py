@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commerce.core.api.fields import MoneyField
+from commerce.core.api.serializers import RejectUnknownFieldsMixin
 from commerce.orders.models import (
     Address,
     AddressFields,
@@ -17,7 +18,25 @@ from commerce.orders.models import (
 )
 
 
-class AddressInputSerializer(serializers.Serializer):
+class CountryCodeField(CountryField):
+    """An ISO 3166-1 alpha-2 code in any case, stored upper-case.
+
+    django-countries' field also accepts names and alpha-3 codes ("Nigeria",
+    "NGA"); names are language-dependent and ambiguous, and the API promises
+    alpha-2, so only two-letter codes are taken.
+    """
+
+    default_error_messages = {
+        "invalid_choice": '"{input}" is not an ISO 3166-1 alpha-2 country code.'
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or len(data.strip()) != 2:
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data.strip().upper())
+
+
+class AddressInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """A postal address given inline (guests) or stored in the book."""
 
     full_name = serializers.CharField(max_length=200)
@@ -27,7 +46,7 @@ class AddressInputSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=100)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    country = CountryField(help_text="ISO 3166-1 alpha-2 code, e.g. US, NG, DE.")
+    country = CountryCodeField(help_text="ISO 3166-1 alpha-2 code, e.g. US, NG, DE.")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
 
@@ -89,7 +108,7 @@ extend_schema_field(
 )(AddressReferenceField)
 
 
-class CheckoutSerializer(serializers.Serializer):
+class CheckoutSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     shipping_address = AddressReferenceField()
     billing_address = AddressReferenceField(required=False, allow_null=True)
     email = serializers.EmailField(required=False, help_text="Required for guests.")
@@ -185,6 +204,13 @@ class VendorOrderSerializer(serializers.ModelSerializer):
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
+    """One history entry.
+
+    ``actor`` is ``"customer"`` (the order's owner), ``"staff"`` (anyone else:
+    only staff act on others' orders, whatever ``STAFF_CHECK`` they pass) or
+    ``null`` (the system, or a guest).
+    """
+
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -195,13 +221,14 @@ class OrderEventSerializer(serializers.ModelSerializer):
     def get_actor(self, event) -> str | None:
         if event.actor_id is None:
             return None
-        return "staff" if event.actor.is_staff else "customer"
+        order = self.context.get("order") or event.order
+        return "customer" if event.actor_id == order.user_id else "staff"
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
-class ShipSerializer(serializers.Serializer):
+class ShipSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     carrier = serializers.CharField(max_length=100)
     tracking_number = serializers.CharField(max_length=100)

@@ -16,7 +16,7 @@ from commerce.cart import services as cart_services
 from commerce.cart.api.views import CART_TOKEN_PARAMETER, request_cart_token
 from commerce.core.idempotency import idempotent
 from commerce.core.pagination import CommerceCursorPagination
-from commerce.core.permissions import IsStaff
+from commerce.core.permissions import IsStaff, user_is_staff
 from commerce.orders import selectors, services
 from commerce.orders.api import serializers
 from commerce.orders.exceptions import EmptyCartError
@@ -99,7 +99,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = serializers.OrderSerializer
 
     def get_queryset(self):
-        return selectors.order_detail_queryset(selectors.orders_for_customer(self.request.user))
+        return self._for_action(selectors.orders_for_customer(self.request.user))
+
+    def _for_action(self, queryset):
+        # Only the detail shows lines and addresses; actions re-read the order after the change.
+        if self.action == "retrieve":
+            return selectors.order_detail_queryset(queryset)
+        return queryset
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -119,8 +125,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             token = self.request.headers.get(ORDER_TOKEN_HEADER)
             if not token:
                 return get_object_or_404(Order.objects.none())
-            order = services.find_order_for_guest(number, token)
-            order = selectors.order_detail_queryset(Order.objects.all()).get(pk=order.pk)
+            order = services.find_order_for_guest(
+                number, token, queryset=self._for_action(Order.objects.all())
+            )
         return order
 
     @extend_schema(
@@ -134,7 +141,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = self.get_object()
         serializer = serializers.CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        reason = serializer.validated_data.get("reason") or "Cancelled by customer"
+        reason = serializer.validated_data.get("reason") or (
+            "Cancelled by staff" if user_is_staff(request.user) else "Cancelled by customer"
+        )
         order = services.cancel_order(order, actor=request.user, reason=reason)
         return self._detail(order)
 
@@ -169,8 +178,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request, number=None):
         order = self.get_object()
-        events = OrderEvent.objects.filter(order=order).select_related("actor")
-        return Response(serializers.OrderEventSerializer(events, many=True).data)
+        events = OrderEvent.objects.filter(order=order)
+        return Response(
+            serializers.OrderEventSerializer(events, many=True, context={"order": order}).data
+        )
 
     def _detail(self, order):
         order = selectors.order_detail_queryset(Order.objects.all()).get(pk=order.pk)

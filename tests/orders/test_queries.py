@@ -1,0 +1,144 @@
+"""Pinned query counts: checkout and the order reads do not grow with lines or orders."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commerce.orders import services
+from commerce.testing.factories import ProductFactory, VariantFactory
+from tests.conftest import client_for
+from tests.orders.conftest import (
+    ADDRESS,
+    ORDERS,
+    VENDOR_ORDERS,
+    checkout,
+    fill_cart,
+    order_url,
+    place,
+)
+
+pytestmark = pytest.mark.django_db
+
+#: Checkout of a signed-in customer's cart with an inline address, whatever the
+#: number of lines. Under the test's transaction every ``atomic`` is a savepoint
+#: (two queries); outside one, the outermost is BEGIN/COMMIT.
+CHECKOUT_QUERIES = sum(
+    {
+        "find the cart": 1,
+        "place_order savepoint": 2,
+        "lock the cart, read its lines with variants and stock": 2,
+        "order number free?": 1,
+        "reserve savepoint": 2,
+        "lock stock rows, one UPDATE, one INSERT of movements": 3,
+        "shipping address snapshot": 1,
+        "order insert in its savepoint": 3,
+        "lines in one INSERT, the event": 2,
+        "empty the cart (delete lines, bump version)": 2,
+        "read the order back with addresses, then its lines": 2,
+    }.values()
+)
+#: The same with an ``Idempotency-Key``: an outer savepoint (2), the expired-key
+#: cleanup (1), the claim in its own savepoint (3), and storing the response (1).
+IDEMPOTENT_CHECKOUT_QUERIES = CHECKOUT_QUERIES + 7
+#: The order with its addresses, then its lines: for the owner, staff and a guest.
+DETAIL_QUERIES = 2
+#: A page of orders.
+LIST_QUERIES = 1
+#: The caller's vendors, a page of orders, their lines of those vendors.
+VENDOR_LIST_QUERIES = 3
+#: The order, then its events with their actors.
+EVENTS_QUERIES = 2
+
+
+@pytest.fixture
+def variants(db):
+    return [VariantFactory(quantity=20) for _ in range(10)]
+
+
+def count_queries(call) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code in (200, 201), response.json()
+    return len(queries)
+
+
+@pytest.mark.parametrize("key", [None, "order-1"], ids=["plain", "idempotent"])
+def test_checkout_does_not_grow_with_lines(customer, customer_b, variants, key):
+    fill_cart(customer, {variants[0]: 1})
+    fill_cart(customer_b, dict.fromkeys(variants, 2))
+    one = count_queries(
+        lambda: checkout(client_for(customer), {"shipping_address": ADDRESS}, key=key)
+    )
+    ten = count_queries(
+        lambda: checkout(client_for(customer_b), {"shipping_address": ADDRESS}, key=key)
+    )
+    assert one == ten == (CHECKOUT_QUERIES if key is None else IDEMPOTENT_CHECKOUT_QUERIES)
+
+
+def test_checkout_with_an_address_book_entry_and_billing(customer, variants):
+    shipping = services.create_address(customer, **ADDRESS)
+    fill_cart(customer, dict.fromkeys(variants, 1))
+    body = {"shipping_address": str(shipping.pk), "billing_address": ADDRESS}
+    # The address-book lookup and the billing snapshot: two more.
+    assert count_queries(lambda: checkout(client_for(customer), body)) == CHECKOUT_QUERIES + 2
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_order_detail_does_not_grow_with_lines(customer, staff_user, variants, size):
+    placed = place(customer, dict.fromkeys(variants[:size], 1))
+    for user in [customer, staff_user]:
+        assert (
+            count_queries(lambda u=user: client_for(u).get(order_url(placed.order)))
+            == DETAIL_QUERIES
+        )
+    guest = place(None, dict.fromkeys(variants[:size], 1))
+    assert (
+        count_queries(
+            lambda: client_for(None).get(
+                order_url(guest.order), HTTP_X_ORDER_TOKEN=guest.access_token
+            )
+        )
+        == DETAIL_QUERIES
+    )
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_order_list_does_not_grow_with_orders(customer, staff_user, variants, size):
+    for index in range(size):
+        place(customer, {variants[index]: 1, variants[(index + 1) % 10]: 1})
+    for user in [customer, staff_user]:
+        response = client_for(user).get(ORDERS)
+        assert len(response.json()["results"]) == size
+        assert count_queries(lambda u=user: client_for(u).get(ORDERS)) == LIST_QUERIES
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_vendor_order_list_does_not_grow(customer, vendor, vendor_member, size):
+    product = ProductFactory(vendor=vendor)
+    mine = [VariantFactory(product=product, quantity=20) for _ in range(3)]
+    for _ in range(size):
+        place(customer, {mine[0]: 1, mine[1]: 1, mine[2]: 1, VariantFactory(quantity=1): 1})
+    client = client_for(vendor_member)
+    rows = client.get(VENDOR_ORDERS).json()["results"]
+    assert len(rows) == size
+    assert all(len(row["lines"]) == 3 for row in rows)
+    assert count_queries(lambda: client.get(VENDOR_ORDERS)) == VENDOR_LIST_QUERIES
+    number = rows[0]["number"]
+    assert count_queries(lambda: client.get(f"{VENDOR_ORDERS}{number}/")) == VENDOR_LIST_QUERIES
+
+
+@pytest.mark.parametrize("steps", [0, 3])
+def test_events_do_not_grow(customer, staff_user, variants, steps):
+    order = place(customer, {variants[0]: 1}).order
+    if steps:
+        order = services.mark_order_paid(order)
+        order = services.ship_order(order, actor=staff_user, carrier="DHL", tracking_number="1")
+        order = services.deliver_order(order, actor=staff_user)
+    response = client_for(customer).get(order_url(order, "events/"))
+    assert len(response.json()) == 1 + steps
+    assert (
+        count_queries(lambda: client_for(customer).get(order_url(order, "events/")))
+        == EVENTS_QUERIES
+    )
