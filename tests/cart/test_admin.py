@@ -66,7 +66,7 @@ def test_change_page_shows_the_cart_read_only(admin_client, carts, which):
 
 def test_the_change_page_refuses_edits(admin_client, carts):
     cart = carts["user"]
-    version = Cart.objects.get(pk=cart.pk).version
+    version = Cart.objects.get(pk=cart.pk).revision
     response = admin_client.post(
         admin_url("change", cart.pk),
         {
@@ -81,7 +81,7 @@ def test_the_change_page_refuses_edits(admin_client, carts):
     )
     assert response.status_code == 403
     assert CartLine.objects.get(cart=cart).quantity == 2
-    assert Cart.objects.get(pk=cart.pk).version == version
+    assert Cart.objects.get(pk=cart.pk).revision == version
 
 
 def test_there_is_no_add_page(admin_client, carts):

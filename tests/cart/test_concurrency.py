@@ -75,7 +75,7 @@ def test_concurrent_adds_to_one_anonymous_cart_add_up():
     assert statuses(results) == [201] * THREADS
     line = CartLine.objects.get(cart=cart)
     assert line.quantity == 2 * THREADS
-    assert Cart.objects.get(pk=cart.pk).version == THREADS
+    assert Cart.objects.get(pk=cart.pk).revision == THREADS
     assert Cart.objects.count() == 1
 
 
@@ -94,7 +94,7 @@ def test_concurrent_first_adds_of_a_signed_in_user_make_one_cart(customer):
     assert statuses(results) == [201] * THREADS
     cart = Cart.objects.get(user=customer)
     assert Cart.objects.count() == 1
-    assert cart.version == THREADS
+    assert cart.revision == THREADS
     quantities = dict(CartLine.objects.filter(cart=cart).values_list("variant__sku", "quantity"))
     assert sum(quantities.values()) == THREADS
     assert quantities["RACE-0"] == 1 + THREADS // 2

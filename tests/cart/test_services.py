@@ -105,7 +105,7 @@ def test_user_without_cart_finds_none(customer):
 def test_add_line_takes_price_and_currency_from_the_catalog(cart, shirt):
     cart = services.add_line(cart, variant_id=shirt.pk, quantity=2)
     assert cart.currency == "USD"
-    assert cart.version == 1
+    assert cart.revision == 1
     line = CartLine.objects.get(cart=cart)
     assert (line.variant, line.quantity, line.price_when_added) == (shirt, 2, money("12.50"))
 
@@ -115,14 +115,14 @@ def test_adding_the_same_variant_grows_its_line(cart, shirt):
     cart = services.add_line(cart, variant_id=shirt.pk, quantity=3)
     assert lines_of(cart) == {"SHIRT-M": 5}
     assert CartLine.objects.count() == 1
-    assert cart.version == 2
+    assert cart.revision == 2
 
 
 def test_add_line_works_from_a_stale_cart_instance(cart, shirt, mug):
     stale = Cart.objects.get(pk=cart.pk)
     services.add_line(cart, variant_id=shirt.pk, quantity=1)
     result = services.add_line(stale, variant_id=mug.pk, quantity=1)
-    assert result.version == 2
+    assert result.revision == 2
     assert lines_of(cart) == {"SHIRT-M": 1, "MUG": 1}
 
 
@@ -132,7 +132,7 @@ def test_add_line_refuses_a_quantity_that_is_not_a_positive_integer(cart, shirt,
         services.add_line(cart, variant_id=shirt.pk, quantity=quantity)
     assert excinfo.value.code == "invalid_quantity"
     assert excinfo.value.status_code == 400
-    assert fresh(cart).version == 0
+    assert fresh(cart).revision == 0
     assert lines_of(cart) == {}
 
 
@@ -232,7 +232,7 @@ def shirt_line(cart, shirt):
 def test_set_line_quantity(cart, shirt_line):
     cart = services.set_line_quantity(cart, line_id=shirt_line.pk, quantity=7)
     assert lines_of(cart) == {"SHIRT-M": 7}
-    assert cart.version == 2
+    assert cart.revision == 2
 
 
 def test_set_line_quantity_takes_the_current_price(cart, shirt, shirt_line):
@@ -259,7 +259,7 @@ def test_set_line_quantity_refuses_bad_quantities(cart, shirt_line, quantity, er
         services.set_line_quantity(cart, line_id=shirt_line.pk, quantity=quantity)
     assert excinfo.value.code == code
     assert lines_of(cart) == {"SHIRT-M": 2}
-    assert fresh(cart).version == 1
+    assert fresh(cart).revision == 1
 
 
 def test_set_line_quantity_refuses_a_variant_no_longer_for_sale(cart, shirt, shirt_line):
@@ -286,34 +286,34 @@ def test_remove_line(cart, shirt_line, mug):
     cart = services.remove_line(cart, line_id=shirt_line.pk)
     assert lines_of(cart) == {"MUG": 1}
     assert cart.currency == "USD"
-    assert cart.version == 3
+    assert cart.revision == 3
 
 
 def test_clear_cart(cart, shirt_line, mug):
     services.add_line(cart, variant_id=mug.pk, quantity=1)
     cart = services.clear_cart(cart)
     assert lines_of(cart) == {}
-    assert (cart.currency, cart.version) == ("", 3)
+    assert (cart.currency, cart.revision) == ("", 3)
 
 
 def test_every_change_bumps_the_version_once_and_failures_do_not(cart, shirt, mug):
     versions = []
     cart = services.add_line(cart, variant_id=shirt.pk, quantity=1)
-    versions.append(cart.version)
+    versions.append(cart.revision)
     cart = services.add_line(cart, variant_id=mug.pk, quantity=1)
-    versions.append(cart.version)
+    versions.append(cart.revision)
     with pytest.raises(QuantityUnavailableError):
         services.add_line(cart, variant_id=mug.pk, quantity=10)
-    versions.append(fresh(cart).version)
+    versions.append(fresh(cart).revision)
     line = CartLine.objects.get(cart=cart, variant=mug)
     cart = services.set_line_quantity(cart, line_id=line.pk, quantity=2)
-    versions.append(cart.version)
+    versions.append(cart.revision)
     cart = services.remove_line(cart, line_id=line.pk)
-    versions.append(cart.version)
+    versions.append(cart.revision)
     cart = services.clear_cart(cart)
-    versions.append(cart.version)
+    versions.append(cart.revision)
     assert versions == [1, 2, 2, 3, 4, 5]
-    assert fresh(cart).version == 5
+    assert fresh(cart).revision == 5
 
 
 def test_a_cart_deleted_meanwhile_is_not_found(cart, shirt):
@@ -366,7 +366,7 @@ def test_merge_into_a_non_empty_user_cart_adds_quantities(customer, shirt, mug):
     assert result.cart.pk == user_cart.pk
     assert result.adjustments == []
     assert lines_of(result.cart) == {"SHIRT-M": 5, "MUG": 1}
-    assert result.cart.version == user_cart.version + 1
+    assert result.cart.revision == user_cart.revision + 1
     assert Cart.objects.count() == 1
 
 

@@ -131,6 +131,8 @@ def test_several_problems_are_reported_together():
     assert sorted(ids(messages)) == ["commerce.E005", "commerce.E006", "commerce.W002"]
 
 
+# Django 6.1's own checks open a database connection during `check`.
+@pytest.mark.django_db
 def test_the_check_is_registered_with_django(capsys):
     call_command("check")
     assert "commerce." not in capsys.readouterr().out

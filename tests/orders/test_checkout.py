@@ -104,12 +104,13 @@ def test_guest_checks_out_with_an_inline_address(
     ]
     assert body["allowed_transitions"] == ["cancel", "mark_paid"]
     # The token is shown once; only its digest is stored.
-    assert order.access_token_digest != body["access_token"]
-    assert order.access_token_digest == services.digest_token(body["access_token"])
+    # Derived from SECRET_KEY, stored nowhere: not on the order, not with the idempotency key.
+    assert body["access_token"] == services.order_access_token(order)
+    assert body["access_token"] not in {str(value) for value in vars(order).values()}
     assert stock(shirt) == (10, 2)
     assert not CartLine.objects.filter(cart=cart).exists()
     emptied = Cart.objects.get(pk=cart.pk)
-    assert (emptied.currency, emptied.version) == ("", cart.version + 1)
+    assert (emptied.currency, emptied.revision) == ("", cart.revision + 1)
     event = OrderEvent.objects.get(order=order)
     assert (event.from_status, event.to_status, event.actor) == ("", "pending", None)
     assert [m.reference for m in StockMovement.objects.filter(kind="reserve")] == [order.number]
@@ -244,10 +245,9 @@ def test_billing_address_inline_or_from_the_book(customer, shirt):
 
 
 def test_the_expected_cart_version_is_accepted(customer, shirt):
-    cart, _ = fill_cart(customer, {shirt: 1})
-    response = checkout(
-        client_for(customer), {"shipping_address": ADDRESS, "cart_version": cart.version}
-    )
+    fill_cart(customer, {shirt: 1})
+    seen = client_for(customer).get("/api/v1/cart/").json()["version"]
+    response = checkout(client_for(customer), {"shipping_address": ADDRESS, "cart_version": seen})
     assert response.status_code == 201, response.json()
 
 
@@ -451,16 +451,31 @@ def test_stock_reserved_by_another_order_counts(customer, customer_b, shirt):
 
 
 def test_a_stale_cart_version_is_a_409(customer, shirt):
-    cart, _ = fill_cart(customer, {shirt: 1})
-    seen = cart.version
+    fill_cart(customer, {shirt: 1})
+    seen = client_for(customer).get("/api/v1/cart/").json()["version"]
     fill_cart(customer, {shirt: 1})  # changed elsewhere (another tab)
+    now = client_for(customer).get("/api/v1/cart/").json()["version"]
     before = counts()
     error = assert_error(
         checkout(client_for(customer), {"shipping_address": ADDRESS, "cart_version": seen}),
         409,
         "cart_changed",
     )
-    assert error["details"] == {"expected_version": seen, "version": seen + 1}
+    assert error["details"] == {"expected_version": seen, "version": now}
+    assert counts() == before
+
+
+def test_a_catalog_price_change_since_the_shopper_looked_is_a_409(customer, shirt):
+    # The shopper did not touch the cart, but the price they saw is no longer the price.
+    fill_cart(customer, {shirt: 1})
+    seen = client_for(customer).get("/api/v1/cart/").json()["version"]
+    catalog_services.update_variant(shirt, price=Money("99.00", "USD"))
+    before = counts()
+    assert_error(
+        checkout(client_for(customer), {"shipping_address": ADDRESS, "cart_version": seen}),
+        409,
+        "cart_changed",
+    )
     assert counts() == before
 
 

@@ -48,6 +48,10 @@ def test_a_replayed_guest_checkout_returns_the_access_token(api_client, shirt):
         f"/api/v1/orders/{again['number']}/", HTTP_X_ORDER_TOKEN=again["access_token"]
     )
     assert response.status_code == 200
+    # The stored response never holds the credential; the replay recomputes it.
+    stored = IdempotencyKey.objects.get(key="guest-1")
+    assert "access_token" not in stored.response_body
+    assert first["access_token"] not in str(stored.response_body)
 
 
 def test_the_body_is_compared_as_data_not_as_text(customer, shirt):

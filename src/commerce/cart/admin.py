@@ -9,7 +9,7 @@ class CartLineInline(admin.TabularInline):
     fields = ["variant", "quantity", "price_when_added", "created_at", "updated_at"]
     readonly_fields = fields
 
-    # Lines change only through the cart services, which check stock and bump the version.
+    # Lines change only through the cart services, which check stock and bump the revision.
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -24,12 +24,12 @@ class CartLineInline(admin.TabularInline):
 class CartAdmin(admin.ModelAdmin):
     """Carts are for looking at (and deleting): shoppers change them through the services."""
 
-    list_display = ["id", "user", "currency", "version", "updated_at"]
+    list_display = ["id", "user", "currency", "revision", "updated_at"]
     list_filter = [("user", admin.EmptyFieldListFilter)]
     # ``user`` is nullable, which the admin's automatic select_related() skips.
     list_select_related = ["user"]
     search_fields = ["user__email", "id"]
-    readonly_fields = ["user", "token_digest", "currency", "version", "created_at", "updated_at"]
+    readonly_fields = ["user", "token_digest", "currency", "revision", "created_at", "updated_at"]
     inlines = [CartLineInline]
 
     def has_add_permission(self, request):

@@ -8,8 +8,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
-from commerce.catalog.models import MONEY_DIGITS, Variant
-from commerce.core.models import BaseModel
+from commerce.core.apps import require_installed
+
+require_installed("commerce.cart", "commerce.core", "commerce.catalog")
+
+from commerce.catalog.models import MONEY_DIGITS, Variant  # noqa: E402
+from commerce.core.models import BaseModel  # noqa: E402
 
 
 class Cart(BaseModel):
@@ -32,8 +36,9 @@ class Cart(BaseModel):
     )
     # Set by the first line; a cart holds one currency.
     currency = models.CharField(_("currency"), max_length=3, blank=True)
-    # Bumped on every change, so a checkout can refuse a cart the client has not seen.
-    version = models.PositiveIntegerField(_("version"), default=0)
+    # Bumped on every change to the cart's lines (a cheap "has it been edited" counter;
+    # the API's ``version`` is a fingerprint that also covers catalog price changes).
+    revision = models.PositiveIntegerField(_("revision"), default=0)
 
     class Meta:
         verbose_name = _("cart")

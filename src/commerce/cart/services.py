@@ -30,7 +30,9 @@ from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
 __all__ = [
     "CartLineView",
     "CartView",
+    "MergeResult",
     "add_line",
+    "cart_fingerprint",
     "clear_cart",
     "create_anonymous_cart",
     "delete_expired_carts",
@@ -135,9 +137,9 @@ def _locked(cart: Cart) -> Cart:
 
 
 def _touch(cart: Cart) -> Cart:
-    """Record a change on a locked cart: bump the version; ``updated_at`` restarts expiry."""
-    cart.version += 1
-    cart.save(update_fields=["version", "currency", "updated_at"])
+    """Record a change on a locked cart: bump the revision; ``updated_at`` restarts expiry."""
+    cart.revision += 1
+    cart.save(update_fields=["revision", "currency", "updated_at"])
     return cart
 
 
@@ -193,7 +195,7 @@ def _get_line(cart: Cart, line_id) -> CartLine:
 
 @transaction.atomic
 def set_line_quantity(cart: Cart, *, line_id, quantity: int) -> Cart:
-    """Set a line's quantity (1..``CART_MAX_LINE_QUANTITY``, within stock)."""
+    """Set a line's quantity: from 1 to ``CART_MAX_LINE_QUANTITY``, within stock."""
     cart = _locked(cart)
     line = _get_line(cart, line_id)
     _purchasable_variant(line.variant_id)
@@ -227,6 +229,8 @@ def clear_cart(cart: Cart) -> Cart:
 
 @dataclass
 class MergeResult:
+    """What :func:`merge_carts` did: the user's cart, and each line it could not merge in full."""
+
     cart: Cart
     #: Lines not merged or merged with less than asked, with the reason.
     adjustments: list[dict[str, Any]] = field(default_factory=list)
@@ -307,8 +311,27 @@ def delete_expired_carts(*, now=None) -> int:
 # --- reading ------------------------------------------------------------------------
 
 
+def cart_fingerprint(lines) -> str:
+    """The cart ``version``: a digest of exactly what the shopper is shown.
+
+    It covers each line's variant, quantity, current price and whether it is
+    for sale, so it changes when the shopper edits the cart *and* when the
+    catalog reprices or withdraws something in it. Checkout compares it with the
+    ``cart_version`` the client sends. ``lines`` are ``CartLine`` objects with
+    ``variant__product__vendor`` selected.
+    """
+    parts = sorted(
+        f"{line.variant_id}:{line.quantity}:{line.variant.price.amount}:"
+        f"{line.variant.price.currency}:{int(line.variant.is_purchasable)}"
+        for line in lines
+    )
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
 @dataclass
 class CartLineView:
+    """One line of a :class:`CartView`, priced now, with its warnings."""
+
     line: CartLine
     unit_price: Money
     line_total: Money
@@ -324,6 +347,8 @@ class CartView:
     lines: list[CartLineView]
     subtotal: Money | None
     item_count: int
+    #: :func:`cart_fingerprint` of the lines.
+    version: str
 
     @property
     def warnings(self) -> list[dict[str, Any]]:
@@ -337,7 +362,9 @@ class CartView:
 def view_cart(cart: Cart | None) -> CartView:
     """Price ``cart`` from the catalog: two queries whatever the number of lines."""
     if cart is None:
-        return CartView(cart=None, lines=[], subtotal=None, item_count=0)
+        return CartView(
+            cart=None, lines=[], subtotal=None, item_count=0, version=cart_fingerprint([])
+        )
     lines = CartLine.objects.filter(cart=cart).select_related(
         "variant__product__vendor", "variant__stock"
     )
@@ -398,4 +425,5 @@ def view_cart(cart: Cart | None) -> CartView:
         lines=views,
         subtotal=subtotal,
         item_count=sum(view.line.quantity for view in views),
+        version=cart_fingerprint(view.line for view in views),
     )

@@ -14,7 +14,11 @@ from djmoney.models.fields import MoneyField
 from treebeard.mp_tree import MP_Node
 
 from commerce.conf import commerce_settings
-from commerce.core.models import BaseModel
+from commerce.core.apps import require_installed
+
+require_installed("commerce.catalog", "commerce.core")
+
+from commerce.core.models import BaseModel  # noqa: E402
 
 #: Money columns hold up to 3 decimal places (KWD, BHD); services refuse
 #: amounts with more places than the currency's ISO 4217 exponent.

@@ -16,7 +16,7 @@ class CartChangedError(ConflictError):
 
 
 class UnavailableLinesError(CommerceValidationError):
-    """Some cart lines are no longer for sale; ``details["lines"]`` lists them."""
+    """Some cart lines are no longer for sale; ``details["skus"]`` lists them."""
 
     default_code = "unavailable_items"
     default_message = "Some items in the cart are no longer for sale."

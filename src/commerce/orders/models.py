@@ -17,8 +17,12 @@ from django_countries.fields import CountryField
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from djmoney.models.fields import MoneyField
 
-from commerce.catalog.models import MONEY_DIGITS, Variant, Vendor
-from commerce.core.models import BaseModel
+from commerce.core.apps import require_installed
+
+require_installed("commerce.orders", "commerce.core", "commerce.catalog", "commerce.cart")
+
+from commerce.catalog.models import MONEY_DIGITS, Variant, Vendor  # noqa: E402
+from commerce.core.models import BaseModel  # noqa: E402
 
 
 class AddressFields(models.Model):
@@ -148,8 +152,6 @@ class Order(ConcurrentTransitionMixin, BaseModel):
         verbose_name=_("bill to"),
     )
     note = models.TextField(_("note"), blank=True)
-    # SHA-256 of the token a guest uses to read the order; the token is shown once.
-    access_token_digest = models.CharField(max_length=64, editable=False)
     reservation_expires_at = models.DateTimeField(_("reservation expires at"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)

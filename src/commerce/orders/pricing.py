@@ -24,6 +24,8 @@ from commerce.conf import commerce_settings
 
 @dataclass(frozen=True)
 class PricedLine:
+    """A cart line priced at checkout, as shipping and tax strategies receive it."""
+
     variant_id: Any
     sku: str
     quantity: int

@@ -14,23 +14,29 @@ the transaction commits.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_fsm import can_proceed
 from djmoney.money import Money
 
 from commerce.cart.models import Cart, CartLine
+from commerce.cart.services import cart_fingerprint
 from commerce.catalog import services as catalog_services
 from commerce.conf import commerce_settings
-from commerce.core.exceptions import CommerceValidationError, InvalidAmountError, NotFoundError
+from commerce.core.exceptions import (
+    CommerceValidationError,
+    ConflictError,
+    InvalidAmountError,
+    NotFoundError,
+)
 from commerce.core.money import to_minor_units
 from commerce.orders import signals
 from commerce.orders.exceptions import (
@@ -58,6 +64,7 @@ __all__ = [
     "find_order_for_guest",
     "mark_order_paid",
     "mark_order_refunded",
+    "order_access_token",
     "place_order",
     "save_address",
     "ship_order",
@@ -82,13 +89,35 @@ STOCK_OPERATIONS = {
 }
 
 
-def digest_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+ACCESS_TOKEN_SALT = "commerce.orders.access-token"
+
+
+def order_access_token(order_or_number: Order | str) -> str:
+    """The token that opens an order without signing in (guests send it as ``X-Order-Token``).
+
+    It is an HMAC of the order number with ``SECRET_KEY``, so it is stored
+    nowhere and can be recomputed, for instance to email it from an
+    ``order_placed`` receiver. Rotating ``SECRET_KEY`` invalidates old tokens
+    unless the old key is kept in ``SECRET_KEY_FALLBACKS``.
+    """
+    number = getattr(order_or_number, "number", order_or_number)
+    return salted_hmac(ACCESS_TOKEN_SALT, number, algorithm="sha256").hexdigest()
+
+
+def _access_token_matches(number: str, token: str) -> bool:
+    secrets_to_try = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(
+        constant_time_compare(
+            token,
+            salted_hmac(ACCESS_TOKEN_SALT, number, secret=secret, algorithm="sha256").hexdigest(),
+        )
+        for secret in secrets_to_try
+    )
 
 
 @dataclass
 class PlacedOrder:
-    """The new order and its guest access token (shown once; only its digest is stored)."""
+    """The new order and its access token (see :func:`order_access_token`)."""
 
     order: Order
     access_token: str
@@ -148,19 +177,17 @@ def place_order(
     email: str = "",
     user=None,
     note: str = "",
-    expected_cart_version: int | None = None,
+    expected_cart_version: str | None = None,
 ) -> PlacedOrder:
     """Check out ``cart``: reserve its stock and create a pending order.
 
     Raises :class:`EmptyCartError` (400), :class:`CartChangedError` (409) when
-    ``expected_cart_version`` is given and stale, :class:`UnavailableLinesError`
+    ``expected_cart_version`` is given and differs from the cart's current
+    :func:`~commerce.cart.services.cart_fingerprint` (the shopper has not seen
+    the cart as it is now: edited, repriced or withdrawn items), :class:`UnavailableLinesError`
     (400), or :class:`~commerce.core.exceptions.InsufficientStockError` (409).
     """
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
-    if expected_cart_version is not None and cart.version != expected_cart_version:
-        raise CartChangedError(
-            details={"expected_version": expected_cart_version, "version": cart.version}
-        )
     lines = list(
         cart.lines.select_related("variant__product__vendor", "variant__stock").order_by(
             "created_at"
@@ -168,7 +195,18 @@ def place_order(
     )
     if not lines:
         raise EmptyCartError()
-    unavailable = [line.variant.sku for line in lines if not line.variant.is_purchasable]
+    version = cart_fingerprint(lines)
+    if expected_cart_version is not None and version != expected_cart_version:
+        raise CartChangedError(
+            details={"expected_version": expected_cart_version, "version": version}
+        )
+    currency = cart.currency or str(lines[0].variant.price.currency)
+    # A line repriced into another currency cannot be added up with the rest.
+    unavailable = [
+        line.variant.sku
+        for line in lines
+        if not line.variant.is_purchasable or str(line.variant.price.currency) != currency
+    ]
     if unavailable:
         raise UnavailableLinesError(details={"skus": unavailable})
     if user is not None and not user.is_authenticated:
@@ -186,7 +224,6 @@ def place_order(
         reason="Checkout",
     )
 
-    currency = cart.currency or str(lines[0].variant.price.currency)
     priced = [
         PricedLine(
             variant_id=line.variant_id,
@@ -210,7 +247,6 @@ def place_order(
         "SHIPPING_CALCULATOR", commerce_settings.SHIPPING_CALCULATOR()(**context), currency
     )
     tax_total = _charge("TAX_CALCULATOR", commerce_settings.TAX_CALCULATOR()(**context), currency)
-    access_token = secrets.token_urlsafe(24)
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -225,12 +261,11 @@ def place_order(
                 shipping_address=shipping_snapshot,
                 billing_address=billing_snapshot,
                 note=note,
-                access_token_digest=digest_token(access_token),
                 reservation_expires_at=timezone.now()
                 + timedelta(seconds=commerce_settings.RESERVATION_TTL),
             )
     except IntegrityError as exc:  # an order number taken between check and insert
-        raise CommerceValidationError("Please retry the checkout.", code="retry") from exc
+        raise ConflictError("Please retry the checkout.", code="retry") from exc
     OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -253,12 +288,12 @@ def place_order(
     )
     CartLine.objects.filter(cart=cart).delete()
     Cart.objects.filter(pk=cart.pk).update(
-        currency="", version=cart.version + 1, updated_at=timezone.now()
+        currency="", revision=cart.revision + 1, updated_at=timezone.now()
     )
     transaction.on_commit(
         lambda: signals.order_placed.send(sender=Order, order=order, actor=user, reason="")
     )
-    return PlacedOrder(order=order, access_token=access_token)
+    return PlacedOrder(order=order, access_token=order_access_token(order))
 
 
 def _stock_lines(order: Order) -> dict[Any, int]:
@@ -388,7 +423,7 @@ def find_order_for_guest(number: str, token: str, *, queryset=None) -> Order:
     """
     queryset = Order.objects.all() if queryset is None else queryset
     order = queryset.filter(number=number).first()
-    if order is None or not secrets.compare_digest(order.access_token_digest, digest_token(token)):
+    if order is None or not _access_token_matches(order.number, token or ""):
         raise NotFoundError()
     return order
 

@@ -58,7 +58,10 @@ class CartSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(source="cart.pk", allow_null=True)
     currency = serializers.SerializerMethodField()
-    version = serializers.SerializerMethodField()
+    version = serializers.CharField(
+        help_text="Changes whenever what this cart shows changes (lines, quantities, prices, "
+        "availability). Send it to checkout as `cart_version`."
+    )
     lines = CartLineSerializer(many=True)
     subtotal = MoneyField(allow_null=True)
     item_count = serializers.IntegerField()
@@ -66,9 +69,6 @@ class CartSerializer(serializers.Serializer):
 
     def get_currency(self, view) -> str | None:
         return (view.cart.currency or None) if view.cart else None
-
-    def get_version(self, view) -> int:
-        return view.cart.version if view.cart else 0
 
 
 class AddLineSerializer(serializers.Serializer):

@@ -113,10 +113,11 @@ class CheckoutSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     billing_address = AddressReferenceField(required=False, allow_null=True)
     email = serializers.EmailField(required=False, help_text="Required for guests.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    cart_version = serializers.IntegerField(
+    cart_version = serializers.CharField(
         required=False,
-        min_value=0,
-        help_text="The cart `version` the client last saw; a different one is a 409.",
+        max_length=64,
+        help_text="The cart `version` the client last showed the shopper; if the cart has "
+        "changed since (edits, prices, availability) checkout is a 409 `cart_changed`.",
     )
 
 
@@ -185,7 +186,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class PlacedOrderSerializer(OrderSerializer):
     access_token = serializers.CharField(
-        read_only=True, help_text="Shown once: guests read the order with it (X-Order-Token)."
+        read_only=True, help_text="Opens the order without signing in (send it as X-Order-Token)."
     )
 
     class Meta(OrderSerializer.Meta):

@@ -77,12 +77,13 @@ class CheckoutView(APIView):
                 expected_cart_version=data.get("cart_version"),
             )
             order = selectors.order_detail_queryset(Order.objects.all()).get(pk=placed.order.pk)
-            order.access_token = placed.access_token
-            return Response(
-                serializers.PlacedOrderSerializer(order).data, status=status.HTTP_201_CREATED
-            )
+            return Response(serializers.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, scope=scope, operation=operation)
+        # The access token is added after the idempotency record is written, so no
+        # credential is stored with the response; it is recomputed on every replay.
+        response = idempotent(request, scope=scope, operation=operation)
+        response.data["access_token"] = services.order_access_token(response.data["number"])
+        return response
 
 
 @extend_schema_view(
