@@ -6,8 +6,6 @@ several threads, each on its own database connection, closed at the end.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -16,41 +14,13 @@ from commerce.cart.models import Cart, CartLine
 from commerce.testing.factories import UserFactory
 from tests.cart.conftest import make_variant, token_client
 from tests.conftest import client_for
+from tests.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 LINES = "/api/v1/cart/lines/"
 MERGE = "/api/v1/cart/merge/"
 THREADS = 8
-
-
-def run_in_threads(calls, timeout: float = 60) -> list:
-    """Run each zero-argument callable in its own thread, all released at once.
-
-    Returns ``[("ok", result) | ("error", exception), ...]`` in the order of ``calls``.
-    """
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", call())
-        except Exception as exc:
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung (deadlock?)"
-    return results
 
 
 def statuses(results) -> list:

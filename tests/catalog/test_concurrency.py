@@ -7,7 +7,6 @@ several threads, each on its own database connection, released at the end.
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 
 import pytest
@@ -18,37 +17,9 @@ from commerce.catalog.models import StockMovement, StockRecord
 from commerce.core.exceptions import CommerceValidationError, InsufficientStockError, StockError
 from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.catalog.conftest import money
+from tests.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(calls, timeout: float = 60):
-    """Run each zero-argument callable in its own thread, all released at once.
-
-    Returns ``[("ok", result) | ("error", exception), ...]`` in the order of ``calls``.
-    """
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", call())
-        except Exception as exc:
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung (deadlock?)"
-    return results
 
 
 def outcomes(results) -> Counter:

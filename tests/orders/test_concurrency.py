@@ -7,12 +7,10 @@ the same moment by a barrier.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from commerce.catalog.models import StockMovement, StockRecord
@@ -23,42 +21,11 @@ from commerce.orders.models import Order, OrderLine
 from commerce.testing.factories import UserFactory, VariantFactory
 from tests.conftest import client_for
 from tests.orders.conftest import ADDRESS, checkout, fill_cart, order_url, stock
+from tests.threads import results_or_raise, run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BODY = {"shipping_address": ADDRESS}
-
-
-def run_in_threads(calls, timeout: float = 120):
-    """Run each zero-argument callable in its own thread, all released at once.
-
-    Returns the results in the order of ``calls``; an exception in a worker is
-    re-raised here.
-    """
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = []
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # reported below, with the others
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung (deadlock?)"
-    assert not errors, errors
-    return results
 
 
 def post_checkout(user, **kwargs):
@@ -83,7 +50,7 @@ def test_fifty_checkouts_for_ten_units():
     for user in users:
         fill_cart(user, {variant: 1})
 
-    results = run_in_threads([post_checkout(user) for user in users])
+    results = results_or_raise(run_in_threads([post_checkout(user) for user in users]))
 
     codes = Counter(status for status, _, _ in results)
     assert codes == {201: 10, 409: 40}, codes
@@ -108,7 +75,7 @@ def test_crossed_carts_do_not_deadlock():
     for n, user in enumerate(users):
         fill_cart(user, {first: 1, second: 1} if n % 2 else {second: 1, first: 1})
 
-    results = run_in_threads([post_checkout(user) for user in users])
+    results = results_or_raise(run_in_threads([post_checkout(user) for user in users]))
 
     assert Counter(status for status, _, _ in results) == {201: 10, 409: 10}
     assert stock(first) == stock(second) == (10, 10)
@@ -121,7 +88,7 @@ def test_one_idempotency_key_sent_eight_times_at_once_creates_one_order():
     user = UserFactory()
     fill_cart(user, {variant: 1})
 
-    results = run_in_threads([post_checkout(user, key="same") for _ in range(8)])
+    results = results_or_raise(run_in_threads([post_checkout(user, key="same") for _ in range(8)]))
 
     assert {status for status, _, _ in results} == {201}, results
     bodies = [body for _, body, _ in results]
@@ -138,7 +105,7 @@ def test_a_double_submitted_checkout_without_a_key_creates_one_order():
     user = UserFactory()
     fill_cart(user, {variant: 2})
 
-    results = run_in_threads([post_checkout(user) for _ in range(2)])
+    results = results_or_raise(run_in_threads([post_checkout(user) for _ in range(2)]))
 
     assert sorted(status for status, _, _ in results) == [201, 400]
     assert [body["error"]["code"] for status, body, _ in results if status == 400] == ["empty_cart"]
@@ -164,7 +131,7 @@ def test_a_cancel_racing_two_expiry_runs_releases_stock_once(attempt):
     def expire():
         return services.expire_orders(now=later)
 
-    cancel_status, *expired = run_in_threads([cancel, expire, expire])
+    cancel_status, *expired = results_or_raise(run_in_threads([cancel, expire, expire]))
 
     assert cancel_status in (200, 409)
     assert (cancel_status == 200) + sum(expired) == 1, (cancel_status, expired)
