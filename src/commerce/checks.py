@@ -15,6 +15,8 @@ Ids are stable; the settings reference lists them:
   non-negative decimal strings.
 - ``commerce.E009``: ``commerce.orders`` and the admin are installed but ``django_fsm`` is
   not (the order admin's transition buttons use its templates).
+- ``commerce.E011``: a ``PAYMENT_GATEWAYS`` entry cannot be built (no or a bad ``BACKEND``,
+  not a ``PaymentGateway``, a missing SDK, bad ``OPTIONS``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,23 @@ def _check_flat_rates(rates) -> list[Error]:
             id="commerce.E008",
         )
     ]
+
+
+def _check_payment_gateways(configured) -> list[Error]:
+    if not isinstance(configured, dict):
+        return [Error("COMMERCE['PAYMENT_GATEWAYS'] must be a dict.", id="commerce.E011")]
+    # Imported here: the registry imports the gateway base, which the check must not
+    # need when payments are not configured at all.
+    from commerce.payments.gateways.registry import GatewayRegistry
+
+    registry = GatewayRegistry()
+    errors = []
+    for alias in sorted(configured):
+        try:
+            registry._build(alias, configured)
+        except ImproperlyConfigured as exc:
+            errors.append(Error(str(exc), id="commerce.E011"))
+    return errors
 
 
 @register(Tags.compatibility)
@@ -162,6 +181,8 @@ def check_commerce_settings(app_configs=None, **kwargs):
                 id="commerce.E009",
             )
         )
+
+    errors.extend(_check_payment_gateways(value["PAYMENT_GATEWAYS"]))
 
     handler = getattr(settings, "REST_FRAMEWORK", {}).get("EXCEPTION_HANDLER")
     if handler != EXCEPTION_HANDLER:

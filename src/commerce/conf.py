@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "SHIPPING_FLAT_RATES": {},
     # Class whose instances compute an order's tax (see commerce.orders.pricing).
     "TAX_CALCULATOR": "commerce.orders.pricing.NoTax",
+    # Payment gateways by alias: {"alias": {"BACKEND": "dotted.Class", "OPTIONS": {...}}}.
+    "PAYMENT_GATEWAYS": {},
 }
 
 #: Keys whose values are dotted import strings, resolved on first use.

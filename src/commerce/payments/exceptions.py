@@ -1,0 +1,56 @@
+"""Errors raised by payment gateways and the gateway registry."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+
+from commerce.core.exceptions import CommerceError, InvalidAmountError
+
+
+class GatewayError(CommerceError):
+    """A gateway refused or failed an operation in a way that is not a payment outcome (502)."""
+
+    status_code = 502
+    default_code = "gateway_error"
+    default_message = "The payment provider could not complete the request."
+
+
+class GatewayUnsupportedFeature(GatewayError):
+    """The gateway lacks a capability (partial refund, void...): 400, nothing was sent."""
+
+    status_code = 400
+    default_code = "gateway_unsupported_feature"
+
+    def __init__(self, gateway: str, capability: str) -> None:
+        super().__init__(
+            f"The {gateway} gateway does not support {capability.replace('_', ' ')}.",
+            details={"gateway": gateway, "capability": capability},
+        )
+
+
+class UnsupportedAmountError(InvalidAmountError):
+    """An amount or currency the provider cannot represent; raised before any call is made."""
+
+    default_code = "unsupported_amount"
+
+
+class WebhookVerificationError(CommerceError, SuspiciousOperation):
+    """A webhook whose signature, timestamp or body does not verify (400); nothing is stored."""
+
+    status_code = 400
+    default_code = "invalid_webhook"
+    default_message = "The webhook could not be verified."
+
+
+class GatewayConfigurationError(ImproperlyConfigured):
+    """``COMMERCE["PAYMENT_GATEWAYS"]`` names a gateway that cannot be built."""
+
+
+class MissingDependencyError(GatewayConfigurationError):
+    """A gateway's SDK is not installed; the message names the pip command."""
+
+    def __init__(self, gateway: str, module: str, extra: str) -> None:
+        super().__init__(
+            f"The {gateway} gateway needs the {module!r} package: "
+            f'pip install "django-commerce-kit[{extra}]"'
+        )

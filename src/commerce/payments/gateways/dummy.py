@@ -1,0 +1,293 @@
+"""The dummy gateway: behaves like a real asynchronous provider, with no account and no keys.
+
+``initiate`` returns a confirmation URL on the host. Confirming there (success,
+failure or "requires action") makes the dummy "provider" change the payment's
+state and emit a signed webhook, exactly as Stripe or Paystack would; the
+host's real webhook endpoint verifies and applies it. The provider's state
+lives in Django's cache (never the database: gateways do not touch it), so
+``fetch_status`` answers like a real provider's API would.
+
+For the demo shop and for tests. Never configure it in production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+from djmoney.money import Money
+
+from commerce.payments.exceptions import WebhookVerificationError
+from commerce.payments.gateways.base import (
+    Capability,
+    EventType,
+    GatewayEvent,
+    InitiateResult,
+    OperationResult,
+    Outcome,
+    PaymentGateway,
+    PaymentInfo,
+)
+
+SIGNATURE_HEADER = "X-Dummy-Signature"
+DEFAULT_TOLERANCE = 300
+
+#: What the customer can choose on the dummy's confirmation page.
+CONFIRM_CHOICES = ("succeed", "fail", "requires_action")
+
+
+class DummyGateway(PaymentGateway):
+    """A complete gateway for demos and tests.
+
+    Options: ``webhook_secret`` (default: derived from ``SECRET_KEY``),
+    ``confirm_url`` (a template with ``{reference}``; default
+    ``/api/v1/payments/dummy/{reference}/confirm/``), ``capture_method``
+    (``"automatic"`` or ``"manual"``), ``webhook_tolerance`` (seconds, 300).
+    """
+
+    name = "dummy"
+    display_name = "Dummy (test) gateway"
+    capabilities = frozenset(Capability)
+
+    # --- the "provider": state in the cache ---------------------------------------------
+
+    def _key(self, gateway_reference: str) -> str:
+        return f"commerce:dummy-gateway:{self.alias}:{gateway_reference}"
+
+    def provider_state(self, gateway_reference: str) -> dict[str, Any] | None:
+        """What the dummy provider knows about a payment (``None`` if nothing)."""
+        return cache.get(self._key(gateway_reference))
+
+    def _save_state(self, gateway_reference: str, state: dict[str, Any]) -> None:
+        cache.set(self._key(gateway_reference), state, timeout=7 * 24 * 3600)
+
+    @property
+    def manual_capture(self) -> bool:
+        return self.options.get("capture_method", "automatic") == "manual"
+
+    @property
+    def webhook_secret(self) -> str:
+        secret = self.options.get("webhook_secret")
+        if secret:
+            return secret
+        return salted_hmac("commerce.payments.dummy", self.alias, algorithm="sha256").hexdigest()
+
+    # --- operations ---------------------------------------------------------------------
+
+    def initiate(
+        self, payment: PaymentInfo, *, idempotency_key: str, return_url: str = ""
+    ) -> InitiateResult:
+        gateway_reference = f"dummy_{payment.reference}"
+        state = self.provider_state(gateway_reference)
+        if state is None:  # a retried initiate finds what the first one created
+            state = {
+                "status": "requires_confirmation",
+                "amount": self.to_minor_units(payment.amount),
+                "currency": str(payment.amount.currency),
+                "captured": 0,
+                "refunded": 0,
+            }
+            self._save_state(gateway_reference, state)
+        template = self.options.get("confirm_url", "/api/v1/payments/dummy/{reference}/confirm/")
+        url = template.format(reference=gateway_reference)
+        if return_url:
+            url = f"{url}?{urlencode({'return_url': return_url})}"
+        return InitiateResult(
+            outcome=Outcome.PENDING,
+            gateway_reference=gateway_reference,
+            redirect_url=url,
+            raw={"id": gateway_reference, **state},
+        )
+
+    def confirm(self, gateway_reference: str, choice: str) -> list[bytes]:
+        """The customer's choice on the confirmation page; returns the webhook bodies to send.
+
+        ``succeed`` authorizes (manual capture) or captures; ``fail`` fails;
+        ``requires_action`` leaves the payment waiting (no webhook).
+        """
+        if choice not in CONFIRM_CHOICES:
+            raise ValueError(f"choice must be one of {CONFIRM_CHOICES}")
+        state = self.provider_state(gateway_reference)
+        if state is None or state["status"] != "requires_confirmation":
+            return []
+        if choice == "requires_action":
+            return []
+        if choice == "fail":
+            state["status"] = "failed"
+            event_type = EventType.FAILED
+            amount = state["amount"]
+        elif self.manual_capture:
+            state["status"] = "authorized"
+            event_type = EventType.AUTHORIZED
+            amount = state["amount"]
+        else:
+            state["status"] = "captured"
+            state["captured"] = state["amount"]
+            event_type = EventType.CAPTURED
+            amount = state["amount"]
+        self._save_state(gateway_reference, state)
+        return [self.event_body(event_type, gateway_reference, amount, state["currency"])]
+
+    def capture(
+        self, payment: PaymentInfo, amount: Money | None = None, *, idempotency_key: str
+    ) -> OperationResult:
+        state = self.provider_state(payment.gateway_reference)
+        if state is None or state["status"] not in ("authorized", "captured"):
+            return OperationResult(
+                Outcome.FAILED, payment.gateway_reference, message="Nothing to capture."
+            )
+        if state["status"] == "authorized":
+            minor = self.to_minor_units(amount) if amount is not None else state["amount"]
+            if minor > state["amount"]:
+                return OperationResult(
+                    Outcome.FAILED, payment.gateway_reference, message="More than authorized."
+                )
+            state.update(status="captured", captured=minor)
+            self._save_state(payment.gateway_reference, state)
+        return OperationResult(
+            Outcome.SUCCEEDED,
+            payment.gateway_reference,
+            amount=self.from_minor_units(state["captured"], state["currency"]),
+            captured=True,
+            raw=dict(state),
+        )
+
+    def void(self, payment: PaymentInfo, *, idempotency_key: str) -> OperationResult:
+        state = self.provider_state(payment.gateway_reference)
+        if state is None or state["status"] not in ("requires_confirmation", "authorized"):
+            return OperationResult(
+                Outcome.FAILED, payment.gateway_reference, message="Cannot be voided."
+            )
+        state["status"] = "cancelled"
+        self._save_state(payment.gateway_reference, state)
+        return OperationResult(Outcome.SUCCEEDED, payment.gateway_reference, raw=dict(state))
+
+    def refund(
+        self, payment: PaymentInfo, amount: Money | None = None, *, idempotency_key: str
+    ) -> OperationResult:
+        state = self.provider_state(payment.gateway_reference)
+        if state is None or state["status"] != "captured":
+            return OperationResult(
+                Outcome.FAILED, payment.gateway_reference, message="Nothing captured."
+            )
+        refundable = state["captured"] - state["refunded"]
+        minor = self.to_minor_units(amount) if amount is not None else refundable
+        if minor <= 0 or minor > refundable:
+            return OperationResult(
+                Outcome.FAILED, payment.gateway_reference, message="More than refundable."
+            )
+        # The same idempotency key refunds once, as a real provider guarantees.
+        done = state.setdefault("refund_keys", {})
+        if idempotency_key not in done:
+            done[idempotency_key] = minor
+            state["refunded"] += minor
+            self._save_state(payment.gateway_reference, state)
+        return OperationResult(
+            Outcome.SUCCEEDED,
+            payment.gateway_reference,
+            amount=self.from_minor_units(done[idempotency_key], state["currency"]),
+            raw={key: value for key, value in state.items() if key != "refund_keys"},
+        )
+
+    def fetch_status(self, payment: PaymentInfo) -> OperationResult:
+        state = self.provider_state(payment.gateway_reference)
+        if state is None:
+            return OperationResult(Outcome.UNKNOWN, payment.gateway_reference)
+        outcome = {
+            "requires_confirmation": Outcome.PENDING,
+            "authorized": Outcome.SUCCEEDED,
+            "captured": Outcome.SUCCEEDED,
+            "failed": Outcome.FAILED,
+            "cancelled": Outcome.FAILED,
+        }[state["status"]]
+        captured = state["status"] == "captured"
+        minor = state["captured"] if captured else state["amount"]
+        return OperationResult(
+            outcome,
+            payment.gateway_reference,
+            amount=self.from_minor_units(minor, state["currency"]),
+            captured=captured,
+            raw={key: value for key, value in state.items() if key != "refund_keys"},
+        )
+
+    # --- webhooks -----------------------------------------------------------------------
+
+    def event_body(
+        self, event_type: EventType, gateway_reference: str, amount: int, currency: str
+    ) -> bytes:
+        """A webhook body as the dummy provider sends it."""
+        return json.dumps(
+            {
+                "id": f"evt_{secrets.token_hex(12)}",
+                "type": str(event_type),
+                "reference": gateway_reference,
+                "amount": amount,
+                "currency": currency,
+                "created": int(time.time()),
+            },
+            separators=(",", ":"),
+        ).encode()
+
+    def sign(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+        """Headers that sign ``body`` (``t=<unix>,v1=<hex HMAC-SHA256 of "t.body">``)."""
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new(
+            self.webhook_secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+        return {SIGNATURE_HEADER: f"t={timestamp},v1={digest}"}
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
+        header = _header(headers, SIGNATURE_HEADER)
+        if not header:
+            raise WebhookVerificationError("Missing signature header.")
+        try:
+            parts = dict(item.split("=", 1) for item in header.split(","))
+            timestamp = int(parts["t"])
+            signature = parts["v1"]
+        except (KeyError, ValueError) as exc:
+            raise WebhookVerificationError("Malformed signature header.") from exc
+        tolerance = int(self.options.get("webhook_tolerance", DEFAULT_TOLERANCE))
+        if abs(time.time() - timestamp) > tolerance:
+            raise WebhookVerificationError("Signature timestamp outside the tolerance.")
+        expected = self.sign(body, timestamp=timestamp)[SIGNATURE_HEADER].split("v1=", 1)[1]
+        if not hmac.compare_digest(expected, signature):
+            raise WebhookVerificationError("Signature does not match.")
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[GatewayEvent]:
+        try:
+            data = json.loads(body)
+            try:
+                event_type = EventType(data["type"])
+            except ValueError:
+                event_type = EventType.UNKNOWN
+            amount = self.from_minor_units(int(data["amount"]), data["currency"])
+            return [
+                GatewayEvent(
+                    event_id=str(data["id"]),
+                    type=event_type,
+                    gateway_reference=str(data["reference"]),
+                    amount=amount,
+                    occurred_at=datetime.fromtimestamp(int(data["created"]), tz=UTC),
+                    raw=data,
+                )
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookVerificationError("Malformed webhook body.") from exc
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """Case-insensitive header lookup (Django's request.headers already is)."""
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return ""
