@@ -17,7 +17,13 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-COMMERCE_APPS = ["commerce.core", "commerce.catalog", "commerce.cart", "commerce.orders"]
+COMMERCE_APPS = [
+    "commerce.core",
+    "commerce.catalog",
+    "commerce.cart",
+    "commerce.orders",
+    "commerce.payments",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "commerce.catalog",
     "commerce.cart",
     "commerce.orders",
+    "commerce.payments",
     "accounts",
     "demo",
 ]
@@ -208,6 +209,10 @@ SPECTACULAR_SETTINGS = {
 COMMERCE = {
     "DEFAULT_CURRENCY": "USD",
     "CURRENCIES": ["USD", "EUR", "GBP", "NGN"],
+    # The demo pays with the dummy gateway: no account, no keys.
+    "PAYMENT_GATEWAYS": {
+        "dummy": {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"},
+    },
 }
 
 # --- logging ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ APP_URLS = [
     ("commerce.cart", "cart/"),
     # checkout/, orders/, vendor/orders/ and addresses/
     ("commerce.orders", ""),
+    ("commerce.payments", "payments/"),
 ]
 
 urlpatterns = [
