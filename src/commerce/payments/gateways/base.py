@@ -37,6 +37,7 @@ __all__ = [
     "Outcome",
     "PaymentGateway",
     "PaymentInfo",
+    "header_value",
 ]
 
 
@@ -244,3 +245,13 @@ class PaymentGateway(ABC):
         """Turn a verified webhook body into normalized events (unknown kinds: ``UNKNOWN``)."""
         self.require(Capability.WEBHOOKS)
         raise NotImplementedError
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str:
+    """``headers[name]`` ignoring case, or ``""`` (webhook views pass ``request.headers``,
+    which is case-insensitive already; tests and other callers may pass a plain dict)."""
+    lowered = name.lower()
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == lowered:
+            return value if isinstance(value, str) else ""
+    return ""

@@ -36,6 +36,7 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
     PaymentInfo,
+    header_value,
 )
 
 SIGNATURE_HEADER = "X-Dummy-Signature"
@@ -246,7 +247,7 @@ class DummyGateway(PaymentGateway):
         return {SIGNATURE_HEADER: f"t={timestamp},v1={digest}"}
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
-        header = _header(headers, SIGNATURE_HEADER)
+        header = header_value(headers, SIGNATURE_HEADER)
         if not header:
             raise WebhookVerificationError("Missing signature header.")
         try:
@@ -282,12 +283,3 @@ class DummyGateway(PaymentGateway):
             ]
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookVerificationError("Malformed webhook body.") from exc
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    """Case-insensitive header lookup (Django's request.headers already is)."""
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return ""

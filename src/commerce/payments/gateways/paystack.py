@@ -60,6 +60,7 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
     PaymentInfo,
+    header_value,
 )
 
 try:
@@ -585,7 +586,7 @@ class PaystackGateway(PaymentGateway):
         if not isinstance(body, bytes | bytearray | memoryview):
             raise WebhookVerificationError("The webhook body must be the raw request bytes.")
         body = bytes(body)
-        signature = _header(headers, SIGNATURE_HEADER)
+        signature = header_value(headers, SIGNATURE_HEADER)
         if not signature:
             raise WebhookVerificationError(f"The {SIGNATURE_HEADER} header is missing.")
         expected = hmac.new(self._secret, body, hashlib.sha512).hexdigest().encode()
@@ -642,13 +643,6 @@ def _normalized_amount(amount: Any) -> str:
         return str(Decimal(str(amount)).normalize())
     except (InvalidOperation, ValueError):
         return str(amount)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    for key, value in headers.items():
-        if isinstance(key, str) and key.lower() == name:
-            return value if isinstance(value, str) else ""
-    return ""
 
 
 def _is_duplicate_reference(exc: PaystackAPIError) -> bool:

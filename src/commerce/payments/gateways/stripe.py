@@ -59,6 +59,7 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
     PaymentInfo,
+    header_value,
 )
 
 if TYPE_CHECKING:
@@ -406,7 +407,7 @@ class StripeGateway(PaymentGateway):
             raise WebhookVerificationError(
                 f"The {self.alias} gateway has no webhook_secret configured."
             )
-        header = _header(headers, SIGNATURE_HEADER)
+        header = header_value(headers, SIGNATURE_HEADER)
         if not header:
             raise WebhookVerificationError(f"Missing {SIGNATURE_HEADER} header.")
         try:
@@ -595,15 +596,3 @@ def _granularity(code: str, exponent: int, step: int) -> str:
     if exponent == 0:
         return f"{code} has no decimals at Stripe."
     return f"{code} has at most {exponent} decimal places at Stripe."
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    """Case-insensitive header lookup (Django's ``request.headers`` already is one)."""
-    value = headers.get(name)
-    if value:
-        return value
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return ""
