@@ -96,4 +96,29 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
 }
 
-COMMERCE = {"DEFAULT_CURRENCY": "USD", "CURRENCIES": ["USD", "EUR", "JPY", "KWD", "NGN"]}
+COMMERCE = {
+    "DEFAULT_CURRENCY": "USD",
+    "CURRENCIES": ["USD", "EUR", "JPY", "KWD", "NGN"],
+    # Every built-in gateway, so the payment flows run against each. Stripe and
+    # Paystack tests intercept their HTTP layer; nothing leaves the machine.
+    "PAYMENT_GATEWAYS": {
+        "dummy": {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"},
+        "dummy_manual": {
+            "BACKEND": "commerce.payments.gateways.dummy.DummyGateway",
+            "OPTIONS": {"capture_method": "manual"},
+        },
+        "stripe": {
+            "BACKEND": "commerce.payments.gateways.stripe.StripeGateway",
+            "OPTIONS": {
+                "secret_key": "sk_test_commerce_tests_0000000000000000",
+                "publishable_key": "pk_test_commerce_tests",
+                "webhook_secret": "whsec_commerce_tests",
+                "max_network_retries": 0,
+            },
+        },
+        "paystack": {
+            "BACKEND": "commerce.payments.gateways.paystack.PaystackGateway",
+            "OPTIONS": {"secret_key": "sk_test_commerce_tests_paystack"},
+        },
+    },
+}

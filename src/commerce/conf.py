@@ -53,6 +53,12 @@ DEFAULTS: dict[str, Any] = {
     "TAX_CALCULATOR": "commerce.orders.pricing.NoTax",
     # Payment gateways by alias: {"alias": {"BACKEND": "dotted.Class", "OPTIONS": {...}}}.
     "PAYMENT_GATEWAYS": {},
+    # Seconds a payment may wait in pending or processing before
+    # commerce_reconcile_payments asks its gateway where it stands.
+    "PAYMENT_RECONCILE_AFTER": 600,
+    # Whether a full refund puts the order's items back in stock. Off: a
+    # refund is money, not goods coming back; restock by hand when they do.
+    "RESTOCK_ON_REFUND": False,
 }
 
 #: Keys whose values are dotted import strings, resolved on first use.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
@@ -88,6 +89,9 @@ STOCK_OPERATIONS = {
     "mark_paid": (catalog_services.commit, "Sold"),
 }
 
+
+#: Payment statuses (commerce.payments) in which the provider holds the customer's money.
+MONEY_HELD_STATUSES = ("authorized", "captured", "partially_refunded")
 
 ACCESS_TOKEN_SALT = "commerce.orders.access-token"
 
@@ -397,18 +401,16 @@ def expire_orders(*, now=None) -> int:
     """
     now = now or timezone.now()
     expired = 0
-    candidates = list(
-        Order.objects.filter(
-            status=Order.Status.PENDING, reservation_expires_at__lte=now
-        ).values_list("pk", flat=True)
-    )
+    expiring = Order.objects.filter(status=Order.Status.PENDING, reservation_expires_at__lte=now)
+    if apps.is_installed("commerce.payments"):
+        # An authorized (or captured, awaiting staff) payment holds the customer's money:
+        # the order waits for its capture or cancellation rather than expiring under it.
+        expiring = expiring.exclude(payments__status__in=MONEY_HELD_STATUSES)
+    candidates = list(expiring.values_list("pk", flat=True))
     for pk in candidates:
         with transaction.atomic():
-            order = (
-                Order.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, status=Order.Status.PENDING)
-                .first()
-            )
+            # Re-checked under the lock: a payment may have been authorized meanwhile.
+            order = expiring.select_for_update(skip_locked=True).filter(pk=pk).first()
             if order is None:
                 continue
             transition_order(order, "cancel", reason="Reservation expired")

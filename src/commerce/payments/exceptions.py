@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 
-from commerce.core.exceptions import CommerceError, InvalidAmountError
+from commerce.core.exceptions import (
+    CommerceError,
+    CommerceValidationError,
+    ConflictError,
+    InvalidAmountError,
+)
 
 
 class GatewayError(CommerceError):
@@ -54,3 +59,25 @@ class MissingDependencyError(GatewayConfigurationError):
             f"The {gateway} gateway needs the {module!r} package: "
             f'pip install "django-commerce-kit[{extra}]"'
         )
+
+
+class OrderNotPayableError(ConflictError):
+    """The order cannot take a payment now (it is not pending, or money is already held) (409)."""
+
+    default_code = "order_not_payable"
+    default_message = "This order cannot be paid now."
+
+
+class RefundExceedsCapturedError(CommerceValidationError):
+    """A refund for more than was captured and not yet refunded (400); nothing was sent."""
+
+    default_code = "refund_exceeds_captured"
+    default_message = "The refund is larger than what is left to refund."
+
+
+class PaymentDeclinedError(CommerceError):
+    """The provider definitely refused the operation (402); the payment's history says why."""
+
+    status_code = 402
+    default_code = "payment_declined"
+    default_message = "The payment provider declined the operation."

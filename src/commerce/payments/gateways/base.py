@@ -162,6 +162,9 @@ class PaymentGateway(ABC):
     #: ISO 4217 codes the provider accepts; ``None`` means any.
     currencies: ClassVar[frozenset[str] | None] = None
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: Whether a ``REFUNDED`` event's amount is the running total refunded on the
+    #: payment (Stripe's ``amount_refunded``) rather than one refund's amount.
+    refund_amounts_are_cumulative: ClassVar[bool] = False
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         self.alias = alias

@@ -152,6 +152,7 @@ class StripeGateway(PaymentGateway):
     name = "stripe"
     display_name = "Stripe"
     capabilities = frozenset(Capability)
+    refund_amounts_are_cumulative = True
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(alias=alias, options=options)

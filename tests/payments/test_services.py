@@ -1,0 +1,63 @@
+"""The payment services with the dummy gateway: start, confirm, capture, refund, reconcile."""
+
+from __future__ import annotations
+
+import pytest
+
+from commerce.catalog.models import StockRecord
+from commerce.orders.models import Order
+from commerce.payments import services
+from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
+from tests.payments.conftest import deliver, money
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_dummy_path_pays_the_order_and_commits_stock(order, dummy, shirt):
+    started = services.start_payment(order, "dummy", return_url="https://shop.example/done")
+    payment = started.payment
+    assert started.created
+    assert payment.status == Payment.Status.PROCESSING
+    assert payment.amount == money("25.00")
+    assert payment.redirect_url.startswith("/api/v1/payments/dummy/dummy_pay_")
+    records = deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    assert [r.result for r in records] == [WebhookEvent.Result.APPLIED]
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Payment.Status.CAPTURED
+    assert payment.captured_amount == money("25.00")
+    assert order.status == Order.Status.PAID
+    record = StockRecord.objects.get(variant=shirt)
+    assert (record.quantity, record.reserved) == (8, 0)
+    kinds = list(payment.events.values_list("kind", flat=True))
+    assert kinds == ["created", "initiate", "mark_processing", "capture"]
+
+
+def test_refund_in_full_marks_the_order_refunded(order, dummy):
+    payment = services.start_payment(order, "dummy").payment
+    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    refund = services.refund_payment(payment, money("10.00"), reason="Damaged")
+    assert refund.status == Refund.Status.SUCCEEDED
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PARTIALLY_REFUNDED
+    refund = services.refund_payment(payment, reason="Rest")
+    assert refund.amount == money("15.00")
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+    assert order.status == Order.Status.REFUNDED
+
+
+def test_manual_capture(order):
+    from commerce.payments.gateways.registry import get_gateway
+
+    gateway = get_gateway("dummy_manual")
+    payment = services.start_payment(order, "dummy_manual").payment
+    deliver(gateway, gateway.confirm(payment.gateway_reference, "succeed"))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.AUTHORIZED
+    payment = services.capture_payment(payment)
+    assert payment.status == Payment.Status.CAPTURED
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert PaymentEvent.objects.filter(payment=payment, kind="capture_requested").exists()
