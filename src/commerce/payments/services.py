@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -615,7 +615,48 @@ def handle_webhook(alias: str, body: bytes, headers: Mapping[str, str]) -> list[
     gateway = get_gateway(alias)
     gateway.require(Capability.WEBHOOKS)
     gateway.verify_webhook(body, headers)
-    return [apply_webhook_event(gateway, event) for event in gateway.parse_webhook(body, headers)]
+    records = []
+    for event in gateway.parse_webhook(body, headers):
+        records.append(apply_webhook_event(gateway, _confirmed(gateway, event)))
+    return records
+
+
+def _confirmed(gateway: PaymentGateway, event: GatewayEvent) -> GatewayEvent:
+    """``event``, with a capture confirmed by the provider's API when the gateway asks for it.
+
+    The confirmed amount replaces the webhook's. A capture the API does not
+    confirm becomes an ``UNKNOWN`` event (recorded, ignored); one the API
+    cannot answer for now raises :class:`GatewayError` (502) before anything
+    is stored, so the provider delivers it again later.
+    """
+    if event.type != EventType.CAPTURED or not gateway.confirm_webhook_captures:
+        return event
+    if WebhookEvent.objects.filter(gateway=gateway.alias, event_id=event.event_id).exists():
+        return event  # a redelivery: recorded already, nothing to confirm
+    payment = (
+        Payment.objects.select_related("order")
+        .filter(gateway=gateway.alias, gateway_reference=event.gateway_reference)
+        .first()
+        if event.gateway_reference
+        else None
+    )
+    if payment is None:
+        return event
+    result = gateway.fetch_status(payment)
+    if result.outcome == Outcome.SUCCEEDED and result.captured:
+        return replace(event, amount=result.amount or event.amount)
+    if result.outcome == Outcome.FAILED:
+        logger.warning(
+            "%s webhook %s claims a capture the API denies: %s",
+            gateway.alias,
+            event.event_id,
+            result.message,
+        )
+        return replace(event, type=EventType.UNKNOWN)
+    raise GatewayError(
+        "The payment provider could not confirm the capture now; deliver the webhook again.",
+        details={"gateway": gateway.alias, "event_id": event.event_id},
+    )
 
 
 def apply_webhook_event(gateway: PaymentGateway, event: GatewayEvent) -> WebhookEvent:

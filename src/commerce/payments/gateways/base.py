@@ -165,6 +165,9 @@ class PaymentGateway(ABC):
     #: Whether a ``REFUNDED`` event's amount is the running total refunded on the
     #: payment (Stripe's ``amount_refunded``) rather than one refund's amount.
     refund_amounts_are_cumulative: ClassVar[bool] = False
+    #: Whether a ``CAPTURED`` webhook must be confirmed with :meth:`fetch_status`
+    #: before it is applied (Paystack's advice: verify every charge with its API).
+    confirm_webhook_captures: ClassVar[bool] = False
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         self.alias = alias

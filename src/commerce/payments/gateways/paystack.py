@@ -299,6 +299,8 @@ class PaystackGateway(PaymentGateway):
     currencies = frozenset({"NGN", "GHS", "ZAR", "KES", "USD", "EGP"})
     # Captured on success: no authorize, capture or void.
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.WEBHOOKS})
+    # A charge.success is applied only once GET /transaction/verify confirms it.
+    confirm_webhook_captures = True
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(alias=alias, options=options)
@@ -390,9 +392,11 @@ class PaystackGateway(PaymentGateway):
     def fetch_status(self, payment: PaymentInfo) -> OperationResult:
         """Verify the transaction with Paystack.
 
-        A ``success`` counts only when Paystack's amount and currency are the
-        payment's: a success for anything else is ``FAILED`` (with a message
-        and the amount Paystack reports), never captured.
+        A ``success`` is reported as captured with the amount and currency
+        *Paystack* charged, whatever the payment expected: the money moved.
+        The payment services compare it with the payment and, when it differs
+        (an underpayment, another currency), flag the payment and never mark
+        the order paid. A success whose amount cannot be read is ``UNKNOWN``.
         """
         reference = payment.gateway_reference or payment.reference
         try:
@@ -408,24 +412,30 @@ class PaystackGateway(PaymentGateway):
         reported = self._money_or_none(data.get("amount"), data.get("currency"))
         gateway_message = _first_text(data.get("gateway_response"), data.get("message"))
         if status == "success":
-            if reported is None or reported != payment.amount:
+            if reported is None:
                 return OperationResult(
-                    outcome=Outcome.FAILED,
+                    outcome=Outcome.UNKNOWN,
                     gateway_reference=reference,
-                    amount=reported,
                     raw=data,
                     message=(
                         f"Paystack reports a successful charge of {_describe(reported, data)}, "
-                        f"but the payment is for {payment.amount.amount} "
-                        f"{payment.amount.currency}: not treated as paid."
+                        "an amount commerce cannot read: check it at Paystack."
                     ),
                 )
+            mismatch = reported != payment.amount
             return OperationResult(
                 outcome=Outcome.SUCCEEDED,
                 gateway_reference=reference,
                 amount=reported,
                 captured=True,
                 raw=data,
+                message=(
+                    f"Paystack reports a successful charge of {_describe(reported, data)}, "
+                    f"but the payment is for {payment.amount.amount} "
+                    f"{payment.amount.currency}: not treated as paid."
+                )
+                if mismatch
+                else "",
             )
         if status in _FAILED_TRANSACTION:
             return OperationResult(
