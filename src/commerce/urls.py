@@ -14,7 +14,8 @@ APP_URLS = [
     ("commerce.cart", "cart/"),
     # checkout/, orders/, vendor/orders/ and addresses/
     ("commerce.orders", ""),
-    ("commerce.payments", "payments/"),
+    # payments/... and orders/<number>/payments/
+    ("commerce.payments", ""),
 ]
 
 urlpatterns = [

@@ -38,11 +38,13 @@ from commerce.catalog.services import validate_money
 from commerce.conf import commerce_settings
 from commerce.core.exceptions import (
     CommerceValidationError,
+    ConflictError,
     CurrencyMismatchError,
     InvalidAmountError,
     NotFoundError,
 )
 from commerce.core.idempotency import IdempotencyKeyReusedError
+from commerce.core.money import from_minor_units, to_minor_units
 from commerce.orders import services as order_services
 from commerce.orders.exceptions import InvalidTransitionError
 from commerce.orders.models import Order
@@ -70,6 +72,7 @@ __all__ = [
     "apply_webhook_event",
     "cancel_payment",
     "capture_payment",
+    "clear_flag",
     "handle_webhook",
     "reconcile_payments",
     "refresh_payment",
@@ -479,9 +482,13 @@ def refund_payment(
         else:
             _check_amount(payment, amount)
         if amount.amount <= 0 or amount > available:
+            currency = str(available.currency)
             raise RefundExceedsCapturedError(
                 f"At most {available} can be refunded now.",
-                details={"refundable": str(available.amount), "currency": str(available.currency)},
+                details={
+                    "refundable": str(from_minor_units(to_minor_units(available), currency).amount),
+                    "currency": currency,
+                },
             )
         if amount < payment.refundable_amount:
             gateway.require(Capability.PARTIAL_REFUND)
@@ -945,3 +952,36 @@ def _settle_order_after_refund(payment: Payment, *, actor=None) -> None:
                 reference=order.number,
                 actor=_actor(actor),
             )
+
+
+# --- staff attention -------------------------------------------------------------------
+
+
+def clear_flag(payment: Payment, *, note: str, actor=None) -> Payment:
+    """Clear the staff flag on ``payment`` once someone has dealt with what raised it.
+
+    ``note`` (required) says what was done; it is kept, with the reason the
+    payment was flagged, in an ``unflagged`` :class:`PaymentEvent`. Clearing a
+    payment that is not flagged (someone else cleared it) is a
+    :class:`~commerce.core.exceptions.ConflictError` (409). The status and
+    amounts are not touched.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise CommerceValidationError(
+            "Say what was done about the flag.", details={"note": ["This field is required."]}
+        )
+    with transaction.atomic():
+        payment = _lock(payment)
+        if not payment.flagged:
+            raise ConflictError(
+                f"Payment {payment.reference} is not flagged.",
+                code="not_flagged",
+                details={"status": payment.status, "flagged": False},
+            )
+        flag_reason = payment.flag_reason
+        payment.flagged = False
+        payment.flag_reason = ""
+        payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
+        _record(payment, "unflagged", actor=actor, reason=note, data={"flag_reason": flag_reason})
+    return payment

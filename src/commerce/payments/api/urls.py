@@ -1,11 +1,40 @@
-"""Payment endpoints, mounted at ``payments/`` by :mod:`commerce.urls`."""
+"""Payment endpoints, mounted at the API root by :mod:`commerce.urls`.
 
+Every view here is ``non_atomic_requests``: the services call providers
+between short transactions of their own, so a request-wide transaction
+(``ATOMIC_REQUESTS``) must not wrap them.
+"""
+
+from django.db import transaction
 from django.urls import path
 
 from commerce.payments.api import views
 
 app_name = "commerce_payments"
 
+
+def _view(view_class):
+    return transaction.non_atomic_requests(view_class.as_view())
+
+
 urlpatterns = [
-    path("gateways/", views.GatewayListView.as_view(), name="gateway-list"),
+    path("orders/<str:number>/payments/", _view(views.OrderPaymentView), name="order-payment"),
+    path("payments/gateways/", _view(views.GatewayListView), name="gateway-list"),
+    path("payments/webhooks/<str:alias>/", _view(views.WebhookView), name="webhook"),
+    path(
+        "payments/dummy/<str:gateway_reference>/confirm/",
+        _view(views.DummyConfirmView),
+        name="dummy-confirm",
+    ),
+    path("payments/<str:reference>/", _view(views.PaymentDetailView), name="payment-detail"),
+    path(
+        "payments/<str:reference>/refresh/", _view(views.PaymentRefreshView), name="payment-refresh"
+    ),
+    path(
+        "payments/<str:reference>/capture/", _view(views.PaymentCaptureView), name="payment-capture"
+    ),
+    path("payments/<str:reference>/cancel/", _view(views.PaymentCancelView), name="payment-cancel"),
+    path(
+        "payments/<str:reference>/refunds/", _view(views.PaymentRefundView), name="payment-refunds"
+    ),
 ]

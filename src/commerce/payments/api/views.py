@@ -1,14 +1,41 @@
-"""Payment endpoints."""
+"""Payment endpoints. Thin: :mod:`commerce.payments.services` does the work.
+
+None of these views runs inside a request-wide transaction (the URLconf
+marks them ``non_atomic_requests``): the services call providers between
+short transactions of their own, never while holding row locks.
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from django.urls import NoReverseMatch, resolve, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from djmoney.money import Money
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce.payments.api.serializers import GatewaySerializer
+from commerce.core.exceptions import CommerceValidationError, NotFoundError
+from commerce.core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from commerce.core.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
+from commerce.core.permissions import IsStaff, user_is_staff
+from commerce.orders import services as order_services
+from commerce.orders.api.views import (
+    IDEMPOTENCY_PARAMETER,
+    ORDER_TOKEN_HEADER,
+    ORDER_TOKEN_PARAMETER,
+)
+from commerce.orders.models import Order
+from commerce.payments import services
+from commerce.payments.api import serializers
+from commerce.payments.gateways.dummy import CONFIRM_CHOICES, DummyGateway
 from commerce.payments.gateways.registry import gateways
+from commerce.payments.models import Payment
 
 
 def describe(gateway) -> dict:
@@ -29,8 +56,333 @@ class GatewayListView(APIView):
 
     @extend_schema(
         summary="The enabled payment gateways, with public keys and capabilities",
-        responses=GatewaySerializer(many=True),
+        responses=serializers.GatewaySerializer(many=True),
     )
     def get(self, request):
         data = [describe(gateway) for gateway in gateways.all().values()]
-        return Response(GatewaySerializer(data, many=True).data)
+        return Response(serializers.GatewaySerializer(data, many=True).data)
+
+
+def _order_for_payer(request, number: str) -> Order:
+    """The order if the caller owns it, or sends its guest token; a 404 otherwise."""
+    order = None
+    if request.user.is_authenticated:
+        order = Order.objects.filter(number=number, user=request.user).first()
+    if order is None:
+        token = request.headers.get(ORDER_TOKEN_HEADER)
+        if not token:
+            raise NotFoundError()
+        order = order_services.find_order_for_guest(number, token)
+    return order
+
+
+def _request_key(request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return ""
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise CommerceValidationError(
+            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
+            details={IDEMPOTENCY_HEADER: ["Invalid length."]},
+        )
+    return key
+
+
+def _payment_data(request, payment: Payment) -> dict:
+    payment = Payment.objects.select_related("order").prefetch_related("refunds").get(pk=payment.pk)
+    serializer_class = (
+        serializers.StaffPaymentSerializer
+        if user_is_staff(request.user)
+        else serializers.PaymentSerializer
+    )
+    return serializer_class(payment, context={"request": request}).data
+
+
+class OrderPaymentView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Start paying an order (its owner, or a guest with the order token)",
+        parameters=[ORDER_TOKEN_PARAMETER, IDEMPOTENCY_PARAMETER],
+        request=serializers.StartPaymentSerializer,
+        responses={201: serializers.PaymentSerializer},
+    )
+    def post(self, request, number: str):
+        order = _order_for_payer(request, number)
+        serializer = serializers.StartPaymentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        started = services.start_payment(
+            order,
+            serializer.validated_data["gateway"],
+            return_url=serializer.validated_data["return_url"],
+            request_key=_request_key(request),
+            actor=request.user,
+        )
+        headers = {} if started.created else {REPLAY_HEADER: "true"}
+        return Response(
+            _payment_data(request, started.payment), status=status.HTTP_201_CREATED, headers=headers
+        )
+
+
+class PaymentViewSetMixin:
+    """Finds the payment named in the URL for its order's owner, guest token holder or staff."""
+
+    def get_payment(self, request, reference: str) -> Payment:
+        payment = Payment.objects.select_related("order").filter(reference=reference).first()
+        if payment is None:
+            raise NotFoundError()
+        if user_is_staff(request.user):
+            return payment
+        if request.user.is_authenticated and payment.order.user_id == request.user.pk:
+            return payment
+        token = request.headers.get(ORDER_TOKEN_HEADER)
+        if token:
+            # Raises NotFoundError unless the token opens this payment's order.
+            order_services.find_order_for_guest(payment.order.number, token)
+            return payment
+        raise NotFoundError()
+
+
+class PaymentDetailView(PaymentViewSetMixin, APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="A payment (its order's owner, a guest with the order token, staff)",
+        parameters=[ORDER_TOKEN_PARAMETER],
+        responses=serializers.PaymentSerializer,
+    )
+    def get(self, request, reference: str):
+        return Response(_payment_data(request, self.get_payment(request, reference)))
+
+
+class PaymentRefreshView(PaymentViewSetMixin, APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Ask the gateway where the payment stands and apply the answer",
+        parameters=[ORDER_TOKEN_PARAMETER],
+        request=None,
+        responses=serializers.PaymentSerializer,
+    )
+    def post(self, request, reference: str):
+        payment = services.refresh_payment(self.get_payment(request, reference), actor=request.user)
+        return Response(_payment_data(request, payment))
+
+
+class PaymentCaptureView(PaymentViewSetMixin, APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        summary="Capture an authorized payment, in full or in part (staff)",
+        request=serializers.CaptureSerializer,
+        responses=serializers.StaffPaymentSerializer,
+    )
+    def post(self, request, reference: str):
+        payment = self.get_payment(request, reference)
+        serializer = serializers.CaptureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        amount: Money | None = serializer.validated_data.get("amount")
+        payment = services.capture_payment(payment, amount, actor=request.user)
+        return Response(_payment_data(request, payment))
+
+
+class PaymentCancelView(PaymentViewSetMixin, APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        summary="Cancel (void) a payment that is not captured (staff)",
+        request=None,
+        responses=serializers.StaffPaymentSerializer,
+    )
+    def post(self, request, reference: str):
+        payment = services.cancel_payment(
+            self.get_payment(request, reference), actor=request.user, reason="Cancelled by staff"
+        )
+        return Response(_payment_data(request, payment))
+
+
+class PaymentRefundView(PaymentViewSetMixin, APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        summary="Refund a captured payment, in full or in part (staff)",
+        request=serializers.RefundRequestSerializer,
+        responses={201: serializers.RefundSerializer},
+    )
+    def post(self, request, reference: str):
+        payment = self.get_payment(request, reference)
+        serializer = serializers.RefundRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        refund = services.refund_payment(
+            payment,
+            serializer.validated_data.get("amount"),
+            reason=serializer.validated_data["reason"],
+            actor=request.user,
+        )
+        return Response(serializers.RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+WEBHOOK_RESPONSE = inline_serializer(
+    "WebhookReceipt",
+    fields={
+        "received": drf_serializers.IntegerField(),
+        "events": inline_serializer(
+            "WebhookEventReceipt",
+            fields={
+                "event_id": drf_serializers.CharField(),
+                "result": drf_serializers.CharField(),
+                "reason": drf_serializers.CharField(),
+                "duplicate": drf_serializers.BooleanField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class WebhookView(APIView):
+    """The provider's webhook: no authentication, no CSRF, verified on the raw body."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Receive a payment provider's webhook (signature-verified; no authentication)",
+        request=OpenApiTypes.BINARY,
+        responses={
+            200: WEBHOOK_RESPONSE,
+            400: OpenApiResponse(description="The signature or body did not verify."),
+        },
+    )
+    def post(self, request, alias: str):
+        # The raw bytes, exactly as signed: never request.data, which is re-parsed JSON.
+        records = services.handle_webhook(alias, request.body, request.headers)
+        return Response(
+            {
+                "received": len(records),
+                "events": [
+                    {
+                        "event_id": record.event_id,
+                        "result": record.result,
+                        "reason": record.reason,
+                        "duplicate": record.duplicate,
+                    }
+                    for record in records
+                ],
+            }
+        )
+
+
+class DummyConfirmView(APIView):
+    """The dummy provider's "checkout page": choose how the payment ends.
+
+    Confirming makes the dummy provider emit signed webhooks, which are
+    delivered to this site's real webhook endpoint (in-process, so it works
+    under any server), verified and applied like any provider's.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def _gateway_and_payment(self, gateway_reference: str) -> tuple[DummyGateway, Payment]:
+        payment = Payment.objects.filter(gateway_reference=gateway_reference).first()
+        gateway = gateways.all().get(payment.gateway) if payment is not None else None
+        if payment is None or not isinstance(gateway, DummyGateway):
+            raise NotFoundError()
+        return gateway, payment
+
+    @extend_schema(
+        summary="The dummy gateway's confirmation page (HTML; demo and tests only)",
+        responses={200: OpenApiTypes.STR},
+    )
+    def get(self, request, gateway_reference: str):
+        _, payment = self._gateway_and_payment(gateway_reference)
+        buttons = format_html_join(
+            "",
+            '<button name="choice" value="{}">{}</button> ',
+            ((choice, choice.replace("_", " ").capitalize()) for choice in CONFIRM_CHOICES),
+        )
+        return _html(
+            format_html(
+                "<h1>Dummy payment {}</h1><p>Order {}: {} {}.</p><p>Status: {}.</p>"
+                '<form method="post">'
+                '<input type="hidden" name="return_url" value="{}">{}</form>',
+                payment.reference,
+                payment.order.number,
+                payment.amount.amount,
+                payment.amount.currency,
+                payment.status,
+                request.GET.get("return_url", ""),
+                buttons,
+            )
+        )
+
+    @extend_schema(
+        summary="Confirm a dummy payment: succeed, fail or requires_action (demo and tests only)",
+        request=inline_serializer(
+            "DummyConfirm",
+            fields={
+                "choice": drf_serializers.ChoiceField(choices=CONFIRM_CHOICES),
+                "return_url": drf_serializers.CharField(required=False),
+            },
+        ),
+        responses=serializers.PaymentSerializer,
+    )
+    def post(self, request, gateway_reference: str):
+        gateway, payment = self._gateway_and_payment(gateway_reference)
+        choice = request.data.get("choice")
+        if choice not in CONFIRM_CHOICES:
+            raise CommerceValidationError(
+                details={"choice": [f"Choose one of: {', '.join(CONFIRM_CHOICES)}."]}
+            )
+        for body in gateway.confirm(gateway_reference, choice):
+            _deliver_webhook(request, gateway, body)
+        payment.refresh_from_db()
+        return_url = request.data.get("return_url") or ""
+        if request.accepted_renderer.format == "json" and "text/html" not in request.headers.get(
+            "Accept", ""
+        ):
+            return Response(serializers.PaymentSerializer(payment).data)
+        link = ""
+        if url_has_allowed_host_and_scheme(return_url, allowed_hosts={request.get_host()}):
+            link = format_html('<p><a href="{}">Back to the shop</a></p>', return_url)
+        return _html(
+            format_html(
+                "<h1>Dummy payment {}</h1><p>Status: {}.</p>{}",
+                payment.reference,
+                payment.status,
+                link,
+            )
+        )
+
+
+def _html(body: str) -> HttpResponse:
+    return HttpResponse(
+        f"<!doctype html><html><head><title>Dummy payment</title></head><body>{body}</body></html>",
+        content_type="text/html; charset=utf-8",
+    )
+
+
+def _deliver_webhook(request, gateway: DummyGateway, body: bytes) -> None:
+    """POST ``body``, signed, to this site's webhook view for ``gateway``, in-process."""
+    from django.test import RequestFactory  # only the dummy gateway needs it
+
+    try:
+        path = reverse("commerce_payments:webhook", kwargs={"alias": gateway.alias})
+    except NoReverseMatch:  # the host mounted the views under another namespace
+        path = request.path.split("dummy/")[0] + f"webhooks/{gateway.alias}/"
+    headers = {
+        f"HTTP_{name.upper().replace('-', '_')}": value
+        for name, value in gateway.sign(body).items()
+    }
+    webhook_request = RequestFactory().post(
+        path, data=body, content_type="application/json", **headers
+    )
+    match = resolve(path)
+    response = match.func(webhook_request, *match.args, **match.kwargs)
+    if response.status_code != 200:
+        raise CommerceValidationError(
+            "The webhook endpoint refused the dummy provider's event.",
+            details={"status": response.status_code},
+        )
