@@ -8,6 +8,7 @@
   ``commerce.*.exceptions`` module and ``commerce.core.idempotency``) with its code and
   status, and every more specific ``code=`` the source raises one of them with.
 - ``docs/topics/orders.rst`` has exactly the order state machine's transitions.
+- ``docs/topics/payments.rst`` has exactly the payment and refund state machines' transitions.
 - ``docs/reference/signals.rst`` documents every signal in a ``commerce.*.signals`` module.
 
 These read the ``.rst`` sources, so they need no Sphinx; ``tox -e docs`` builds them.
@@ -31,12 +32,14 @@ import commerce.checks
 from commerce.conf import DEFAULTS
 from commerce.core import exceptions
 from commerce.orders.models import Order
+from commerce.payments.models import Payment, Refund
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SETTINGS_PAGE = DOCS / "reference" / "settings.rst"
 API_PAGE = DOCS / "reference" / "api.rst"
 ERRORS_PAGE = DOCS / "topics" / "errors.rst"
 ORDERS_PAGE = DOCS / "topics" / "orders.rst"
+PAYMENTS_PAGE = DOCS / "topics" / "payments.rst"
 SIGNALS_PAGE = DOCS / "reference" / "signals.rst"
 SOURCE = Path(commerce.__file__).resolve().parent
 
@@ -269,3 +272,60 @@ def test_signals_page_documents_every_signal():
     assert not documented - signals, (
         f"documented signals that do not exist: {sorted(documented - signals)}"
     )
+
+
+def _section(text: str, title: str) -> str:
+    """The body of the section headed ``title``, up to the next heading of any level."""
+    match = re.search(
+        rf"^{re.escape(title)}\n[=~-]{{3,}}\n(?P<body>.*?)(?=^[^\n]+\n[=~-]{{3,}}\n|\Z)",
+        text,
+        re.MULTILINE | re.DOTALL,
+    )
+    assert match, f"{PAYMENTS_PAGE.name} has no section {title!r}"
+    return match["body"]
+
+
+# The payment state machine is documented under "The state machine", the refund's
+# under "Refund states"; both models have a transition named ``fail``.
+PAYMENT_MACHINES = [(Payment, "The state machine"), (Refund, "Refund states")]
+
+
+@pytest.mark.parametrize(("model", "title"), PAYMENT_MACHINES, ids=["Payment", "Refund"])
+def test_payments_page_has_exactly_the_state_machines(model, title):
+    field = model._meta.get_field("status")
+    actual = {
+        (transition.name, transition.source, transition.target)
+        for transition in field.get_all_transitions(model)
+    }
+    section = _section(PAYMENTS_PAGE.read_text(encoding="utf-8"), title)
+    documented = {
+        (m["name"], source.strip("`"), m["target"])
+        for m in TRANSITION_ROW.finditer(section)
+        for source in m["sources"].split(", ")
+    }
+    assert actual, f"{model.__name__} has no transitions"
+    assert not actual - documented, (
+        f"{model.__name__} transitions missing from {title!r} in payments.rst: "
+        f"{sorted(actual - documented)}"
+    )
+    assert not documented - actual, (
+        f"{title!r} in payments.rst lists transitions {model.__name__} lacks: "
+        f"{sorted(documented - actual)}"
+    )
+
+
+@pytest.mark.parametrize(("model", "title"), PAYMENT_MACHINES, ids=["Payment", "Refund"])
+def test_payments_page_diagrams_every_status(model, title):
+    section = _section(PAYMENTS_PAGE.read_text(encoding="utf-8"), title)
+    diagram = re.match(r"\s*\.\. code-block:: text\n\n(?P<body>(?:(?:[ ]{3}.*)?\n)+)", section)
+    assert diagram, f"payments.rst has no text diagram at the top of {title!r}"
+    for status in model.Status.values:
+        assert re.search(rf"(?<![\w]){status}(?![\w])", diagram["body"]), (
+            f"{model.__name__} status {status!r} is missing from the diagram under {title!r}"
+        )
+
+
+def test_payments_page_describes_every_payment_status():
+    statuses = _section(PAYMENTS_PAGE.read_text(encoding="utf-8"), "Statuses")
+    for status in Payment.Status.values:
+        assert f"``{status}``\n" in statuses, f"status {status!r} is not described in payments.rst"
