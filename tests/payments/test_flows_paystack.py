@@ -494,3 +494,39 @@ def test_a_verify_timeout_during_reconciliation_leaves_it_processing_until_a_lat
     assert api.sent() == [verify_path(payment)] * 3
     assert kinds(payment, "capture") == ["capture"]
     assert stock(shirt) == (8, 0)
+
+
+def test_a_start_without_an_answer_is_started_again_by_reconciliation(order, shirt, api):
+    # Paystack never answered: the transaction may or may not exist, so no reference is kept.
+    api.answer(httpx.ReadTimeout("timed out"))
+    payment = services.start_payment(order, "paystack", return_url=RETURN_URL).payment
+    assert (payment.status, payment.gateway_reference, payment.redirect_url) == (
+        Status.PROCESSING,
+        "",
+        "",
+    )
+    # It did not exist: reconciliation initializes it (same reference) and the customer
+    # can now be sent to Paystack's checkout; nothing is captured yet.
+    api.requests.clear()
+    api.answer(initialized(), verified(payment, status="abandoned"))
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.unsettled, report.errors) == (1, 1, [])
+    assert api.sent() == [("POST", "/transaction/initialize"), verify_path(payment)]
+    assert json.loads(api.requests[0].content)["reference"] == payment.reference
+    payment, _ = fresh(payment)
+    assert (payment.gateway_reference, payment.redirect_url) == (payment.reference, CHECKOUT_URL)
+
+
+def test_a_start_whose_answer_was_lost_is_found_by_its_reference(order, shirt, api):
+    api.answer(httpx.ReadTimeout("timed out"))
+    payment = services.start_payment(order, "paystack").payment
+    # It did exist (and the customer paid): Paystack refuses the second initialize as a
+    # duplicate reference, and verify settles it. Never a second transaction.
+    api.requests.clear()
+    api.answer(refused("Duplicate Transaction Reference"), verified(payment))
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.settled, report.errors) == (1, 1, [])
+    assert api.sent() == [("POST", "/transaction/initialize"), verify_path(payment)]
+    payment, order = fresh(payment)
+    assert (payment.status, order.status) == (Status.CAPTURED, "paid")
+    assert stock(shirt) == (8, 0)

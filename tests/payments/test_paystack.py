@@ -439,7 +439,8 @@ def test_initiate_without_an_answer_is_unknown_and_not_retried(payment, failure)
     result = build(fake).initiate(payment, idempotency_key="k")
     assert len(fake.requests) == 1
     assert result.outcome == Outcome.UNKNOWN
-    assert result.gateway_reference == REFERENCE
+    # No reference: the services start it again (same reference) instead of asking about it.
+    assert result.gateway_reference == ""
     assert SECRET not in json.dumps(result.raw)
 
 

@@ -351,7 +351,9 @@ class PaystackGateway(PaymentGateway):
         initialize with it, so a retried ``initiate`` can never create a second
         charge. That refusal ("Duplicate Transaction Reference") means the
         transaction already exists, but not where it stands nor its checkout URL:
-        it is reported as ``UNKNOWN`` for :meth:`fetch_status` to settle.
+        it is reported as ``UNKNOWN`` for :meth:`fetch_status` to settle. A
+        timeout is ``UNKNOWN`` with no gateway reference, so the services retry
+        ``initiate`` itself.
         """
         amount = self._positive_minor_units(payment.amount)
         if not payment.email:
@@ -373,8 +375,11 @@ class PaystackGateway(PaymentGateway):
                 },
             )
         except PaystackUnavailableError as exc:
+            # No gateway reference: Paystack may or may not have the transaction, so the
+            # services start it again (same reference) rather than ask about it: either
+            # it is created now, or Paystack answers "duplicate" and it is known to exist.
             return InitiateResult(
-                outcome=Outcome.UNKNOWN, gateway_reference=reference, raw=_error_raw(exc)
+                outcome=Outcome.UNKNOWN, gateway_reference="", raw=_error_raw(exc)
             )
         except PaystackAPIError as exc:
             if not _is_duplicate_reference(exc):
