@@ -1,0 +1,427 @@
+"""Payments admin: read-only records, and buttons that call the payment services.
+
+Nothing here sets a status or an amount. Each button on a payment's page is a
+service call (capture, cancel, refund, refresh, clear the flag), so the
+provider is asked first and every change leaves a :class:`PaymentEvent`; a
+refused operation is an error message on the page, never a 500. Payments,
+refunds and webhook events are created by the services only and never
+deleted: they are the money's audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html
+from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
+from djmoney.money import Money
+
+from commerce.core.exceptions import CommerceError
+from commerce.payments import services
+from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
+
+Status = Payment.Status
+
+
+# --- the forms behind the buttons ------------------------------------------------------------
+
+
+class CaptureForm(forms.Form):
+    amount = forms.DecimalField(
+        required=False,
+        help_text="Leave blank to capture all that is authorized; less releases the rest.",
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=255, initial="Cancelled by staff")
+
+
+class RefundRestForm(forms.Form):
+    reason = forms.CharField(max_length=255, initial="Refunded by staff")
+
+
+class PartialRefundForm(forms.Form):
+    amount = forms.DecimalField(help_text="In the payment's currency.")
+    reason = forms.CharField(max_length=255, initial="Refunded by staff")
+
+
+class ClearFlagForm(forms.Form):
+    note = forms.CharField(
+        max_length=255, help_text="What was done about it (kept in the payment's history)."
+    )
+
+
+# --- what each button does -------------------------------------------------------------------
+
+
+def _money(payment: Payment, amount) -> Money | None:
+    return None if amount is None else Money(amount, payment.amount.currency)
+
+
+def _capture(payment, actor, amount=None) -> str:
+    payment = services.capture_payment(payment, _money(payment, amount), actor=actor)
+    return f"Payment {payment.reference}: capture sent; the payment is {payment.status}."
+
+
+def _cancel(payment, actor, reason) -> str:
+    payment = services.cancel_payment(payment, actor=actor, reason=reason)
+    return f"Payment {payment.reference}: cancel sent; the payment is {payment.status}."
+
+
+def _refund(payment, actor, reason, amount=None) -> str:
+    refund = services.refund_payment(payment, _money(payment, amount), reason=reason, actor=actor)
+    payment.refresh_from_db()
+    return (
+        f"Refund {refund.reference} of {refund.amount}: {refund.status}; "
+        f"the payment is {payment.status}."
+    )
+
+
+def _refresh(payment, actor) -> str:
+    before = payment.status
+    payment = services.refresh_payment(payment, actor=actor)
+    if payment.status == before:
+        return f"Payment {payment.reference}: asked {payment.gateway}; still {payment.status}."
+    return f"Payment {payment.reference}: asked {payment.gateway}; now {payment.status}."
+
+
+def _clear_flag(payment, actor, note) -> str:
+    payment = services.clear_flag(payment, actor=actor, note=note)
+    return f"Payment {payment.reference}: flag cleared."
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One button on a payment's page, and when it is offered."""
+
+    label: str
+    run: Callable[..., str]
+    offered: Callable[[Payment], bool]
+    form: type[forms.Form] | None = None
+    help_text: str = ""
+
+
+#: Button name -> operation. The names of the status-changing ones are the
+#: model's transitions (capture, cancel, refund_fully, refund_partially); the
+#: model's other transitions (authorize, fail...) only follow the provider and
+#: are never offered.
+OPERATIONS: dict[str, Operation] = {
+    "capture": Operation(
+        "Capture",
+        _capture,
+        lambda p: p.status == Status.AUTHORIZED,
+        CaptureForm,
+        "Take the authorized money at the provider.",
+    ),
+    "cancel": Operation(
+        "Cancel",
+        _cancel,
+        lambda p: p.status in Payment.ACTIVE,
+        CancelForm,
+        "Void the payment at the provider (nothing captured is kept).",
+    ),
+    "refund_fully": Operation(
+        "Refund the rest",
+        _refund,
+        lambda p: p.status in (Status.CAPTURED, Status.PARTIALLY_REFUNDED),
+        RefundRestForm,
+        "Refund all that is captured and not yet refunded.",
+    ),
+    "refund_partially": Operation(
+        "Refund part",
+        _refund,
+        lambda p: p.status in (Status.CAPTURED, Status.PARTIALLY_REFUNDED),
+        PartialRefundForm,
+        "Refund an amount of your choice.",
+    ),
+    "refresh": Operation(
+        "Refresh from the gateway",
+        _refresh,
+        lambda p: p.status in Payment.ACTIVE,
+        None,
+        "Ask the provider where the payment stands and apply its answer.",
+    ),
+    "clear_flag": Operation(
+        "Clear the flag",
+        _clear_flag,
+        lambda p: p.flagged,
+        ClearFlagForm,
+        "Mark what needed staff attention as dealt with.",
+    ),
+}
+
+
+class _OperationTransition:
+    """What django-fsm-2's admin needs to know about a button (its transition-like face)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        operation = OPERATIONS.get(name)
+        self.custom = (
+            {"label": operation.label, "help_text": operation.help_text} if operation else {}
+        )
+
+    def has_perm(self, instance, user) -> bool:
+        return True  # the admin checks the change permission itself
+
+
+# --- inlines ---------------------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    show_change_link = True
+    fields = [
+        "reference",
+        "status",
+        "amount",
+        "reason",
+        "created_by",
+        "gateway_reference",
+        "failure_message",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+
+class PaymentEventInline(ReadOnlyInline):
+    model = PaymentEvent
+    verbose_name_plural = "history"
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason", "data"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class WebhookEventInline(ReadOnlyInline):
+    model = WebhookEvent
+    show_change_link = True
+    fields = ["created_at", "event_id", "type", "amount", "result", "reason"]
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+@admin.register(Payment)
+class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
+    fsm_fields = ["status"]
+    fsm_forms = {name: op.form for name, op in OPERATIONS.items() if op.form is not None}
+    list_display = [
+        "reference",
+        "order",
+        "gateway",
+        "status",
+        "amount",
+        "captured_amount",
+        "refunded_amount",
+        "flagged",
+        "created_at",
+    ]
+    list_filter = ["status", "gateway", "flagged"]
+    list_select_related = ["order"]
+    search_fields = ["reference", "gateway_reference", "order__number", "order__email"]
+    date_hierarchy = "created_at"
+    actions = ["refresh_selected"]
+    inlines = [RefundInline, PaymentEventInline, WebhookEventInline]
+    fieldsets = [
+        (None, {"fields": ["reference", "order", "gateway", "status", "created_at", "updated_at"]}),
+        (
+            "Amounts",
+            {"fields": ["amount", "authorized_amount", "captured_amount", "refunded_amount"]},
+        ),
+        ("Attention", {"fields": ["flagged", "flag_reason", "failure_message"]}),
+        (
+            "Provider",
+            {"fields": ["gateway_reference", "request_key", "return_url", "redirect_url"]},
+        ),
+    ]
+    # Everything: a payment changes only through the services (the buttons).
+    # The client secret is left out: only the paying customer needs it.
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # There is nothing to save: every field is read-only, and saving the
+        # row as it was read could overwrite what a webhook wrote meanwhile.
+        pass
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    # The buttons: django-fsm-2's transition buttons and forms, each bound to a
+    # service (OPERATIONS) rather than to the model's transition method.
+
+    def _get_fsm_extra_context(self, *, request, obj):
+        if obj is None or not self.has_change_permission(request, obj):
+            return []
+        offered = [
+            FSMTransitionContext(name=name, label=op.label, help_text=op.help_text)
+            for name, op in OPERATIONS.items()
+            if op.offered(obj)
+        ]
+        if not offered:
+            return []
+        return [
+            FSMObjectTransition(
+                fsm_field="status", block_label="Payment actions", available_transitions=offered
+            )
+        ]
+
+    def _get_fsm_transition_by_name(self, *, obj, transition_name):
+        return _OperationTransition(transition_name)
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        obj = self.get_object(request, object_id)
+        if obj is not None and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        operation = OPERATIONS.get(transition_name)
+        if operation is None:
+            self.message_user(
+                request, f"'{transition_name}' is not available here.", level=messages.ERROR
+            )
+            return False
+        try:
+            message = operation.run(obj, request.user, **dict(kwargs or {}))
+        except CommerceError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return False
+        self.message_user(request, message, level=messages.SUCCESS)
+        return True
+
+    @admin.action(description="Refresh from the gateway", permissions=["change"])
+    def refresh_selected(self, request, queryset):
+        asked = changed = 0
+        for payment in queryset.filter(status__in=Payment.ACTIVE).select_related("order"):
+            before = payment.status
+            try:
+                payment = services.refresh_payment(payment, actor=request.user)
+            except CommerceError as exc:
+                self.message_user(
+                    request, f"Payment {payment.reference}: {exc.message}", level=messages.ERROR
+                )
+                continue
+            asked += 1
+            changed += payment.status != before
+        self.message_user(
+            request,
+            f"Asked the gateways about {asked} unsettled payment(s); {changed} changed status.",
+            level=messages.SUCCESS,
+        )
+
+
+# --- refunds and webhook events: read-only -----------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "reference",
+        "payment",
+        "status",
+        "amount",
+        "reason",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["payment", "created_by"]
+    search_fields = [
+        "reference",
+        "gateway_reference",
+        "payment__reference",
+        "payment__order__number",
+    ]
+    date_hierarchy = "created_at"
+    fields = [
+        "reference",
+        "payment",
+        "status",
+        "amount",
+        "reason",
+        "created_by",
+        "gateway_reference",
+        "failure_message",
+        "created_at",
+        "updated_at",
+    ]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "gateway", "type", "result", "payment", "amount", "created_at"]
+    list_filter = ["gateway", "result", "type"]
+    list_select_related = ["payment"]
+    search_fields = ["event_id", "gateway_reference"]
+    date_hierarchy = "created_at"
+    fields = [
+        "gateway",
+        "event_id",
+        "type",
+        "gateway_reference",
+        "payment",
+        "amount",
+        "occurred_at",
+        "result",
+        "reason",
+        "applied_at",
+        "created_at",
+        "payload_pretty",
+    ]
+    readonly_fields = ["payload_pretty"]
+
+    @admin.display(description="payload")
+    def payload_pretty(self, event):
+        text = json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)

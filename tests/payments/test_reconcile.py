@@ -1,0 +1,288 @@
+"""Reconciliation: the service, ``manage.py commerce_reconcile_payments`` and the task.
+
+The dummy provider keeps its state in the cache: ``confirm`` changes it and
+returns the webhook bodies it would send. Not delivering them is a webhook
+that never came, which only reconciliation (``fetch_status``) can settle.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import types
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from commerce.catalog.models import StockRecord
+from commerce.orders.models import Order
+from commerce.payments import services, tasks
+from commerce.payments.exceptions import GatewayError
+from commerce.payments.gateways.dummy import DummyGateway
+from commerce.payments.gateways.registry import get_gateway
+from commerce.payments.models import Payment, PaymentEvent
+from tests.payments.conftest import deliver, place
+
+pytestmark = pytest.mark.django_db
+
+
+def start(order, gateway: str = "dummy") -> Payment:
+    payment = services.start_payment(order, gateway).payment
+    assert payment.status == Payment.Status.PROCESSING
+    return payment
+
+
+def status(payment) -> str:
+    return Payment.objects.get(pk=payment.pk).status
+
+
+def order_status(payment) -> str:
+    return Order.objects.get(pk=payment.order_id).status
+
+
+def run_command(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("commerce_reconcile_payments", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def second_order(customer, shirt):
+    return place(customer, {shirt: 1}).order
+
+
+@pytest.fixture
+def failing_for(monkeypatch):
+    """``failing_for(payment)``: the dummy provider's status API breaks for that payment only."""
+
+    def make(payment):
+        original = DummyGateway.fetch_status
+
+        def fetch_status(self, info):
+            if info.reference == payment.reference:
+                raise GatewayError("The provider is down for this one.")
+            return original(self, info)
+
+        monkeypatch.setattr(DummyGateway, "fetch_status", fetch_status)
+
+    return make
+
+
+# --- the service -----------------------------------------------------------------------------
+
+
+def test_a_capture_whose_webhook_never_came_is_settled(order, dummy, shirt):
+    payment = start(order)
+    bodies = dummy.confirm(payment.gateway_reference, "succeed")
+    assert bodies  # the provider captured and would have told us; the message is lost
+    assert status(payment) == "processing"
+
+    report = services.reconcile_payments(older_than=0)
+
+    assert (report.checked, report.settled, report.unsettled, report.errors) == (1, 1, 0, [])
+    payment = Payment.objects.get(pk=payment.pk)
+    assert payment.status == "captured"
+    assert payment.captured_amount == payment.amount
+    assert order_status(payment) == Order.Status.PAID
+    record = StockRecord.objects.get(variant=shirt)
+    assert (record.quantity, record.reserved) == (8, 0)
+    kinds = list(payment.events.values_list("kind", flat=True))
+    assert kinds[-2:] == ["fetch_status", "capture"]
+    # Reconciliation is a system action: nobody is named as its actor.
+    assert not payment.events.filter(actor__isnull=False).exists()
+
+
+def test_a_failure_whose_webhook_never_came_is_settled(order, dummy):
+    payment = start(order)
+    dummy.confirm(payment.gateway_reference, "fail")
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.settled, report.unsettled) == (1, 1, 0)
+    assert status(payment) == "failed"
+    assert order_status(payment) == Order.Status.PENDING
+
+
+def test_an_authorization_whose_webhook_never_came_is_settled(order):
+    payment = start(order, "dummy_manual")
+    get_gateway("dummy_manual").confirm(payment.gateway_reference, "succeed")
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.settled) == (1, 1)
+    assert status(payment) == "authorized"
+
+
+def test_a_payment_still_waiting_for_the_customer_stays_unsettled(order):
+    payment = start(order)
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.settled, report.unsettled, report.errors) == (1, 0, 1, [])
+    assert status(payment) == "processing"
+    assert PaymentEvent.objects.filter(payment=payment, kind="fetch_status").count() == 1
+
+
+def test_a_young_payment_is_left_alone_by_default(order, dummy, settings):
+    assert settings.COMMERCE.get("PAYMENT_RECONCILE_AFTER") is None  # the default: 600 s
+    payment = start(order)
+    dummy.confirm(payment.gateway_reference, "succeed")
+
+    report = services.reconcile_payments()
+    assert (report.checked, report.settled, report.unsettled) == (0, 0, 0)
+    assert status(payment) == "processing"
+    assert not PaymentEvent.objects.filter(payment=payment, kind="fetch_status").exists()
+
+    report = services.reconcile_payments(now=timezone.now() + timedelta(seconds=599))
+    assert report.checked == 0
+    report = services.reconcile_payments(now=timezone.now() + timedelta(seconds=601))
+    assert (report.checked, report.settled) == (1, 1)
+    assert status(payment) == "captured"
+
+
+def test_the_setting_moves_the_threshold(order, dummy, settings):
+    settings.COMMERCE = {**settings.COMMERCE, "PAYMENT_RECONCILE_AFTER": 30}
+    payment = start(order)
+    dummy.confirm(payment.gateway_reference, "succeed")
+    assert services.reconcile_payments(now=timezone.now() + timedelta(seconds=20)).checked == 0
+    assert services.reconcile_payments(now=timezone.now() + timedelta(seconds=31)).settled == 1
+
+
+def test_settled_payments_are_not_asked_about(order, dummy):
+    payment = start(order)
+    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    assert status(payment) == "captured"
+    report = services.reconcile_payments(older_than=0)
+    assert report.checked == 0
+
+
+def test_one_failing_payment_does_not_stop_the_others(order, second_order, dummy, failing_for):
+    broken, fine = start(order), start(second_order)
+    for payment in (broken, fine):
+        dummy.confirm(payment.gateway_reference, "succeed")
+    failing_for(broken)
+
+    report = services.reconcile_payments(older_than=0)
+
+    assert (report.checked, report.settled, report.unsettled) == (2, 1, 0)
+    assert report.errors == [f"{broken.reference}: The provider is down for this one."]
+    assert status(broken) == "processing"
+    assert status(fine) == "captured"
+    assert order_status(fine) == Order.Status.PAID
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_the_command_settles_and_reports(order, second_order, dummy):
+    settled, waiting = start(order), start(second_order)
+    dummy.confirm(settled.gateway_reference, "succeed")
+    out, err = run_command("--older-than", "0")
+    assert out.strip() == "Checked 2 payment(s): 1 settled, 1 still unsettled, 0 error(s)."
+    assert err == ""
+    assert (status(settled), status(waiting)) == ("captured", "processing")
+
+
+def test_the_command_uses_the_setting_by_default(order, dummy):
+    payment = start(order)
+    dummy.confirm(payment.gateway_reference, "succeed")
+    out, _ = run_command()
+    assert out.strip() == "Checked 0 payment(s): 0 settled, 0 still unsettled, 0 error(s)."
+    assert status(payment) == "processing"
+
+
+def test_the_command_reports_each_error_and_exits_non_zero(order, second_order, dummy, failing_for):
+    broken, fine = start(order), start(second_order)
+    dummy.confirm(fine.gateway_reference, "succeed")
+    failing_for(broken)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match=r"^1 payment\(s\) could not be reconciled\.$"):
+        call_command("commerce_reconcile_payments", "--older-than=0", stdout=out, stderr=err)
+    assert out.getvalue().strip() == (
+        "Checked 2 payment(s): 1 settled, 0 still unsettled, 1 error(s)."
+    )
+    assert err.getvalue().strip() == (
+        f"Could not reconcile {broken.reference}: The provider is down for this one."
+    )
+    assert status(fine) == "captured"
+
+
+@pytest.mark.parametrize("value", ["-1", "soon"])
+def test_the_command_refuses_a_bad_threshold(value):
+    with pytest.raises(CommandError):
+        call_command("commerce_reconcile_payments", f"--older-than={value}", stdout=StringIO())
+
+
+# --- the task --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reload_tasks():
+    """``reload_tasks(celery_module)``: re-import ``commerce.payments.tasks`` as if ``celery``
+    were that module (``None``: not installed); the real import is restored afterwards."""
+    missing = object()
+    saved = sys.modules.get("celery", missing)
+
+    def reload(celery_module):
+        sys.modules["celery"] = celery_module
+        return importlib.reload(tasks)
+
+    yield reload
+    if saved is missing:
+        sys.modules.pop("celery", None)
+    else:
+        sys.modules["celery"] = saved
+    importlib.reload(tasks)
+
+
+def test_without_celery_the_task_is_a_plain_function(reload_tasks, order, dummy):
+    module = reload_tasks(None)  # ``import celery`` raises ImportError
+    task = module.reconcile_payments_task
+    assert isinstance(task, types.FunctionType)
+    assert task.__name__ == "reconcile_payments_task"
+    payment = start(order)
+    dummy.confirm(payment.gateway_reference, "succeed")
+    assert task() == {"checked": 0, "settled": 0, "unsettled": 0, "errors": []}
+    assert task(older_than=0) == {"checked": 1, "settled": 1, "unsettled": 0, "errors": []}
+    assert status(payment) == "captured"
+
+
+def test_with_celery_the_task_is_a_shared_task(reload_tasks, order, dummy):
+    registered = []
+
+    class FakeTask:
+        """Just enough of a Celery task: callable directly, like the real one."""
+
+        def __init__(self, func):
+            self.run = func
+            self.name = f"{func.__module__}.{func.__name__}"
+
+        def __call__(self, *args, **kwargs):
+            return self.run(*args, **kwargs)
+
+    def shared_task(func):
+        registered.append(func.__name__)
+        return FakeTask(func)
+
+    fake_celery = types.ModuleType("celery")
+    fake_celery.shared_task = shared_task
+    module = reload_tasks(fake_celery)
+
+    task = module.reconcile_payments_task
+    assert isinstance(task, FakeTask)
+    assert registered == ["reconcile_payments_task"]
+    assert task.name == "commerce.payments.tasks.reconcile_payments_task"
+    payment = start(order)
+    dummy.confirm(payment.gateway_reference, "succeed")
+    assert task(older_than=0) == {"checked": 1, "settled": 1, "unsettled": 0, "errors": []}
+    assert status(payment) == "captured"
+
+
+def test_the_task_reports_errors_as_json_types(order, dummy, failing_for):
+    payment = start(order)
+    failing_for(payment)
+    result = tasks.reconcile_payments_task(older_than=0)
+    assert json.loads(json.dumps(result)) == {
+        "checked": 1,
+        "settled": 0,
+        "unsettled": 0,
+        "errors": [f"{payment.reference}: The provider is down for this one."],
+    }
