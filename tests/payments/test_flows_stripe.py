@@ -345,15 +345,35 @@ def test_a_dispute_flags_the_payment(order, shirt, http):
     assert kinds(payment, "flagged") == ["flagged"]
 
 
-def test_a_failure_then_a_late_success_never_pays_the_order(order, shirt, http):
+def test_a_declined_attempt_then_another_card_pays_the_order(order, shirt, http):
+    # Stripe's payment_failed is one declined attempt: the intent goes back to
+    # requires_payment_method and the customer tries another card on the same form.
     payment = start(order, http)
-    [failed] = deliver(
+    [declined] = deliver(
         "payment_intent.payment_failed",
         intent(
             payment,
             status="requires_payment_method",
             last_payment_error={"code": "card_declined", "type": "card_error"},
         ),
+    )
+    assert declined.result == Result.IGNORED
+    payment, order = fresh(payment)
+    assert payment.status == Status.PROCESSING
+    assert stock(shirt) == (10, 2)
+
+    [paid] = deliver("payment_intent.succeeded", succeeded(payment))
+    assert paid.result == Result.APPLIED
+    payment, order = fresh(payment)
+    assert (payment.status, payment.flagged, order.status) == (Status.CAPTURED, False, "paid")
+    assert stock(shirt) == (8, 0)
+
+
+def test_a_failure_then_a_late_success_never_pays_the_order(order, shirt, http):
+    payment = start(order, http)
+    [failed] = deliver(
+        "payment_intent.payment_failed",
+        intent(payment, status="canceled", cancellation_reason="automatic"),
     )
     assert failed.result == Result.APPLIED
     payment, order = fresh(payment)

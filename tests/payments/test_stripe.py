@@ -873,6 +873,8 @@ def test_a_signed_body_that_is_not_an_event_is_rejected(gateway, body):
             usd("12.50"),
         ),
         (
+            # A declined attempt: the intent is back to requires_payment_method and
+            # the customer may still pay with another card, so nothing has failed.
             "payment_intent.payment_failed",
             payment_intent(
                 last_payment_error={
@@ -881,6 +883,12 @@ def test_a_signed_body_that_is_not_an_event_is_rejected(gateway, body):
                     "type": "card_error",
                 }
             ),
+            EventType.UNKNOWN,
+            usd("12.50"),
+        ),
+        (
+            "payment_intent.payment_failed",
+            payment_intent(status="canceled", cancellation_reason="failed_invoice"),
             EventType.FAILED,
             usd("12.50"),
         ),

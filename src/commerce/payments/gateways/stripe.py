@@ -121,6 +121,7 @@ REFUND_OUTCOMES: dict[str, Outcome] = {
 EVENT_TYPES: dict[str, tuple[EventType, str]] = {
     "payment_intent.succeeded": (EventType.CAPTURED, "amount_received"),
     "payment_intent.amount_capturable_updated": (EventType.AUTHORIZED, "amount_capturable"),
+    # FAILED only when the intent is canceled too; a declined attempt is UNKNOWN.
     "payment_intent.payment_failed": (EventType.FAILED, "amount"),
     "payment_intent.canceled": (EventType.CANCELLED, "amount"),
     # Cumulative: the charge's total refunded so far, whatever this refund was.
@@ -435,6 +436,11 @@ class StripeGateway(PaymentGateway):
                 raise TypeError("data.object must be an object, created a timestamp")
             occurred_at = datetime.fromtimestamp(int(created), tz=UTC)
             event_type, amount_field = EVENT_TYPES.get(kind, (EventType.UNKNOWN, ""))
+            if event_type == EventType.FAILED and obj.get("status") != "canceled":
+                # One declined attempt: the PaymentIntent goes back to
+                # requires_payment_method and the customer may pay with another card.
+                # Only an intent that can no longer be paid has failed.
+                event_type = EventType.UNKNOWN
             if obj.get("object") == "payment_intent":
                 reference = obj.get("id") or ""
             else:  # a charge, refund or dispute names its PaymentIntent
