@@ -20,8 +20,10 @@ from django.utils import timezone
 
 from commerce.catalog.models import StockRecord
 from commerce.orders.models import Order
+from commerce.orders.services import cancel_order
 from commerce.payments import services, tasks
 from commerce.payments.exceptions import GatewayError
+from commerce.payments.gateways.base import OperationResult, Outcome
 from commerce.payments.gateways.dummy import DummyGateway
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent
@@ -113,6 +115,49 @@ def test_an_authorization_whose_webhook_never_came_is_settled(order):
     assert status(payment) == "authorized"
 
 
+def test_a_capture_whose_answer_was_lost_is_settled(order, monkeypatch):
+    gateway = get_gateway("dummy_manual")
+    payment = start(order, "dummy_manual")
+    deliver(gateway, gateway.confirm(payment.gateway_reference, "succeed"))
+    real_capture = DummyGateway.capture
+
+    def capture_then_time_out(self, *args, **kwargs):
+        real_capture(self, *args, **kwargs)  # the provider captured; its answer is lost
+        return OperationResult(Outcome.UNKNOWN, payment.gateway_reference)
+
+    monkeypatch.setattr(DummyGateway, "capture", capture_then_time_out)
+    services.capture_payment(Payment.objects.get(pk=payment.pk))
+    assert status(payment) == "authorized"
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.settled, report.unsettled) == (1, 1, 0)
+    assert status(payment) == "captured"
+    assert order_status(payment) == "paid"
+
+
+def test_an_authorization_waiting_for_staff_stays_unsettled(order):
+    gateway = get_gateway("dummy_manual")
+    payment = start(order, "dummy_manual")
+    deliver(gateway, gateway.confirm(payment.gateway_reference, "succeed"))
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.settled, report.unsettled) == (1, 0, 1)
+    assert status(payment) == "authorized"
+
+
+@pytest.mark.parametrize("gateway_alias", ["dummy", "dummy_manual"])
+def test_payments_of_a_cancelled_order_are_cancelled_and_voided(order, gateway_alias):
+    gateway = get_gateway(gateway_alias)
+    payment = start(order, gateway_alias)
+    if gateway_alias == "dummy_manual":  # an authorization: a hold on the customer's card
+        deliver(gateway, gateway.confirm(payment.gateway_reference, "succeed"))
+    cancel_order(order)
+    report = services.reconcile_payments(older_than=0)
+    assert (report.checked, report.cancelled, report.errors) == (1, 1, [])
+    assert status(payment) == "cancelled"
+    assert gateway.provider_state(payment.gateway_reference)["status"] == "cancelled"
+    # Done once: the next run has nothing to look at.
+    assert services.reconcile_payments(older_than=0).checked == 0
+
+
 def test_a_payment_still_waiting_for_the_customer_stays_unsettled(order):
     payment = start(order)
     report = services.reconcile_payments(older_than=0)
@@ -176,7 +221,10 @@ def test_the_command_settles_and_reports(order, second_order, dummy):
     settled, waiting = start(order), start(second_order)
     dummy.confirm(settled.gateway_reference, "succeed")
     out, err = run_command("--older-than", "0")
-    assert out.strip() == "Checked 2 payment(s): 1 settled, 1 still unsettled, 0 error(s)."
+    assert (
+        out.strip()
+        == "Checked 2 payment(s): 1 settled, 1 still unsettled, 0 cancelled, 0 error(s)."
+    )
     assert err == ""
     assert (status(settled), status(waiting)) == ("captured", "processing")
 
@@ -185,7 +233,10 @@ def test_the_command_uses_the_setting_by_default(order, dummy):
     payment = start(order)
     dummy.confirm(payment.gateway_reference, "succeed")
     out, _ = run_command()
-    assert out.strip() == "Checked 0 payment(s): 0 settled, 0 still unsettled, 0 error(s)."
+    assert (
+        out.strip()
+        == "Checked 0 payment(s): 0 settled, 0 still unsettled, 0 cancelled, 0 error(s)."
+    )
     assert status(payment) == "processing"
 
 
@@ -197,7 +248,7 @@ def test_the_command_reports_each_error_and_exits_non_zero(order, second_order, 
     with pytest.raises(CommandError, match=r"^1 payment\(s\) could not be reconciled\.$"):
         call_command("commerce_reconcile_payments", "--older-than=0", stdout=out, stderr=err)
     assert out.getvalue().strip() == (
-        "Checked 2 payment(s): 1 settled, 0 still unsettled, 1 error(s)."
+        "Checked 2 payment(s): 1 settled, 0 still unsettled, 0 cancelled, 1 error(s)."
     )
     assert err.getvalue().strip() == (
         f"Could not reconcile {broken.reference}: The provider is down for this one."
@@ -240,8 +291,14 @@ def test_without_celery_the_task_is_a_plain_function(reload_tasks, order, dummy)
     assert task.__name__ == "reconcile_payments_task"
     payment = start(order)
     dummy.confirm(payment.gateway_reference, "succeed")
-    assert task() == {"checked": 0, "settled": 0, "unsettled": 0, "errors": []}
-    assert task(older_than=0) == {"checked": 1, "settled": 1, "unsettled": 0, "errors": []}
+    assert task() == {"checked": 0, "settled": 0, "unsettled": 0, "cancelled": 0, "errors": []}
+    assert task(older_than=0) == {
+        "checked": 1,
+        "settled": 1,
+        "unsettled": 0,
+        "cancelled": 0,
+        "errors": [],
+    }
     assert status(payment) == "captured"
 
 
@@ -272,7 +329,13 @@ def test_with_celery_the_task_is_a_shared_task(reload_tasks, order, dummy):
     assert task.name == "commerce.payments.tasks.reconcile_payments_task"
     payment = start(order)
     dummy.confirm(payment.gateway_reference, "succeed")
-    assert task(older_than=0) == {"checked": 1, "settled": 1, "unsettled": 0, "errors": []}
+    assert task(older_than=0) == {
+        "checked": 1,
+        "settled": 1,
+        "unsettled": 0,
+        "cancelled": 0,
+        "errors": [],
+    }
     assert status(payment) == "captured"
 
 
@@ -284,5 +347,6 @@ def test_the_task_reports_errors_as_json_types(order, dummy, failing_for):
         "checked": 1,
         "settled": 0,
         "unsettled": 0,
+        "cancelled": 0,
         "errors": [f"{payment.reference}: The provider is down for this one."],
     }

@@ -337,6 +337,10 @@ def _initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> Payme
             # Pending, unknown or succeeded: the provider has it (or may have it); the
             # customer's confirmation, a webhook or reconciliation says how it ends.
             _transition(payment, "mark_processing", actor=actor, reason="Sent to the gateway")
+    if payment.status == Status.CANCELLED:
+        # Superseded while the provider was answering: whoever cancelled it saw no
+        # gateway reference to void, so release it at the provider now.
+        _void_quietly(payment, actor=actor)
     return payment
 
 
@@ -576,31 +580,52 @@ class ReconciliationReport:
     checked: int = 0
     settled: int = 0
     unsettled: int = 0
+    #: Active payments of cancelled (or expired) orders, cancelled and voided.
+    cancelled: int = 0
     errors: list[str] = field(default_factory=list)
 
 
 def reconcile_payments(*, older_than: int | None = None, now=None) -> ReconciliationReport:
-    """Refresh every payment left pending or processing for ``older_than`` seconds.
+    """Settle payments that the provider's answers or webhooks left behind.
 
-    Default: ``COMMERCE["PAYMENT_RECONCILE_AFTER"]``. A gateway that fails
-    for one payment does not stop the others; its error is reported.
+    Looks at payments unchanged for ``older_than`` seconds (default:
+    ``COMMERCE["PAYMENT_RECONCILE_AFTER"]``):
+
+    * ``pending`` and ``processing`` ones (a start that timed out, a webhook
+      that never came) and ``authorized`` ones (a capture whose answer was
+      lost, a hold the provider let expire): each is refreshed from its gateway;
+    * any of those whose order was cancelled (expired, say): cancelled, and
+      voided at the provider when the gateway can, so no hold outlives its order.
+
+    A gateway that fails for one payment does not stop the others; its error
+    is reported.
     """
     seconds = commerce_settings.PAYMENT_RECONCILE_AFTER if older_than is None else older_than
     cutoff = (now or timezone.now()) - timedelta(seconds=seconds)
     report = ReconciliationReport()
     stuck = Payment.objects.filter(
-        status__in=[Status.PENDING, Status.PROCESSING], updated_at__lte=cutoff
+        status__in=Payment.ACTIVE, updated_at__lte=cutoff
     ).select_related("order")
     for payment in stuck.iterator():
         report.checked += 1
         try:
             refreshed = refresh_payment(payment)
+            if (
+                refreshed.status in Payment.ACTIVE
+                and refreshed.order.status == Order.Status.CANCELLED
+            ):
+                refreshed = cancel_payment(refreshed, reason="The order was cancelled")
         except Exception as exc:  # one broken payment or gateway must not stop the rest
             logger.exception("Could not reconcile payment %s", payment.reference)
             report.errors.append(f"{payment.reference}: {exc}")
             continue
-        if refreshed.status in (Status.PENDING, Status.PROCESSING):
-            report.unsettled += 1
+        if (
+            refreshed.status == Status.CANCELLED
+            and refreshed.order.status == Order.Status.CANCELLED
+        ):
+            report.cancelled += 1
+        elif refreshed.status == payment.status:
+            report.unsettled += 1  # still waiting: for the customer, or for staff to capture
         else:
             report.settled += 1
     return report

@@ -1,4 +1,4 @@
-"""Ask the gateways about payments left pending or processing, and settle them."""
+"""Ask the gateways about unsettled payments, settle them, and cancel those of cancelled orders."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,8 +7,9 @@ from commerce.payments.services import reconcile_payments
 
 class Command(BaseCommand):
     help = (
-        "Ask each payment's gateway where payments left pending or processing stand, and apply "
-        "the answers (a start that timed out, a webhook that never came). Run it from cron or a "
+        "Ask each payment's gateway where payments left pending, processing or authorized stand, "
+        "and apply the answers (a start that timed out, a webhook that never came, a lost capture "
+        "answer); cancel (void) those whose order was cancelled. Run it from cron or a "
         "scheduler. Exits non-zero if a payment could not be reconciled."
     )
 
@@ -30,7 +31,8 @@ class Command(BaseCommand):
         report = reconcile_payments(older_than=older_than)
         self.stdout.write(
             f"Checked {report.checked} payment(s): {report.settled} settled, "
-            f"{report.unsettled} still unsettled, {len(report.errors)} error(s)."
+            f"{report.unsettled} still unsettled, {report.cancelled} cancelled, "
+            f"{len(report.errors)} error(s)."
         )
         for error in report.errors:
             self.stderr.write(f"Could not reconcile {error}")
