@@ -574,6 +574,29 @@ def test_a_pending_refund_is_settled_by_the_charge_refunded_webhook(order, shirt
     assert order.status == "paid"
 
 
+def test_pending_refunds_settled_out_of_order_each_match_their_own_amount(order, shirt, http):
+    payment = paid(order, http)
+    http.respond(200, refund_object(id="re_small", amount=500, status="pending"))
+    small = services.refund_payment(payment, money("5.00"))
+    http.respond(200, refund_object(id="re_big", amount=1000, status="pending"))
+    big = services.refund_payment(payment, money("10.00"))
+
+    # Stripe processes the 10.00 first: the running total says 10.00, which is the big one.
+    deliver("charge.refunded", charge(payment, amount_refunded=1000), event_id="evt_first")
+    small.refresh_from_db()
+    big.refresh_from_db()
+    assert (small.status, big.status) == (Refund.Status.PENDING, Refund.Status.SUCCEEDED)
+    deliver("charge.refunded", charge(payment, amount_refunded=1500), event_id="evt_second")
+    small.refresh_from_db()
+    assert small.status == Refund.Status.SUCCEEDED
+    assert Refund.objects.count() == 2  # no "refunded at the provider" rows invented
+    payment, _ = fresh(payment)
+    assert payment.refunded_amount == money("15.00")
+    # Nothing pending holds back the last 10.00.
+    http.respond(200, refund_object(id="re_rest", amount=1000, status="succeeded"))
+    assert services.refund_payment(payment).amount == money("10.00")
+
+
 # --- timeouts and reconciliation -------------------------------------------------------------
 
 

@@ -929,8 +929,15 @@ def _apply_refunded_total(
         .filter(status=Refund.Status.PENDING)
         .order_by("created_at")
     )
-    if first is not None:
-        pending.sort(key=lambda refund: refund.pk != first.pk)
+    # The refund this answer is about first, then one of exactly the increase (the
+    # provider may settle refunds out of order), then the oldest.
+    pending.sort(
+        key=lambda refund: (
+            first is None or refund.pk != first.pk,
+            refund.amount != increase,
+            refund.created_at,
+        )
+    )
     succeeded: list[Refund] = []
     for refund in pending:
         if refund.amount <= increase:
