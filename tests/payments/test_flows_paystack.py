@@ -267,11 +267,14 @@ def test_a_charge_the_verify_api_calls_failed_captures_nothing(order, shirt, api
     [record] = deliver(charge_success(payment))
 
     assert api.sent() == [verify_path(payment)]
-    assert (record.type, record.result) == ("unknown", Result.IGNORED)
+    # Recorded as what it claimed, and flagged for staff: a signed success the API
+    # contradicts (a reversal, say) needs a person, and never pays the order.
+    assert (record.type, record.result) == ("captured", Result.FLAGGED)
+    assert "denies this capture" in record.reason
     payment, order = fresh(payment)
     assert payment.status == Status.PROCESSING
     assert payment.captured_amount is None
-    assert not payment.flagged
+    assert payment.flagged
     assert order.status == "pending"
     assert stock(shirt) == (10, 2)
     assert kinds(payment, "capture") == []

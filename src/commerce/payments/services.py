@@ -649,22 +649,24 @@ def handle_webhook(alias: str, body: bytes, headers: Mapping[str, str]) -> list[
     gateway.verify_webhook(body, headers)
     records = []
     for event in gateway.parse_webhook(body, headers):
-        records.append(apply_webhook_event(gateway, _confirmed(gateway, event)))
+        event, denied = _confirmed(gateway, event)
+        records.append(apply_webhook_event(gateway, event, denied=denied))
     return records
 
 
-def _confirmed(gateway: PaymentGateway, event: GatewayEvent) -> GatewayEvent:
-    """``event``, with a capture confirmed by the provider's API when the gateway asks for it.
+def _confirmed(gateway: PaymentGateway, event: GatewayEvent) -> tuple[GatewayEvent, str]:
+    """``event`` with a capture confirmed by the provider's API when the gateway asks for it,
+    and why the API denies it (``""`` when it does not).
 
-    The confirmed amount replaces the webhook's. A capture the API does not
-    confirm becomes an ``UNKNOWN`` event (recorded, ignored); one the API
-    cannot answer for now raises :class:`GatewayError` (502) before anything
-    is stored, so the provider delivers it again later.
+    The confirmed amount replaces the webhook's. A capture the API denies is
+    recorded and flagged, never applied; one the API cannot answer for now
+    raises :class:`GatewayError` (502) before anything is stored, so the
+    provider delivers it again later.
     """
     if event.type != EventType.CAPTURED or not gateway.confirm_webhook_captures:
-        return event
+        return event, ""
     if WebhookEvent.objects.filter(gateway=gateway.alias, event_id=event.event_id).exists():
-        return event  # a redelivery: recorded already, nothing to confirm
+        return event, ""  # a redelivery: recorded already, nothing to confirm
     payment = (
         Payment.objects.select_related("order")
         .filter(gateway=gateway.alias, gateway_reference=event.gateway_reference)
@@ -673,26 +675,25 @@ def _confirmed(gateway: PaymentGateway, event: GatewayEvent) -> GatewayEvent:
         else None
     )
     if payment is None:
-        return event
+        return event, ""
     result = gateway.fetch_status(payment)
     if result.outcome == Outcome.SUCCEEDED and result.captured:
-        return replace(event, amount=result.amount or event.amount)
+        return replace(event, amount=result.amount or event.amount), ""
     if result.outcome == Outcome.FAILED:
-        logger.warning(
-            "%s webhook %s claims a capture the API denies: %s",
-            gateway.alias,
-            event.event_id,
-            result.message,
-        )
-        return replace(event, type=EventType.UNKNOWN)
+        return event, f"the provider's API denies this capture ({result.message or 'failed'})"
     raise GatewayError(
         "The payment provider could not confirm the capture now; deliver the webhook again.",
         details={"gateway": gateway.alias, "event_id": event.event_id},
     )
 
 
-def apply_webhook_event(gateway: PaymentGateway, event: GatewayEvent) -> WebhookEvent:
+def apply_webhook_event(
+    gateway: PaymentGateway, event: GatewayEvent, *, denied: str = ""
+) -> WebhookEvent:
     """Record ``event`` once (unique on gateway alias and event id) and apply it.
+
+    ``denied`` (why the provider's API contradicts the event) records the
+    event and flags its payment instead of applying it.
 
     A redelivered event returns the first record, marked ``duplicate`` on the
     instance, and changes nothing. Concurrent deliveries of one event are
@@ -732,6 +733,10 @@ def apply_webhook_event(gateway: PaymentGateway, event: GatewayEvent) -> Webhook
         if payment_id is None:
             record.result = Result.UNKNOWN_PAYMENT
             record.reason = "No payment has this gateway reference."
+        elif denied:
+            payment = _lock(Payment(pk=found[0], order_id=found[1]))
+            record.result, record.reason = Result.FLAGGED, f"webhook {event.event_id}: {denied}"
+            _flag(payment, record.reason)
         else:
             payment = _lock(Payment(pk=found[0], order_id=found[1]))
             record.result, record.reason = _apply_observation(
