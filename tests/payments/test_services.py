@@ -61,3 +61,20 @@ def test_manual_capture(order):
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     assert PaymentEvent.objects.filter(payment=payment, kind="capture_requested").exists()
+
+
+def test_a_start_the_gateway_refuses_outright_fails_the_payment(order, monkeypatch):
+    from commerce.payments.exceptions import UnsupportedAmountError
+    from commerce.payments.gateways.dummy import DummyGateway
+
+    def refuse(self, payment, **kwargs):
+        raise UnsupportedAmountError("The provider cannot represent 25.00 USD.")
+
+    monkeypatch.setattr(DummyGateway, "initiate", refuse)
+    with pytest.raises(UnsupportedAmountError):
+        services.start_payment(order, "dummy")
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.FAILED
+    assert "cannot represent" in payment.failure_message
+    # Nothing left for reconciliation to retry forever.
+    assert services.reconcile_payments(older_than=0).checked == 0

@@ -37,6 +37,7 @@ from commerce.catalog import services as catalog_services
 from commerce.catalog.services import validate_money
 from commerce.conf import commerce_settings
 from commerce.core.exceptions import (
+    CommerceError,
     CommerceValidationError,
     ConflictError,
     CurrencyMismatchError,
@@ -302,8 +303,10 @@ def _initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> Payme
         result = gateway.initiate(
             payment, idempotency_key=_key(payment, "initiate"), return_url=payment.return_url
         )
-    except GatewayError as exc:
-        # A definite refusal (bad request, bad key): nothing was created at the provider.
+    except CommerceError as exc:
+        # A definite refusal before or by the provider (an amount it cannot represent, a
+        # missing email, a bad request or key): nothing was created there. Failing the
+        # payment keeps reconciliation from starting it again and again.
         with transaction.atomic():
             payment = _lock(payment)
             _record(payment, "initiate", actor=actor, reason=exc.message, data=exc.details)

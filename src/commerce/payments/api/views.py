@@ -125,7 +125,7 @@ class OrderPaymentView(APIView):
         )
 
 
-class PaymentViewSetMixin:
+class PaymentLookupMixin:
     """Finds the payment named in the URL for its order's owner, guest token holder or staff."""
 
     def get_payment(self, request, reference: str) -> Payment:
@@ -144,7 +144,7 @@ class PaymentViewSetMixin:
         raise NotFoundError()
 
 
-class PaymentDetailView(PaymentViewSetMixin, APIView):
+class PaymentDetailView(PaymentLookupMixin, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -156,7 +156,7 @@ class PaymentDetailView(PaymentViewSetMixin, APIView):
         return Response(_payment_data(request, self.get_payment(request, reference)))
 
 
-class PaymentRefreshView(PaymentViewSetMixin, APIView):
+class PaymentRefreshView(PaymentLookupMixin, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -170,7 +170,7 @@ class PaymentRefreshView(PaymentViewSetMixin, APIView):
         return Response(_payment_data(request, payment))
 
 
-class PaymentCaptureView(PaymentViewSetMixin, APIView):
+class PaymentCaptureView(PaymentLookupMixin, APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
@@ -187,7 +187,7 @@ class PaymentCaptureView(PaymentViewSetMixin, APIView):
         return Response(_payment_data(request, payment))
 
 
-class PaymentCancelView(PaymentViewSetMixin, APIView):
+class PaymentCancelView(PaymentLookupMixin, APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
@@ -202,7 +202,7 @@ class PaymentCancelView(PaymentViewSetMixin, APIView):
         return Response(_payment_data(request, payment))
 
 
-class PaymentRefundView(PaymentViewSetMixin, APIView):
+class PaymentRefundView(PaymentLookupMixin, APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
