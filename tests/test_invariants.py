@@ -1,0 +1,262 @@
+"""The invariant checker on any host: the stock checks, the command, the docs and the query count.
+
+These run on the full test host and on the catalog-only one
+(``--ds tests.projects.catalog_only.settings``), where only the stock checks
+exist. The order and payment checks are proven in ``tests/payments/test_invariants.py``.
+
+Each test builds a correct state through the services, corrupts it with a raw
+``QuerySet.update()`` that bypasses them, and asserts the checker reports
+exactly that violation for that object. The stock table's check constraints
+(``0 <= reserved <= quantity``) refuse every stock corruption the checker
+looks for, so the tests first prove the database refuses it, then switch the
+constraint off inside the test's transaction (see :func:`constraint_dropped`)
+to prove the checker still catches it: a database that lost its constraints
+(a hand-run migration, a restore) is what the nightly check is for.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command, execute_from_command_line
+from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CheckConstraint, F, UniqueConstraint
+from django.test.utils import CaptureQueriesContext
+
+from commerce.catalog import services as catalog_services
+from commerce.catalog.models import StockRecord
+from commerce.invariants import CODES, Violation, check_invariants, checked_apps
+from commerce.testing.factories import VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+INVARIANTS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "topics" / "invariants.rst"
+# A row of the code table: "* - ``stock.negative_quantity``".
+CODE_ROW = re.compile(r"^\s*\* - ``(?P<code>[a-z_]+\.[a-z_]+)``", re.MULTILINE)
+
+
+@contextmanager
+def constraint_dropped(model, name: str):
+    """Let the rows of ``model`` break its constraint ``name`` inside this block.
+
+    PostgreSQL drops it (the test's transaction rolls the DDL back, so the
+    next test has it again). SQLite cannot drop a constraint without
+    rebuilding the table: a check constraint is suspended with ``PRAGMA
+    ignore_check_constraints`` (all of them, until the block ends), and a
+    conditional unique constraint is a partial index, dropped like on
+    PostgreSQL. An unconditional unique constraint on SQLite is part of the
+    table: the caller marks such a test PostgreSQL-only.
+    """
+    assert transaction.get_connection().in_atomic_block, "needs the test's transaction"
+    constraint = next(c for c in model._meta.constraints if c.name == name)
+    quote = connection.ops.quote_name
+    partial_index = isinstance(constraint, UniqueConstraint) and constraint.condition is not None
+    with connection.cursor() as cursor:
+        if partial_index:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+            yield
+        elif connection.vendor == "postgresql":
+            # ALTER TABLE refuses a table with deferred foreign-key checks pending (rows
+            # this test inserted): run them now, then defer again as Django expects.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                f"ALTER TABLE {quote(model._meta.db_table)} DROP CONSTRAINT {quote(name)}"
+            )
+            yield
+        elif connection.vendor == "sqlite" and isinstance(constraint, CheckConstraint):
+            cursor.execute("PRAGMA ignore_check_constraints = ON")
+            try:
+                yield
+            finally:
+                cursor.execute("PRAGMA ignore_check_constraints = OFF")
+        else:
+            raise NotImplementedError(f"cannot drop {name} on {connection.vendor}")
+
+
+def found() -> list[tuple[str, str]]:
+    """``(code, object)`` of every violation, for exact comparisons."""
+    return [(v.code, v.object) for v in check_invariants()]
+
+
+def hold(variant, quantity: int) -> None:
+    """Reserve ``quantity`` of ``variant`` the way this host does it.
+
+    With the orders app, stock is reserved only by pending orders (anything
+    else is ``stock.reserved_mismatch``), so a guest checks out; on a
+    catalog-only host the catalog service reserves it directly.
+    """
+    if apps.is_installed("commerce.orders"):
+        from tests.orders.conftest import place
+
+        place(None, {variant: quantity})
+    else:
+        catalog_services.reserve({variant: quantity}, reference="test", reason="Held")
+
+
+@pytest.fixture
+def shirt(db):
+    return VariantFactory(sku="SHIRT-M", quantity=10)
+
+
+@pytest.fixture
+def mug(db):
+    return VariantFactory(sku="MUG-1", quantity=5)
+
+
+def stock_of(variant):
+    return StockRecord.objects.filter(variant=variant)
+
+
+# --- a consistent catalog ---------------------------------------------------------------
+
+
+def test_a_consistent_catalog_reports_nothing(shirt, mug):
+    hold(shirt, 2)
+    catalog_services.adjust_stock(mug, 3, reason="Delivery")
+    assert check_invariants() == []
+
+
+def test_only_the_installed_apps_are_checked():
+    expected = {"commerce.catalog", "commerce.orders", "commerce.payments"}
+    assert set(checked_apps()) == {app for app in expected if apps.is_installed(app)}
+    assert "commerce.catalog" in checked_apps()
+
+
+def test_a_violation_is_a_small_frozen_value():
+    violation = Violation(code="stock.negative_quantity", message="quantity is -1", object="SKU")
+    assert str(violation) == "stock.negative_quantity SKU: quantity is -1"
+    with pytest.raises(AttributeError):
+        violation.code = "other"  # type: ignore[misc]
+
+
+# --- stock corruptions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"quantity": -1}, {"reserved": -1}, {"reserved": 11}],
+    ids=["negative-quantity", "negative-reserved", "reserved-over-quantity"],
+)
+def test_the_database_refuses_every_stock_corruption_the_checker_looks_for(shirt, change):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        stock_of(shirt).update(**change)
+
+
+def test_a_negative_quantity_is_reported(shirt, mug):
+    # reserved <= quantity refuses it too (reserved is 0), so both are off here.
+    with (
+        constraint_dropped(StockRecord, "commerce_stock_reserved_gte_0"),
+        constraint_dropped(StockRecord, "commerce_stock_reserved_lte_quantity"),
+    ):
+        stock_of(shirt).update(quantity=-1)
+    assert found() == [("stock.negative_quantity", "SHIRT-M")]
+
+
+def test_a_negative_reservation_is_reported_once(shirt, mug):
+    with constraint_dropped(StockRecord, "commerce_stock_reserved_gte_0"):
+        stock_of(shirt).update(reserved=-1)
+    # Not also stock.reserved_mismatch: no pending order can hold a negative quantity.
+    assert found() == [("stock.negative_reserved", "SHIRT-M")]
+
+
+def test_reserving_more_than_the_stock_holds_is_reported(shirt, mug):
+    hold(shirt, 2)
+    with constraint_dropped(StockRecord, "commerce_stock_reserved_lte_quantity"):
+        stock_of(shirt).update(quantity=1)
+    (violation,) = check_invariants()
+    assert (violation.code, violation.object) == ("stock.reserved_exceeds_quantity", "SHIRT-M")
+    assert violation.message == "reserved 2, but only 1 in stock"
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def test_the_command_is_quiet_and_succeeds_on_a_consistent_shop(shirt, capsys):
+    call_command("commerce_check_invariants")
+    out = capsys.readouterr().out
+    checked = ", ".join(app.removeprefix("commerce.") for app in checked_apps())
+    assert out.splitlines() == [f"Checked {checked}: no violations."]
+
+
+def test_the_command_prints_each_violation_and_fails(shirt, mug, capsys):
+    hold(shirt, 2)
+    with (
+        constraint_dropped(StockRecord, "commerce_stock_reserved_gte_0"),
+        constraint_dropped(StockRecord, "commerce_stock_reserved_lte_quantity"),
+    ):
+        stock_of(shirt).update(quantity=1)
+        stock_of(mug).update(quantity=-3)
+    with pytest.raises(CommandError, match=r"^2 invariant violation\(s\) found\.$") as raised:
+        call_command("commerce_check_invariants")
+    assert raised.value.returncode == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [
+        "stock.negative_quantity\tMUG-1\tquantity is -3",
+        "stock.reserved_exceeds_quantity\tSHIRT-M\treserved 2, but only 1 in stock",
+    ]
+    assert lines[2].endswith(
+        ": 2 violation(s): 1 stock.negative_quantity, 1 stock.reserved_exceeds_quantity."
+    )
+    assert len(lines) == 3
+
+
+@pytest.fixture
+def keep_test_connection(monkeypatch):
+    """``manage.py`` closes every connection when a command ends, which would end the
+    test's transaction; keep it open so the test can run the real command line."""
+    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
+
+
+def test_the_command_line_exits_1_on_a_violation_and_0_when_clean(
+    shirt, keep_test_connection, capsys
+):
+    execute_from_command_line(["manage.py", "commerce_check_invariants"])  # no SystemExit: 0
+    assert "no violations" in capsys.readouterr().out
+    with constraint_dropped(StockRecord, "commerce_stock_reserved_gte_0"):
+        stock_of(shirt).update(reserved=-1)
+    with pytest.raises(SystemExit) as exited:
+        execute_from_command_line(["manage.py", "commerce_check_invariants"])
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    assert "stock.negative_reserved\tSHIRT-M\treserved is -1" in captured.out
+    assert "CommandError: 1 invariant violation(s) found." in captured.err
+
+
+# --- cost and docs -----------------------------------------------------------------------
+
+
+def test_the_query_count_does_not_grow_with_the_catalog(shirt):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert check_invariants() == []
+        return len(captured)
+
+    few = queries()
+    for n in range(20):
+        hold(VariantFactory(sku=f"BULK-{n:02d}", quantity=3), 1)
+    assert queries() == few
+    assert few <= 9  # one query per check at most
+
+
+def test_the_invariants_page_documents_exactly_the_codes():
+    documented = CODE_ROW.findall(INVARIANTS_PAGE.read_text(encoding="utf-8"))
+    assert len(documented) == len(set(documented)), "a code is documented twice"
+    assert sorted(documented) == sorted(CODES)
+
+
+def test_reserved_mismatch_depends_on_orders_being_installed(shirt):
+    # Without the orders app nothing says what stock should be reserved: a reservation
+    # made through the catalog service is the host's own business.
+    catalog_services.reserve({shirt: 1}, reference="test", reason="Held")
+    expected = (
+        [("stock.reserved_mismatch", "SHIRT-M")] if apps.is_installed("commerce.orders") else []
+    )
+    assert found() == expected
+    stock_of(shirt).update(reserved=F("reserved") - 1)
+    assert check_invariants() == []
