@@ -139,6 +139,8 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def create(self, request):
         serializer = serializers.ProductWriteSerializer(data=request.data)
+        # A vendor the caller cannot see "does not exist" here too, not a 403 that confirms it.
+        serializer.fields["vendor"].queryset = selectors.vendors_visible_to(request.user)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if not selectors.user_can_manage_vendor(request.user, data["vendor"]):
