@@ -6,6 +6,7 @@ three host configurations once, on the Python that runs nox.
     nox -s demo             migrate, seed and serve the demo shop on http://127.0.0.1:8000/
     nox -s demo -- 0.0.0.0:8080
     nox -s lint docs build tests
+    nox -s bench -- --smoke  the benchmark, tiny (see benchmarks/README.md)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CATALOG_ONLY = "tests.projects.catalog_only.settings"
-LINT_PATHS = ("src", "tests", "example_project", "docs", "noxfile.py")
+LINT_PATHS = ("src", "tests", "example_project", "docs", "benchmarks", "noxfile.py")
 
 nox.needs_version = ">=2025.2.9"
 nox.options.sessions = ["lint", "tests", "docs", "build"]
@@ -90,3 +91,16 @@ def demo(session: nox.Session) -> None:
         session.log(f"  {label}  {base}{path}")
     session.log("  Log in with the demo credentials printed by seed_demo above.")
     session.run(*manage, "runserver", "--noreload", addrport)
+
+
+@nox.session(reuse_venv=True)
+def bench(session: nox.Session) -> None:
+    """Benchmark the API: PostgreSQL, gunicorn and locust on 127.0.0.1 (benchmarks/README.md).
+
+    Needs a PostgreSQL role with CREATEDB at ``DATABASE_URL`` (default
+    ``postgres://commerce:commerce@127.0.0.1:5432/commerce``). Arguments go to
+    ``benchmarks/run.py``: ``nox -s bench -- --smoke`` checks the pipeline in a few
+    minutes; ``nox -s bench -- --help`` lists the options.
+    """
+    session.install(".", *groups("bench"))
+    session.run("python", "benchmarks/run.py", *session.posargs)

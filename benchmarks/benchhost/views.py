@@ -1,0 +1,97 @@
+"""The ceiling: the product list's first page from one ``.values()`` query, no DRF.
+
+It returns the same products, in the same order and with the same fields as
+``GET /api/v1/catalog/products/`` (``ProductListSerializer``), built by hand
+from a single query: the vendor, brand and category joined, availability and
+the primary image as subqueries. It runs behind the same middleware in the
+same gunicorn workers, so the ratio of an endpoint's throughput to the
+ceiling's, measured in the same run, says what the library's own layers
+(DRF, serializers, filters, pagination, services) cost on this machine.
+
+The ceiling is what the database can do, so its one query is written the way
+PostgreSQL answers fastest: the page is chosen in a subquery and the outer
+query annotates only those rows. Written as one flat ``ORDER BY ... LIMIT``
+with the availability ``EXISTS`` in the select list, PostgreSQL 15 plans the
+``EXISTS`` as a hashed subplan over every stock record (it costs the
+subquery for all published products, not for the page), which makes the
+query grow with the catalog.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from commerce.catalog.models import Product, ProductImage
+from commerce.catalog.selectors import in_stock_expression
+from commerce.conf import commerce_settings
+from commerce.core.money import currency_exponent
+
+FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "price",
+    "price_currency",
+    "vendor__name",
+    "vendor__slug",
+    "brand__name",
+    "brand__slug",
+    "category__name",
+    "category__slug",
+    "is_featured",
+    "created_at",
+)
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    quantum = Decimal(1).scaleb(-currency_exponent(currency))
+    return {"amount": f"{amount.quantize(quantum):f}", "currency": currency}
+
+
+@require_GET
+def ceiling(request):
+    primary_image = ProductImage.objects.filter(product=OuterRef("pk"), is_primary=True).values(
+        "image"
+    )[:1]
+    # The page's ids in a subquery, so PostgreSQL knows the outer query has one
+    # page of rows and checks availability per row (see the module docstring).
+    page = Product.objects.published().order_by("-created_at", "-id").values("pk")
+    rows = (
+        Product.objects.filter(pk__in=page[: commerce_settings.PAGE_SIZE])
+        .order_by("-created_at", "-id")
+        .annotate(in_stock=in_stock_expression(), primary_image=Subquery(primary_image))
+        .values(*FIELDS, "in_stock", "primary_image")
+    )
+    results = [
+        {
+            "id": row["id"],
+            "slug": row["slug"],
+            "name": row["name"],
+            "price": _money(row["price"], row["price_currency"]),
+            "vendor": {"name": row["vendor__name"], "slug": row["vendor__slug"]},
+            "brand": (
+                {"name": row["brand__name"], "slug": row["brand__slug"]}
+                if row["brand__slug"] is not None
+                else None
+            ),
+            "category": {"name": row["category__name"], "slug": row["category__slug"]},
+            "is_featured": row["is_featured"],
+            "in_stock": row["in_stock"],
+            "primary_image": (
+                {"url": f"{settings.MEDIA_URL}{row['primary_image']}"}
+                if row["primary_image"]
+                else None
+            ),
+            "created_at": row["created_at"],
+        }
+        for row in rows
+    ]
+    return JsonResponse(
+        {"next": None, "previous": None, "results": results},
+        json_dumps_params={"separators": (",", ":")},
+    )

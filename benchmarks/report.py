@@ -1,0 +1,324 @@
+"""Turn a benchmark's ``results.json`` into a markdown report and a PNG chart.
+
+``run.py`` calls :func:`write_report` at the end of a run; to redraw an old
+run: ``python benchmarks/report.py benchmarks/results/<run>/results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+#: (row label, scenario, stats entry, ratio target or None), in table order.
+ENDPOINT_ROWS = [
+    ("ceiling (bare Django view, one .values() query)", "ceiling", "ceiling", None),
+    ("product list", "list", "list", "list"),
+    ("filtered + searched list", "search", "search", None),
+    ("product detail", "detail", "detail", 0.40),
+    ("cart add", "cart_add", "cart add", 0.25),
+    ("checkout flow (cart add + checkout + payment start)", "checkout", "checkout flow", 0.10),
+    ("  of which: cart add", "checkout", "cart add", None),
+    ("  of which: checkout", "checkout", "checkout", None),
+    ("  of which: payment start", "checkout", "payment start", None),
+    ("payment webhook (signed dummy event)", "webhook", "webhook", None),
+]
+
+#: Product list targets by catalog cache mode.
+LIST_TARGETS = {"off": 0.50, "on": 0.90}
+#: Product list p99 at the largest catalog over the smallest.
+SCALE_TARGET = 1.5
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _rps(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def endpoint_rows(results: dict) -> list[dict]:
+    """One dict per table row: label, mode, rps, p50, p99, errors, ratio, target, met."""
+    rows = []
+    for mode, scenarios in results["endpoints"].items():
+        ceiling = scenarios.get("ceiling", {}).get("endpoints", {}).get("ceiling", {}).get("rps")
+        for label, scenario, entry, target in ENDPOINT_ROWS:
+            stats = scenarios.get(scenario, {}).get("endpoints", {}).get(entry)
+            if stats is None:
+                continue
+            if target == "list":
+                target = LIST_TARGETS[mode]
+            ratio = stats["rps"] / ceiling if ceiling else None
+            rows.append(
+                {
+                    "label": label,
+                    "mode": mode,
+                    "rps": stats["rps"],
+                    "p50": stats["p50_ms"],
+                    "p99": stats["p99_ms"],
+                    "requests": stats["requests"],
+                    "errors": stats["errors"],
+                    "outcomes": stats.get("outcomes", {}),
+                    "ratio": ratio if scenario != "ceiling" else 1.0,
+                    "target": target,
+                    "met": None if target is None or ratio is None else ratio >= target,
+                }
+            )
+    return rows
+
+
+def scale_rows(results: dict) -> list[dict]:
+    rows = []
+    scale = results.get("scale", {})
+    sizes = sorted(scale, key=int)
+    base = None
+    for size in sizes:
+        stats = scale[size]["endpoints"].get("list")
+        if stats is None:
+            continue
+        base = base or stats["p99_ms"]
+        rows.append(
+            {
+                "products": int(size),
+                "rps": stats["rps"],
+                "p50": stats["p50_ms"],
+                "p99": stats["p99_ms"],
+                "errors": stats["errors"],
+                "growth": stats["p99_ms"] / base if base else None,
+            }
+        )
+    return rows
+
+
+def contention_rows(results: dict) -> list[dict]:
+    rows = []
+    for buyers, run in sorted(results.get("contention", {}).items(), key=lambda kv: int(kv[0])):
+        name = run["hot_set"]
+        endpoints = run["stats"]["endpoints"]
+        flow = endpoints.get(f"{name} checkout flow", {})
+        outcomes = flow.get("outcomes", {})
+        sold_out = sum(
+            endpoints.get(f"{name} {step}", {}).get("outcomes", {}).get("sold_out", 0)
+            for step in ("cart add", "checkout")
+        )
+        other = sum(
+            endpoints.get(f"{name} {step}", {}).get("errors", 0)
+            for step in ("cart add", "checkout", "payment start")
+        )
+        rows.append(
+            {
+                "buyers": int(buyers),
+                "variants": run["variants"],
+                "flows_per_s": flow.get("rps", 0.0),
+                "completed": outcomes.get("completed", 0),
+                "sold_out": sold_out,
+                "other_errors": other,
+                "p50": flow.get("p50_ms"),
+                "p99": flow.get("p99_ms"),
+                "stock": run.get("stock"),
+                "after": run.get("after"),
+            }
+        )
+    return rows
+
+
+def markdown(results: dict) -> str:
+    meta = results["meta"]
+    lines = [
+        f"# commerce benchmark: {meta['label']}",
+        "",
+        f"- When: {meta['started']} (UTC), {meta['elapsed_s']:.0f} s in all",
+        f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['memory_gb']} GB RAM; "
+        f"{meta['python']}, Django {meta['django']}, PostgreSQL {meta['postgres']}",
+        f"- commerce {meta['commerce']} at {meta['git']}",
+        f"- Server: gunicorn {meta['gunicorn']}, {meta['workers']} sync workers on 127.0.0.1, "
+        f"CONN_MAX_AGE {meta['conn_max_age']}, cache {meta['cache_url']}",
+        f"- Load: locust {meta['locust']} on the same machine, {meta['users']} users without think "
+        f"time, {meta['warmup']} s warm-up then {meta['duration']} s measured per scenario",
+        f"- Catalog: {meta['products']:,} products for the endpoint table",
+    ]
+    if meta.get("note"):
+        lines += ["", f"**{meta['note']}**"]
+    if meta.get("catalog_cache_note"):
+        lines += ["", meta["catalog_cache_note"]]
+
+    lines += [
+        "",
+        "## Endpoints",
+        "",
+        "Ratio: the endpoint's requests (or checkout flows) per second over the ceiling's, "
+        "measured against the same server in the same run.",
+        "",
+        "| Endpoint | Catalog cache | Req/s | p50 ms | p99 ms | Errors | Ratio | Target | Met |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in endpoint_rows(results):
+        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        target = "-" if row["target"] is None else f">= {row['target']:.2f}"
+        met = {None: "", True: "yes", False: "**no**"}[row["met"]]
+        lines.append(
+            f"| {row['label']} | {row['mode']} | {_rps(row['rps'])} | {_ms(row['p50'])} | "
+            f"{_ms(row['p99'])} | {row['errors']} | {ratio} | {target} | {met} |"
+        )
+    outcomes = [
+        f"- {row['label']} ({row['mode']}): "
+        + ", ".join(f"{count} {name}" for name, count in sorted(row["outcomes"].items()))
+        for row in endpoint_rows(results)
+        if row["outcomes"]
+    ]
+    if outcomes:
+        lines += ["", "Outcomes:", "", *outcomes]
+
+    scale = scale_rows(results)
+    if scale:
+        lines += [
+            "",
+            "## Product list against catalog size",
+            "",
+            f"Target: p99 at the largest catalog within {SCALE_TARGET}x of the smallest's.",
+            "",
+            "| Products | Req/s | p50 ms | p99 ms | Errors | p99 / smallest's |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in scale:
+            growth = "-" if row["growth"] is None else f"{row['growth']:.2f}"
+            lines.append(
+                f"| {row['products']:,} | {_rps(row['rps'])} | {_ms(row['p50'])} | "
+                f"{_ms(row['p99'])} | {row['errors']} | {growth} |"
+            )
+        if len(scale) > 1 and scale[-1]["growth"] is not None:
+            met = "met" if scale[-1]["growth"] <= SCALE_TARGET else "**missed**"
+            lines += ["", f"Target {met}: {scale[-1]['growth']:.2f}x."]
+
+    contention = contention_rows(results)
+    if contention:
+        lines += [
+            "",
+            "## Checkout under contention",
+            "",
+            "Concurrent buyers each loop on the checkout flow for the same few variants. A "
+            "refusal for lack of stock (`insufficient_stock`) is the expected answer once they "
+            "sell out; anything else counts as an error.",
+            "",
+            "| Buyers | Variants | Stock each | Flows/s | Completed | Sold-out refusals | "
+            "Other errors | p50 ms | p99 ms | Left after (available) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for row in contention:
+            lines.append(
+                f"| {row['buyers']} | {row['variants']} | {row['stock']:,} | "
+                f"{row['flows_per_s']:.1f} | {row['completed']} | {row['sold_out']} | "
+                f"{row['other_errors']} | {_ms(row['p50'])} | {_ms(row['p99'])} | "
+                f"{row['after']} |"
+            )
+    sellout = results.get("sellout")
+    if sellout:
+        verdict = "clean" if sellout["clean"] else "**not clean**"
+        lines += [
+            "",
+            f"Sell-out: {sellout['buyers']} buyers, one variant with {sellout['stock']} in stock: "
+            f"{sellout['orders_placed']} orders placed, {sellout['sold_out']} sold-out refusals, "
+            f"{sellout['other_errors']} other errors, {sellout['available_after']} left "
+            f"available: {verdict}.",
+        ]
+
+    checks = results.get("checks", {})
+    if checks:
+        lines += ["", "## Consistency after the run", ""]
+        for database, found in checks.items():
+            catalog = found.get("catalog") or []
+            invariants = found.get("commerce_invariants")
+            status = "no problems" if not catalog and not invariants else "**problems**"
+            lines.append(f"- `{database}`: {status}")
+            lines += [f"  - {problem}" for problem in catalog + (invariants or [])]
+            if invariants is None:
+                lines.append(
+                    "  - (commerce.invariants is not in this version; the benchmark's own "
+                    "checks ran)"
+                )
+    lines += ["", "![chart](chart.png)", ""]
+    return "\n".join(lines)
+
+
+def chart(results: dict, path: Path) -> None:
+    """Four panels: req/s per endpoint, ratio to the ceiling with targets, scale, contention."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in endpoint_rows(results) if not r["label"].startswith("  ")]
+    labels = [
+        f"{r['label'].split(' (')[0]}\n[cache {r['mode']}]"
+        if len(results["endpoints"]) > 1
+        else r["label"].split(" (")[0]
+        for r in rows
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(15, 10))
+    fig.suptitle(f"commerce benchmark: {results['meta']['label']}", fontsize=13)
+
+    ax = axes[0][0]
+    ax.barh(labels, [r["rps"] for r in rows], color="#4c72b0")
+    ax.invert_yaxis()
+    ax.set_xlabel("requests (checkout: flows) per second")
+    ax.set_title("Throughput")
+    ax.tick_params(axis="y", labelsize=8)
+
+    ax = axes[0][1]
+    ratios = [(label, r) for label, r in zip(labels, rows, strict=True) if r["target"] is not None]
+    if ratios:
+        names = [label for label, _ in ratios]
+        colours = ["#55a868" if r["met"] else "#c44e52" for _, r in ratios]
+        ax.barh(names, [r["ratio"] or 0 for _, r in ratios], color=colours)
+        ax.scatter(
+            [r["target"] for _, r in ratios], names, marker="|", s=400, color="black", zorder=3
+        )
+        ax.invert_yaxis()
+    ax.set_xlabel("ratio to the ceiling (black mark: target)")
+    ax.set_title("Against the ceiling")
+    ax.tick_params(axis="y", labelsize=8)
+
+    ax = axes[1][0]
+    scale = scale_rows(results)
+    if scale:
+        sizes = [r["products"] for r in scale]
+        ax.plot(sizes, [r["p99"] for r in scale], marker="o", label="p99")
+        ax.plot(sizes, [r["p50"] for r in scale], marker="o", label="p50")
+        ax.set_xscale("log")
+        ax.set_ylim(bottom=0)
+        ax.legend()
+    ax.set_xlabel("products in the catalog")
+    ax.set_ylabel("ms")
+    ax.set_title("Product list latency against catalog size")
+
+    ax = axes[1][1]
+    contention = contention_rows(results)
+    if contention:
+        ax.bar(
+            [str(r["buyers"]) for r in contention],
+            [r["flows_per_s"] for r in contention],
+            color="#8172b2",
+        )
+    ax.set_xlabel("concurrent buyers of the same variants")
+    ax.set_ylabel("completed checkout flows per second")
+    ax.set_title("Checkout under contention")
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_report(results_path: Path) -> Path:
+    """Write ``results.md`` and ``chart.png`` beside ``results_path``; return the markdown path."""
+    results = json.loads(results_path.read_text())
+    out = results_path.parent / "results.md"
+    out.write_text(markdown(results))
+    chart(results, results_path.parent / "chart.png")
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python benchmarks/report.py RESULTS_JSON")
+    print(write_report(Path(sys.argv[1])).read_text())

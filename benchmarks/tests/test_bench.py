@@ -1,0 +1,186 @@
+"""The benchmark's own parts: the bulk seeder, the checks, the ceiling, the fixture, the report.
+
+PostgreSQL only (the seeder asks PostgreSQL to generate the rows). Run with
+``benchmarks`` and ``example_project`` importable, e.g.::
+
+    DATABASE_URL=postgres://commerce:commerce@127.0.0.1:5432/commerce \
+    PYTHONPATH=benchmarks python -m pytest benchmarks/tests --ds benchhost.settings
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from benchhost import checks, seed
+from commerce.catalog.models import Product, StockMovement, StockRecord, Variant
+from commerce.conf import commerce_settings
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the bulk seeder generates rows in PostgreSQL; set DATABASE_URL to a PostgreSQL",
+    ),
+]
+
+SAMPLE = Path(__file__).resolve().parent.parent / "results" / "sample" / "results.json"
+
+
+@pytest.fixture
+def seeded():
+    created, _ = seed.seed(60)
+    assert created == 60
+    return 60
+
+
+def test_seeded_rows_are_what_the_services_write(seeded):
+    products = Product.objects.filter(variants__sku__startswith=seed.SKU_PREFIX).distinct()
+    assert products.count() == seeded
+    for product in products.prefetch_related("variants__stock__movements"):
+        variants = list(product.variants.all())
+        assert 1 <= len(variants) <= 4
+        assert product.status == Product.Status.PUBLISHED
+        assert product.published_at is not None
+        assert product.vendor.is_verified
+        # _refresh_product_price: the lowest active variant price, in their one currency.
+        assert {str(v.price.currency) for v in variants} == {str(product.price.currency)}
+        assert product.price == min((v.price for v in variants), key=lambda m: m.amount)
+        for variant in variants:
+            stock = variant.stock
+            assert stock.reserved == 0
+            assert stock.low_stock_threshold == commerce_settings.DEFAULT_LOW_STOCK_THRESHOLD
+            movements = list(stock.movements.all())
+            # create_variant(quantity=n): one "Initial stock" adjustment, none for zero.
+            if stock.quantity:
+                assert [(m.kind, m.quantity_change, m.reason) for m in movements] == [
+                    (StockMovement.Kind.ADJUSTMENT, stock.quantity, "Initial stock")
+                ]
+            else:
+                assert movements == []
+            assert variant.price.amount == variant.price.amount.quantize(Decimal("0.01"))
+            assert variant.options == {next(iter(variant.options)): variant.name}
+    assert checks.catalog_problems() == []
+
+
+def test_seeding_is_deterministic_and_tops_up(seeded):
+    before = dict(Product.objects.values_list("slug", "name"))
+    skus = set(Variant.objects.values_list("sku", flat=True))
+    assert seed.seed(seeded)[0] == 0
+    created, _ = seed.seed(seeded + 15)
+    assert created == 15
+    assert seed.seeded_count() == seeded + 15
+    after = dict(Product.objects.values_list("slug", "name"))
+    assert {slug: after[slug] for slug in before} == before
+    assert skus < set(Variant.objects.values_list("sku", flat=True))
+    # The newest product is the last one seeded: the list shows it first.
+    assert Product.objects.order_by("-created_at").first().slug.endswith(f"-{seeded + 15}")
+    assert checks.catalog_problems() == []
+
+
+def test_the_checks_pass_what_the_services_write():
+    call_command("seed_demo", products=8, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert checks.catalog_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected"),
+    [
+        (
+            "UPDATE commerce_catalog_product SET price = price + 1 WHERE id = "
+            "(SELECT id FROM commerce_catalog_product LIMIT 1)",
+            "product price is not the lowest active variant price",
+        ),
+        (
+            "UPDATE commerce_catalog_product SET price_currency = 'NGN' WHERE id = "
+            "(SELECT id FROM commerce_catalog_product LIMIT 1)",
+            "product price is not the lowest active variant price",
+        ),
+        (
+            "WITH s AS (SELECT id FROM commerce_catalog_stockrecord LIMIT 1), "
+            "m AS (DELETE FROM commerce_catalog_stockmovement "
+            "WHERE stock_record_id IN (SELECT id FROM s)) "
+            "DELETE FROM commerce_catalog_stockrecord WHERE id IN (SELECT id FROM s)",
+            "variant without a stock record",
+        ),
+        (
+            "UPDATE commerce_catalog_stockrecord SET quantity = quantity + 3 WHERE id = "
+            "(SELECT id FROM commerce_catalog_stockrecord LIMIT 1)",
+            "movements do not add up",
+        ),
+        (
+            "UPDATE commerce_catalog_stockrecord SET reserved = 1, quantity = quantity + 1 "
+            "WHERE id = (SELECT id FROM commerce_catalog_stockrecord LIMIT 1)",
+            "reserved stock differs from the quantity on pending orders",
+        ),
+        (
+            "UPDATE commerce_catalog_product SET published_at = NULL WHERE id = "
+            "(SELECT id FROM commerce_catalog_product LIMIT 1)",
+            "published product without a published_at",
+        ),
+    ],
+)
+def test_the_checks_catch_each_problem(seeded, corrupt, expected):
+    with connection.cursor() as cursor:
+        cursor.execute(corrupt)
+    problems = checks.catalog_problems()
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_the_ceiling_returns_the_api_first_page_in_one_query(seeded):
+    client = Client(HTTP_HOST="127.0.0.1")
+    api = client.get("/api/v1/catalog/products/").json()["results"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/bench/ceiling/")
+    assert response.status_code == 200
+    assert len(queries) == 1
+    ceiling = response.json()["results"]
+    assert len(ceiling) == commerce_settings.PAGE_SIZE
+    assert [row["id"] for row in ceiling] == [row["id"] for row in api]
+    for mine, theirs in zip(ceiling, api, strict=True):
+        assert set(mine) == set(theirs)
+        for field in ("slug", "name", "price", "vendor", "brand", "category", "in_stock"):
+            assert mine[field] == theirs[field], field
+
+
+def test_the_fixture_prepares_hot_variants(seeded, tmp_path):
+    out = tmp_path / "fixture.json"
+    call_command("bench_fixture", str(out), hot="a:2:7,b:1:3", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    data = json.loads(out.read_text())
+    assert len(data["products"]) == seeded
+    assert [len(data["hot"]["a"]), len(data["hot"]["b"])] == [2, 1]
+    hot = data["hot"]["a"] + data["hot"]["b"]
+    assert not set(hot) & set(data["variants"])
+    stock = dict(
+        StockRecord.objects.filter(variant_id__in=hot).values_list("variant_id", "quantity")
+    )
+    assert sorted(stock.values()) == [3, 7, 7]
+    currencies = set(
+        Variant.objects.filter(pk__in=data["variants"]).values_list("price_currency", flat=True)
+    )
+    assert currencies == {commerce_settings.DEFAULT_CURRENCY}
+    assert checks.catalog_problems() == []
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="no committed sample run")
+def test_the_report_renders_the_committed_sample(tmp_path):
+    from report import endpoint_rows, write_report
+
+    results = tmp_path / "results.json"
+    results.write_text(SAMPLE.read_text())
+    markdown = write_report(results).read_text()
+    assert "| product list | off |" in markdown
+    assert (tmp_path / "chart.png").stat().st_size > 10_000
+    rows = {
+        (row["label"], row["mode"]): row for row in endpoint_rows(json.loads(results.read_text()))
+    }
+    listed = rows[("product list", "off")]
+    assert listed["target"] == 0.50
+    assert listed["met"] == (listed["ratio"] >= 0.50)
