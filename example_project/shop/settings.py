@@ -2,16 +2,28 @@
 
 Everything has a default that runs the demo on a laptop (SQLite file, local
 memory cache, ``DEBUG`` off); production sets the variables below, or puts
-them in ``example_project/.env``.
+them in ``example_project/.env``. ``DJANGO_ENV=production`` turns on what
+``manage.py check --deploy`` asks for (HTTPS redirect, HSTS, secure cookies)
+and makes ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS`` required.
 
 ==============================  =============================================================
 Variable                        Meaning (default)
 ==============================  =============================================================
-``DJANGO_DEBUG``                Debug pages and autoreload of static files (off).
+``DJANGO_ENV``                  ``production`` or ``development`` (``development``).
+``DJANGO_DEBUG``                Debug pages and autoreload of static files (off; refused in
+                                production).
 ``DJANGO_SECRET_KEY``           Signing key; the default is public, so set it anywhere real.
 ``DJANGO_ALLOWED_HOSTS``        Comma-separated host names (``localhost,127.0.0.1,[::1]``).
 ``DJANGO_CSRF_TRUSTED_ORIGINS`` Comma-separated origins for HTTPS admin logins behind a proxy.
-``DJANGO_SECURE_COOKIES``       Mark session and CSRF cookies ``Secure`` (off: the demo is HTTP).
+``DJANGO_SECURE_COOKIES``       Mark session and CSRF cookies ``Secure`` (on in production).
+``DJANGO_SECURE_SSL_REDIRECT``  Redirect HTTP to HTTPS (on in production).
+``DJANGO_SECURE_PROXY_SSL_HEADER`` Trust ``X-Forwarded-Proto: https`` from the proxy in front,
+                                which must set it (off).
+``DJANGO_HSTS_SECONDS``         ``Strict-Transport-Security`` max-age (a year in production).
+``DJANGO_HSTS_INCLUDE_SUBDOMAINS`` HSTS for subdomains too (on in production).
+``DJANGO_HSTS_PRELOAD``         Allow HSTS preload-list submission (on in production).
+``CORS_ALLOWED_ORIGINS``        Comma-separated origins whose browsers may call ``/api/``
+                                (none).
 ``DJANGO_LOG_LEVEL``            Console log level (``INFO``).
 ``DATABASE_URL``                e.g. ``postgres://user:pass@host:5432/name`` (SQLite file
                                 ``example_project/db.sqlite3``).
@@ -23,6 +35,10 @@ Variable                        Meaning (default)
 ``JWT_ACCESS_MINUTES``          Access-token lifetime in minutes (15).
 ``JWT_REFRESH_DAYS``            Refresh-token lifetime in days (7).
 ``AUTH_THROTTLE_RATE``          Requests per client to each auth endpoint (``20/minute``).
+``CHECKOUT_THROTTLE_RATE``      Checkouts per client (``30/minute``; ``off`` for none).
+``PAYMENT_THROTTLE_RATE``       Payment starts per client (``30/minute``; ``off`` for none).
+``WEBHOOK_THROTTLE_RATE``       Webhook deliveries per sending address (``600/minute``;
+                                ``off`` for none).
 ``DJANGO_NUM_PROXIES``          Proxies in front of the app, so throttling sees the client's
                                 address (unset: trust ``REMOTE_ADDR``).
 ``WHITENOISE_USE_FINDERS``      Serve static files straight from the apps, no ``collectstatic``
@@ -36,6 +52,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
+from django.core.exceptions import ImproperlyConfigured
 
 import commerce
 from commerce.core.api.schema import ENUM_NAME_OVERRIDES
@@ -48,14 +66,39 @@ if (BASE_DIR / ".env").is_file():
 
 # --- core ------------------------------------------------------------------------
 
+ENVIRONMENT = env.str("DJANGO_ENV", default="development")
+if ENVIRONMENT not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be 'development' or 'production', not {ENVIRONMENT!r}."
+    )
+PRODUCTION = ENVIRONMENT == "production"
+
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY",
-    default="django-insecure-commerce-demo-key-do-not-use-in-production-0123456789",
-)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production.")
+if PRODUCTION:
+    # No defaults: a missing one stops the server at start-up, naming the variable.
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+else:
+    SECRET_KEY = env.str(
+        "DJANGO_SECRET_KEY",
+        default="django-insecure-commerce-demo-key-do-not-use-in-production-0123456789",
+    )
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
+
+# --- HTTPS: production turns all of it on (what `manage.py check --deploy` asks for) ---
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=PRODUCTION)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Load balancers probe the health endpoints over plain HTTP; a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    # Only behind a proxy that terminates TLS and sets (never passes on) this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=PRODUCTION)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -64,6 +107,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -82,6 +126,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer a request itself, so those answers get CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     # Serves /static/ with DEBUG off (Swagger UI's and the admin's assets), so the
     # demo needs no separate web server and no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -157,6 +203,13 @@ MEDIA_ROOT = BASE_DIR / "media"
 
 # --- API -------------------------------------------------------------------------
 
+
+def _rate(variable: str, default: str) -> str | None:
+    """A throttle rate such as ``30/minute`` from the environment; ``off`` means none."""
+    value = env.str(variable, default=default).strip()
+    return None if value.lower() in ("", "off", "none") else value
+
+
 REST_FRAMEWORK = {
     # JWT first, so an anonymous request gets 401 with a WWW-Authenticate header;
     # sessions let a staff user signed in to the admin try the API in Swagger UI.
@@ -168,7 +221,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "commerce.core.api.errors.exception_handler",
     # Only views that name a ``throttle_scope`` are throttled (the auth endpoints).
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ScopedRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/minute")},
+    # commerce's checkout, payment-start and webhook views throttle their own scopes.
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("AUTH_THROTTLE_RATE", default="20/minute"),
+        "commerce_checkout": _rate("CHECKOUT_THROTTLE_RATE", "30/minute"),
+        "commerce_payment": _rate("PAYMENT_THROTTLE_RATE", "30/minute"),
+        # Generous: a provider sends bursts from a few addresses, and retries what is refused.
+        "commerce_webhook": _rate("WEBHOOK_THROTTLE_RATE", "600/minute"),
+    },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=None),
 }
 
@@ -206,6 +266,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Browsers on other origins may call the API only from these (none by default).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-cart-token", "x-order-token")
+CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Retry-After", "X-Cart-Token"]
+
 COMMERCE = {
     "DEFAULT_CURRENCY": "USD",
     "CURRENCIES": ["USD", "EUR", "GBP", "NGN"],
@@ -224,12 +290,20 @@ LOGGING = {
     "formatters": {
         "console": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    # No secret, card number, client secret or webhook signature reaches a log.
+    "filters": {"redact_secrets": {"()": "commerce.core.logging.RedactSecretsFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "console"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "console",
+            "filters": ["redact_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # runserver's request lines (query strings included) go through the filter too.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "commerce": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "accounts": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },

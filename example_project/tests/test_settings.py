@@ -24,6 +24,16 @@ VARIABLES = [
     "DJANGO_NUM_PROXIES",
     "WHITENOISE_USE_FINDERS",
     "DJANGO_STATIC_ROOT",
+    "DJANGO_ENV",
+    "DJANGO_SECURE_SSL_REDIRECT",
+    "DJANGO_SECURE_PROXY_SSL_HEADER",
+    "DJANGO_HSTS_SECONDS",
+    "DJANGO_HSTS_INCLUDE_SUBDOMAINS",
+    "DJANGO_HSTS_PRELOAD",
+    "CORS_ALLOWED_ORIGINS",
+    "CHECKOUT_THROTTLE_RATE",
+    "PAYMENT_THROTTLE_RATE",
+    "WEBHOOK_THROTTLE_RATE",
 ]
 
 
@@ -54,7 +64,12 @@ def test_defaults_are_a_safe_local_demo(load):
     assert settings["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
     assert settings["AUTH_USER_MODEL"] == "accounts.User"
     assert len(settings["AUTH_PASSWORD_VALIDATORS"]) == 4
-    assert settings["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {"auth": "20/minute"}
+    assert settings["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {
+        "auth": "20/minute",
+        "commerce_checkout": "30/minute",
+        "commerce_payment": "30/minute",
+        "commerce_webhook": "600/minute",
+    }
     assert settings["SIMPLE_JWT"]["ROTATE_REFRESH_TOKENS"] is True
     assert settings["SIMPLE_JWT"]["BLACKLIST_AFTER_ROTATION"] is True
     # PyJWT warns about HMAC keys under 32 bytes.
@@ -96,7 +111,7 @@ def test_production_settings_from_the_environment(load, tmp_path):
     assert settings["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert settings["SIMPLE_JWT"]["SIGNING_KEY"] == "j" * 48
     assert settings["SIMPLE_JWT"]["ACCESS_TOKEN_LIFETIME"].total_seconds() == 300
-    assert settings["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {"auth": "5/minute"}
+    assert settings["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"]["auth"] == "5/minute"
     assert settings["REST_FRAMEWORK"]["NUM_PROXIES"] == 1
     assert settings["STATIC_ROOT"] == tmp_path
 

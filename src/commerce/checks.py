@@ -17,6 +17,8 @@ Ids are stable; the settings reference lists them:
   not (the order admin's transition buttons use its templates).
 - ``commerce.E011``: a ``PAYMENT_GATEWAYS`` entry cannot be built (no or a bad ``BACKEND``,
   not a ``PaymentGateway``, a missing SDK, bad ``OPTIONS``).
+- ``commerce.W012`` (``check --deploy`` only): a commerce throttle scope has no rate in
+  ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, so its endpoints are not throttled.
 """
 
 from __future__ import annotations
@@ -195,3 +197,25 @@ def check_commerce_settings(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_throttle_rates(app_configs=None, **kwargs):
+    """Checkout, payment starts and webhooks should be rate-limited in production."""
+    from commerce.core.throttling import SCOPES, configured_rate
+
+    missing = [
+        f"{scope} ({what})"
+        for scope, (app, what) in SCOPES.items()
+        if apps.is_installed(app) and not configured_rate(scope)
+    ]
+    if not missing:
+        return []
+    return [
+        Warning(
+            "These commerce endpoints are not throttled: " + "; ".join(missing) + ".",
+            hint="Set a rate for each scope in REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], "
+            'for example "30/minute" (see the deployment how-to).',
+            id="commerce.W012",
+        )
+    ]

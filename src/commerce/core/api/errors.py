@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -88,7 +88,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         body = error_body("invalid", "Invalid input.", details)
-    elif isinstance(exc, DatabaseError) and _is_connection_error(exc):
+    elif _is_connection_error(exc):
         logger.error("Database unavailable: %s", type(exc).__name__, exc_info=exc)
         status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         body = error_body("service_unavailable", "The service is temporarily unavailable.")
@@ -106,7 +106,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(body, status=status_code, headers=headers)
 
 
-def _is_connection_error(exc: DatabaseError) -> bool:
-    from django.db import InterfaceError, OperationalError
-
+def _is_connection_error(exc: Exception) -> bool:
+    # InterfaceError is not a DatabaseError (both subclass django.db.Error).
     return isinstance(exc, InterfaceError | OperationalError)

@@ -17,6 +17,7 @@ from commerce.cart.api.views import CART_TOKEN_PARAMETER, request_cart_token
 from commerce.core.idempotency import idempotent
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff, user_is_staff
+from commerce.core.throttling import CHECKOUT_SCOPE, ScopedThrottleMixin
 from commerce.orders import selectors, services
 from commerce.orders.api import serializers
 from commerce.orders.exceptions import EmptyCartError
@@ -40,8 +41,9 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-class CheckoutView(APIView):
+class CheckoutView(ScopedThrottleMixin, APIView):
     permission_classes = [AllowAny]
+    throttle_scope = CHECKOUT_SCOPE
 
     @extend_schema(
         summary="Place an order from the current cart",

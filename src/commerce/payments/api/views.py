@@ -24,6 +24,7 @@ from commerce.core.exceptions import CommerceValidationError, NotFoundError
 from commerce.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from commerce.core.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
 from commerce.core.permissions import IsStaff, user_is_staff
+from commerce.core.throttling import PAYMENT_SCOPE, WEBHOOK_SCOPE, ScopedThrottleMixin
 from commerce.orders import services as order_services
 from commerce.orders.api.views import (
     IDEMPOTENCY_PARAMETER,
@@ -99,8 +100,9 @@ def _payment_data(request, payment: Payment) -> dict:
     return serializer_class(payment, context={"request": request}).data
 
 
-class OrderPaymentView(APIView):
+class OrderPaymentView(ScopedThrottleMixin, APIView):
     permission_classes = [AllowAny]
+    throttle_scope = PAYMENT_SCOPE
 
     @extend_schema(
         summary="Start paying an order (its owner, or a guest with the order token)",
@@ -241,11 +243,13 @@ WEBHOOK_RESPONSE = inline_serializer(
 )
 
 
-class WebhookView(APIView):
+class WebhookView(ScopedThrottleMixin, APIView):
     """The provider's webhook: no authentication, no CSRF, verified on the raw body."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Per sending address; a throttled delivery is not lost: providers retry non-2xx.
+    throttle_scope = WEBHOOK_SCOPE
 
     @extend_schema(
         summary="Receive a payment provider's webhook (signature-verified; no authentication)",
