@@ -78,3 +78,15 @@ def test_a_start_the_gateway_refuses_outright_fails_the_payment(order, monkeypat
     assert "cannot represent" in payment.failure_message
     # Nothing left for reconciliation to retry forever.
     assert services.reconcile_payments(older_than=0).checked == 0
+
+
+def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_expects(
+    order, dummy
+):
+    # commerce.invariants finds "applied twice" webhook events by this reason format.
+    from commerce.invariants import WEBHOOK_REASON_PREFIX
+
+    payment = services.start_payment(order, "dummy").payment
+    (record,) = deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    capture = PaymentEvent.objects.get(payment=payment, kind="capture")
+    assert capture.reason == f"{WEBHOOK_REASON_PREFIX}{record.event_id}"
