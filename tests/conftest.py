@@ -26,6 +26,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalog_cache():
+    """No test is answered from what an earlier one cached (its data was rolled back)."""
+    from commerce.catalog import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

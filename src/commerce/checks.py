@@ -17,6 +17,7 @@ Ids are stable; the settings reference lists them:
   not (the order admin's transition buttons use its templates).
 - ``commerce.E011``: a ``PAYMENT_GATEWAYS`` entry cannot be built (no or a bad ``BACKEND``,
   not a ``PaymentGateway``, a missing SDK, bad ``OPTIONS``).
+- ``commerce.E013``: ``CATALOG_CACHE`` is neither ``None`` nor a key of ``CACHES``.
 - ``commerce.W012`` (``check --deploy`` only): a commerce throttle scope has no rate in
   ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, so its endpoints are not throttled.
 """
@@ -40,6 +41,7 @@ POSITIVE_INTEGERS = (
     "CART_MAX_LINE_QUANTITY",
     "RESERVATION_TTL",
     "IDEMPOTENCY_KEY_TTL",
+    "CATALOG_CACHE_TIMEOUT",
 )
 NON_NEGATIVE_INTEGERS = ("DEFAULT_LOW_STOCK_THRESHOLD",)
 EXCEPTION_HANDLER = "commerce.core.api.errors.exception_handler"
@@ -170,6 +172,16 @@ def check_commerce_settings(app_configs=None, **kwargs):
         )
 
     errors.extend(_check_flat_rates(value["SHIPPING_FLAT_RATES"]))
+
+    catalog_cache = value["CATALOG_CACHE"]
+    if catalog_cache is not None and catalog_cache not in getattr(settings, "CACHES", {}):
+        errors.append(
+            Error(
+                f"COMMERCE['CATALOG_CACHE'] = {catalog_cache!r} is not a key of CACHES.",
+                hint="Name a configured cache alias, or None to turn catalog caching off.",
+                id="commerce.E013",
+            )
+        )
 
     if (
         apps.is_installed("commerce.orders")

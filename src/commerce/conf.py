@@ -33,6 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOW_STOCK_THRESHOLD": 5,
     # Whether members of an unverified vendor may create and edit products.
     "REQUIRE_VERIFIED_VENDOR": True,
+    # Alias (a key of CACHES) where public catalog reads are cached; None turns it off.
+    "CATALOG_CACHE": "default",
+    # Seconds a cached catalog read is kept. Writes invalidate at once; this bounds
+    # staleness only when an invalidation is lost (the cache was unreachable).
+    "CATALOG_CACHE_TIMEOUT": 300,
     # Callable ``(user) -> bool``: whether a user may act as staff.
     "STAFF_CHECK": "commerce.core.permissions.is_staff_user",
     # Seconds an anonymous cart lives after its last change.

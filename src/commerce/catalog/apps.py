@@ -7,3 +7,8 @@ class CatalogConfig(AppConfig):
     label = "commerce_catalog"
     verbose_name = _("Catalog")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from commerce.catalog import cache
+
+        cache.connect_signals(self)

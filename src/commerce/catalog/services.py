@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from djmoney.money import Money
 
+from commerce.catalog import cache as catalog_cache
 from commerce.catalog.models import (
     Brand,
     Category,
@@ -513,8 +514,14 @@ def _apply(
     The caller saves the record (one ``bulk_update`` for many) and the movement.
     """
     available_before = record.available
+    availability_before = record.availability
     record.quantity += quantity_change
     record.reserved += reserved_change
+    if record.availability != availability_before:
+        # Availability (in, low or out of stock) is all the public sees of stock,
+        # so only a move that changes it stales cached catalog reads. Said here
+        # because bulk_update sends no post_save.
+        catalog_cache.invalidate()
     # bulk_update does not run auto_now, so stamp it here.
     record.updated_at = timezone.now()
     threshold = record.low_stock_threshold

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -11,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from commerce.catalog import cache as catalog_cache
 from commerce.catalog import selectors, services
 from commerce.catalog.api import serializers
 from commerce.catalog.api.filters import ProductFilter, StrictOrderingFilter
@@ -39,6 +42,9 @@ class CategoryViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     def list(self, request):
+        return catalog_cache.respond(self, request, self._tree, shared=True)
+
+    def _tree(self):
         nodes = list(Category.objects.order_by("path"))
         by_path = {node.path: node for node in nodes}
         roots = []
@@ -63,6 +69,10 @@ class BrandViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Brand.objects.all()
     serializer_class = serializers.BrandSerializer
     pagination_class = NameCursorPagination
+
+    def list(self, request, *args, **kwargs):
+        build = partial(super().list, request, *args, **kwargs)
+        return catalog_cache.respond(self, request, build, shared=True)
 
 
 class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -107,6 +117,17 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if self.action == "list":
             return selectors.product_list_queryset()
         return selectors.product_detail_queryset(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        # The list shows published products only, the same for every caller.
+        build = partial(super().list, request, *args, **kwargs)
+        return catalog_cache.respond(self, request, build, shared=True)
+
+    def retrieve(self, request, *args, **kwargs):
+        # A signed-in caller may be staff or a vendor member (drafts, cost prices,
+        # stock counts): only the anonymous detail is the same for everyone.
+        build = partial(super().retrieve, request, *args, **kwargs)
+        return catalog_cache.respond(self, request, build, shared=not request.user.is_authenticated)
 
     def get_serializer_class(self):
         if self.action == "list":
