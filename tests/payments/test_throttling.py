@@ -1,16 +1,17 @@
-"""Checkout, payment starts and webhooks are throttled under their own scopes."""
+"""Checkout, payment starts and webhooks are throttled under their own scopes.
+
+How the throttle itself behaves (no rate, the host's throttles) is in
+``tests/core/test_throttling.py``; these tests pin the three endpoints to their scopes.
+"""
 
 from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.core.checks import registry
 from django.test import override_settings
 from rest_framework.test import APIClient
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 
-from commerce.checks import check_throttle_rates
-from commerce.core.throttling import SCOPES
 from commerce.orders.api.views import CheckoutView
 from tests.catalog.conftest import assert_error
 from tests.conftest import client_for
@@ -86,32 +87,6 @@ def test_a_scope_without_a_rate_is_not_throttled_even_with_drfs_scoped_throttle(
             assert post_checkout(client).status_code == 400
 
 
-@pytest.mark.django_db
-def test_the_hosts_scoped_throttle_does_not_count_a_request_twice(host_throttles):
-    host_throttles(ScopedRateThrottle)
-    client = APIClient()
-    with rest_framework(DEFAULT_THROTTLE_RATES={"commerce_checkout": "2/minute"}):
-        assert post_checkout(client).status_code == 400
-        assert post_checkout(client).status_code == 400
-        assert_throttled(post_checkout(client))
-
-
-class OneAnonymousRequestPerMinute(AnonRateThrottle):
-    """A host's throttle (DRF's AnonRateThrottle reads its rate at import)."""
-
-    def get_rate(self):
-        return "1/minute"
-
-
-@pytest.mark.django_db
-def test_the_hosts_other_throttles_still_apply(host_throttles):
-    host_throttles(OneAnonymousRequestPerMinute)
-    client = APIClient()
-    with rest_framework():
-        assert post_checkout(client).status_code == 400
-        assert_throttled(post_checkout(client))
-
-
 def test_payment_starts_are_throttled_per_user(customer, staff_user):
     with rest_framework(DEFAULT_THROTTLE_RATES={"commerce_payment": "1/minute"}):
         customer_client = client_for(customer)
@@ -144,29 +119,3 @@ def test_scopes_are_independent():
         assert post_checkout(client).status_code == 400
         assert client.post(PAYMENTS, {}, format="json").status_code == 404
         assert_throttled(post_checkout(client))
-
-
-def test_deploy_check_names_every_scope_without_a_rate():
-    with rest_framework(DEFAULT_THROTTLE_RATES={"commerce_checkout": "30/minute"}):
-        (warning,) = check_throttle_rates()
-    assert warning.id == "commerce.W012"
-    assert "commerce_checkout" not in warning.msg
-    assert "commerce_payment" in warning.msg
-    assert "commerce_webhook" in warning.msg
-
-    with rest_framework(DEFAULT_THROTTLE_RATES=dict.fromkeys(SCOPES, "30/minute")):
-        assert check_throttle_rates() == []
-
-
-def test_deploy_check_runs_only_with_deploy():
-    with rest_framework(DEFAULT_THROTTLE_RATES={}):
-        plain = registry.run_checks(tags=["security"])
-        deploy = registry.run_checks(tags=["security"], include_deployment_checks=True)
-    assert "commerce.W012" not in {message.id for message in plain}
-    assert "commerce.W012" in {message.id for message in deploy}
-
-
-@override_settings(INSTALLED_APPS=["commerce.core", "commerce.catalog"])
-def test_deploy_check_ignores_apps_that_are_not_installed():
-    with rest_framework(DEFAULT_THROTTLE_RATES={}):
-        assert check_throttle_rates() == []
