@@ -6,7 +6,8 @@ prefetches its serializer needs, so the query count stays constant.
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 
 from commerce.catalog.models import (
     Category,
@@ -62,15 +63,28 @@ def vendors_visible_to(user) -> QuerySet[Vendor]:
     return queryset.filter(is_verified=True)
 
 
-def in_stock_expression():
-    """``EXISTS`` an active variant of the product with stock available."""
-    return Exists(
-        StockRecord.objects.filter(
-            variant__product=OuterRef("pk"),
-            variant__is_active=True,
-            quantity__gt=F("reserved"),
-        )
+def _available_stock():
+    return StockRecord.objects.filter(
+        variant__product=OuterRef("pk"),
+        variant__is_active=True,
+        quantity__gt=F("reserved"),
     )
+
+
+def in_stock_expression():
+    """``EXISTS`` an active variant of the product with stock available (for filtering)."""
+    return Exists(_available_stock())
+
+
+def in_stock_annotation():
+    """Whether the product has an active variant with stock available (for selecting).
+
+    A correlated ``(SELECT ... LIMIT 1) IS NOT NULL`` rather than ``EXISTS``:
+    PostgreSQL may plan an ``EXISTS`` in the select list as a hash over every
+    stock record (277 ms at 50,000 products), while this form is evaluated
+    only for the rows of the page (0.5 ms), after the sort and the limit.
+    """
+    return IsNull(Subquery(_available_stock().values("pk")[:1]), False)
 
 
 def product_list_queryset() -> QuerySet[Product]:
@@ -78,7 +92,7 @@ def product_list_queryset() -> QuerySet[Product]:
     return (
         Product.objects.published()
         .select_related("vendor", "brand", "category")
-        .annotate(in_stock=in_stock_expression())
+        .annotate(in_stock=in_stock_annotation())
         .prefetch_related(
             Prefetch(
                 "images",
@@ -110,7 +124,7 @@ def product_detail_queryset(user) -> QuerySet[Product]:
     return (
         products_visible_to(user)
         .select_related("vendor", "brand", "category")
-        .annotate(in_stock=in_stock_expression())
+        .annotate(in_stock=in_stock_annotation())
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.select_related("stock")),
             "images",
