@@ -29,7 +29,8 @@ Variable                        Meaning (default)
                                 ``example_project/db.sqlite3``).
 ``CONN_MAX_AGE``                Seconds a database connection is kept between requests (60).
 ``CONN_HEALTH_CHECKS``          Check a kept connection before reusing it (on).
-``CACHE_URL``                   e.g. ``rediscache://127.0.0.1:6379/1`` (``locmemcache://``).
+``CACHE_URL``                   e.g. ``rediscache://127.0.0.1:6379/1`` (``locmemcache://``). In
+                                production the catalog cache is on only with a shared cache.
 ``JWT_SIGNING_KEY``             HMAC key for access/refresh tokens, at least 32 bytes
                                 (``DJANGO_SECRET_KEY``).
 ``JWT_ACCESS_MINUTES``          Access-token lifetime in minutes (15).
@@ -56,7 +57,7 @@ from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 import commerce
-from commerce.core.api.schema import ENUM_NAME_OVERRIDES
+from commerce.core.api.schema import ENUM_NAME_OVERRIDES, POSTPROCESSING_HOOKS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -252,6 +253,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": commerce.__version__,
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
+    # Declares the error envelope as every operation's 4XX/5XX response.
+    "POSTPROCESSING_HOOKS": [*POSTPROCESSING_HOOKS],
     # Tag operations by the segment after /api/v1/ ("auth", "catalog").
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Swagger UI and Redoc load from this server (drf-spectacular-sidecar), never a CDN.
@@ -279,6 +282,14 @@ COMMERCE = {
     "PAYMENT_GATEWAYS": {
         "dummy": {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"},
     },
+    # The catalog read cache needs a cache every process shares: with several worker
+    # processes, a per-process LocMem cache would go on serving what another worker's
+    # write changed. In production it is on only with a shared CACHE_URL (Redis).
+    "CATALOG_CACHE": (
+        "default"
+        if not PRODUCTION or not CACHES["default"]["BACKEND"].endswith("LocMemCache")
+        else None
+    ),
 }
 
 # --- logging ---------------------------------------------------------------------

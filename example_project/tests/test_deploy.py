@@ -154,6 +154,16 @@ def test_development_keeps_the_demo_on_plain_http(load):
     assert settings["CORS_ALLOWED_ORIGINS"] == []
 
 
+def test_the_catalog_cache_needs_a_shared_cache_in_production(load):
+    # Several worker processes each with their own LocMem would serve stale catalog reads.
+    assert load(**PRODUCTION, DJANGO_SECRET_KEY="k" * 64)["COMMERCE"]["CATALOG_CACHE"] is None
+    shared = load(
+        **PRODUCTION, DJANGO_SECRET_KEY="k" * 64, CACHE_URL="rediscache://127.0.0.1:6379/1"
+    )
+    assert shared["COMMERCE"]["CATALOG_CACHE"] == "default"
+    assert load()["COMMERCE"]["CATALOG_CACHE"] == "default"  # the one-process demo
+
+
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
 def test_production_requires_a_secret_key_and_hosts(load, missing):
     env = {**PRODUCTION, "DJANGO_SECRET_KEY": "k" * 64}
