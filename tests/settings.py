@@ -7,7 +7,7 @@ import os
 
 import environ
 
-from commerce.core.api.schema import ENUM_NAME_OVERRIDES
+from commerce.core.api.schema import ENUM_NAME_OVERRIDES, POSTPROCESSING_HOOKS
 
 env = environ.Env()
 
@@ -94,6 +94,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "commerce test API",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
+    # Declares the error envelope as every operation's 4XX/5XX response.
+    "POSTPROCESSING_HOOKS": [*POSTPROCESSING_HOOKS],
 }
 
 COMMERCE = {

@@ -97,9 +97,12 @@ class BrandSummarySerializer(serializers.ModelSerializer):
 
 
 class ProductListSerializer(serializers.ModelSerializer):
-    """Lean: what a product card shows. Price is the lowest active variant price."""
+    """Lean: what a product card shows. Price is the lowest active variant price.
 
-    price = MoneyField(read_only=True)
+    ``price`` is null while the product has no active variant.
+    """
+
+    price = MoneyField(read_only=True, allow_null=True)
     vendor = VendorSummarySerializer(read_only=True)
     brand = BrandSummarySerializer(read_only=True, allow_null=True)
     category = CategorySummarySerializer(read_only=True)
@@ -156,10 +159,16 @@ class VariantSerializer(serializers.ModelSerializer):
 
 
 class ManagedVariantSerializer(VariantSerializer):
-    """A variant as its vendor's members and staff see it: with cost, stock and status."""
+    """A variant as its vendor's members and staff see it: with cost, stock and status.
 
-    cost_price = MoneyField(read_only=True, allow_null=True)
-    stock = StockSerializer(read_only=True)
+    Output only. It documents ``ProductDetail.variants`` for everyone, so the
+    internals are optional there (the public gets :class:`VariantSerializer`'s
+    fields alone); drf-spectacular marks every read-only field required, hence
+    ``required=False`` instead of ``read_only=True``.
+    """
+
+    cost_price = MoneyField(required=False, allow_null=True)
+    stock = StockSerializer(required=False)
 
     class Meta(VariantSerializer.Meta):
         fields = [*VariantSerializer.Meta.fields, "cost_price", "stock", "is_active", "position"]
@@ -200,6 +209,8 @@ class ProductDetailSerializer(ProductListSerializer):
 
 
 class ProductWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A product to create, or the fields to change (a product never changes vendor)."""
+
     vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     brand = serializers.SlugRelatedField(
@@ -219,6 +230,8 @@ class ProductWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class VariantWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A variant to add, or the fields to change (stock changes go through the stock endpoint)."""
+
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     options = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
@@ -254,6 +267,8 @@ class StockAdjustmentSerializer(RejectUnknownFieldsMixin, serializers.Serializer
 
 
 class ImageWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """An image to upload, or its alt text, position or primary flag to change."""
+
     image = serializers.ImageField()
     alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
     position = serializers.IntegerField(min_value=0, required=False)

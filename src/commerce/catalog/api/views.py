@@ -100,7 +100,8 @@ class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Create a product (vendor members, staff)",
     ),
     partial_update=extend_schema(
-        request=serializers.ProductWriteSerializer,
+        # An instance: the partial serializer drops the fields a PATCH may not send.
+        request=serializers.ProductWriteSerializer(partial=True),
         responses=serializers.ProductDetailSerializer,
         summary="Change a product (vendor members, staff)",
     ),
@@ -216,7 +217,8 @@ class ProductChildViewSet(viewsets.GenericViewSet):
         summary="Add a variant (vendor members, staff)",
     ),
     partial_update=extend_schema(
-        request=serializers.VariantWriteSerializer,
+        # An instance: the partial serializer drops the fields a PATCH may not send.
+        request=serializers.VariantWriteSerializer(partial=True),
         responses=serializers.ProductDetailSerializer,
         summary="Change a variant (vendor members, staff)",
     ),
@@ -274,7 +276,8 @@ class VariantViewSet(ProductChildViewSet):
         summary="Upload a product image (vendor members, staff)",
     ),
     partial_update=extend_schema(
-        request=serializers.ImageWriteSerializer,
+        # An instance: the partial serializer drops the fields a PATCH may not send.
+        request=serializers.ImageWriteSerializer(partial=True),
         responses=serializers.ImageSerializer,
         summary="Change an image's alt text, position or primary flag",
     ),

@@ -1,14 +1,25 @@
-"""OpenAPI (drf-spectacular) settings a host merges into its ``SPECTACULAR_SETTINGS``.
+"""OpenAPI (drf-spectacular) settings a host merges into its ``SPECTACULAR_SETTINGS``::
+
+    from commerce.core.api.schema import ENUM_NAME_OVERRIDES, POSTPROCESSING_HOOKS
+
+    SPECTACULAR_SETTINGS = {
+        "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
+        "POSTPROCESSING_HOOKS": [*POSTPROCESSING_HOOKS],
+    }
 
 Several commerce models have a ``status`` with different choices; naming the
-enums keeps the schema stable and free of collision warnings::
+enums keeps the schema stable and free of collision warnings. A host that
+installs only some of the apps keeps the entries of those apps.
 
-    from commerce.core.api.schema import ENUM_NAME_OVERRIDES
-
-    SPECTACULAR_SETTINGS = {"ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES}}
-
-A host that installs only some of the apps keeps the entries of those apps.
+The hooks declare the error envelope as every operation's 4xx and 5xx
+response (:func:`declare_error_responses`), after drf-spectacular's own enum
+hook, which ``POSTPROCESSING_HOOKS`` replaces when set.
 """
+
+from __future__ import annotations
+
+import copy
+from typing import Any
 
 ENUM_NAME_OVERRIDES = {
     "ProductStatusEnum": "commerce.catalog.models.Product.Status",
@@ -16,3 +27,76 @@ ENUM_NAME_OVERRIDES = {
     "PaymentStatusEnum": "commerce.payments.models.Payment.Status",
     "RefundStatusEnum": "commerce.payments.models.Refund.Status",
 }
+
+#: The name of the error envelope in ``components/schemas``.
+ERROR_COMPONENT = "ErrorEnvelope"
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error, from any layer: see the errors page of the commerce docs.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "Stable and machine-readable; branch on this.",
+                    "example": "not_found",
+                },
+                "message": {
+                    "type": "string",
+                    "description": "For a human; its wording may change.",
+                    "example": "Not found.",
+                },
+                "details": {
+                    "type": "object",
+                    "additionalProperties": {},
+                    "description": "Always an object; for invalid input, field -> problems.",
+                },
+            },
+            "required": ["code", "message", "details"],
+        }
+    },
+    "required": ["error"],
+}
+
+#: Status-code ranges every operation may answer with the envelope.
+ERROR_RANGES = {
+    "4XX": "The request was refused: the error envelope says why.",
+    "5XX": "The server failed or is unavailable (the error envelope, never a traceback).",
+}
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+POSTPROCESSING_HOOKS = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "commerce.core.api.schema.declare_error_responses",
+]
+
+
+def declare_error_responses(result, generator, request, public):
+    """Declare the error envelope for every operation's errors.
+
+    Adds ``4XX`` and ``5XX`` responses with the envelope, and gives the envelope
+    to any 4xx/5xx response an operation declares without a body. The error
+    handler (``commerce.core.api.errors.exception_handler``) and the JSON error
+    views write this shape for every error, so the schema says so once here
+    rather than on each view.
+    """
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(ERROR_COMPONENT, copy.deepcopy(ERROR_SCHEMA))
+
+    def content():  # a fresh object each time: later hooks may edit one operation's
+        return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}}
+
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, response in responses.items():
+                if str(code)[0] in "45" and "content" not in response:
+                    response["content"] = content()
+            for code, description in ERROR_RANGES.items():
+                responses.setdefault(code, {"description": description, "content": content()})
+    return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 
@@ -22,3 +23,19 @@ class RejectUnknownFieldsMixin:
                     {name: ["This field cannot be set here."] for name in unknown}
                 )
         return attrs
+
+
+class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
+    """Tells the OpenAPI schema what :class:`RejectUnknownFieldsMixin` enforces.
+
+    Bodies of these serializers get ``additionalProperties: false``: a client
+    generated from the schema, or a fuzzer, then knows an extra key is refused.
+    """
+
+    target_class = RejectUnknownFieldsMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        # ``self.target`` is the instance: a partial (PATCH) serializer drops fields.
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}

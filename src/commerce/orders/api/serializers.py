@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -98,17 +99,23 @@ class AddressReferenceField(serializers.Field):
         return str(value)
 
 
-extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "string", "format": "uuid"},
-            {"$ref": "#/components/schemas/AddressInput"},
-        ]
-    }
-)(AddressReferenceField)
+class AddressReferenceFieldExtension(OpenApiSerializerFieldExtension):
+    """Documents :class:`AddressReferenceField` as an address id or an ``AddressInput``.
+
+    Resolving the serializer registers the ``AddressInput`` component; a bare
+    ``$ref`` to it (as before) pointed at a component the schema never had.
+    """
+
+    target_class = AddressReferenceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        address = auto_schema.resolve_serializer(AddressInputSerializer, direction)
+        return {"oneOf": [{"type": "string", "format": "uuid"}, address.ref]}
 
 
 class CheckoutSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Where to ship (and bill) the current cart, and for guests an email address."""
+
     shipping_address = AddressReferenceField()
     billing_address = AddressReferenceField(required=False, allow_null=True)
     email = serializers.EmailField(required=False, help_text="Required for guests.")
@@ -227,9 +234,13 @@ class OrderEventSerializer(serializers.ModelSerializer):
 
 
 class CancelSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Why the order is cancelled (optional)."""
+
     reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
 class ShipSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The carrier and the parcel's tracking number."""
+
     carrier = serializers.CharField(max_length=100)
     tracking_number = serializers.CharField(max_length=100)

@@ -27,6 +27,8 @@ class GatewaySerializer(serializers.Serializer):
 
 
 class StartPaymentSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Which gateway pays the order, and where a redirect gateway sends the customer back."""
+
     gateway = serializers.CharField(max_length=64, help_text="A configured gateway's alias.")
     return_url = serializers.URLField(
         max_length=2000,
@@ -38,12 +40,16 @@ class StartPaymentSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class CaptureSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """How much of an authorized payment to capture."""
+
     amount = MoneyField(
         required=False, allow_null=True, help_text="Default: all that was authorized."
     )
 
 
 class RefundRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """How much to refund, and why."""
+
     amount = MoneyField(
         required=False, allow_null=True, help_text="Default: all that is left to refund."
     )

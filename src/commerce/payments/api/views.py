@@ -7,6 +7,8 @@ short transactions of their own, never while holding row locks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.http import HttpResponse
 from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.html import format_html, format_html_join
@@ -298,7 +300,7 @@ class DummyConfirmView(APIView):
 
     @extend_schema(
         summary="The dummy gateway's confirmation page (HTML; demo and tests only)",
-        responses={200: OpenApiTypes.STR},
+        responses={(200, "text/html"): OpenApiTypes.STR},
     )
     def get(self, request, gateway_reference: str):
         _, payment = self._gateway_and_payment(gateway_reference)
@@ -331,11 +333,17 @@ class DummyConfirmView(APIView):
                 "return_url": drf_serializers.CharField(required=False),
             },
         ),
-        responses=serializers.PaymentSerializer,
+        # JSON for API clients; the HTML page for a browser's form post.
+        responses={
+            (200, "application/json"): serializers.PaymentSerializer,
+            (200, "text/html"): OpenApiTypes.STR,
+        },
     )
     def post(self, request, gateway_reference: str):
         gateway, payment = self._gateway_and_payment(gateway_reference)
-        choice = request.data.get("choice")
+        # A JSON body may be any value (a string, a list), not only an object.
+        data = request.data if isinstance(request.data, Mapping) else {}
+        choice = data.get("choice")
         if choice not in CONFIRM_CHOICES:
             raise CommerceValidationError(
                 details={"choice": [f"Choose one of: {', '.join(CONFIRM_CHOICES)}."]}
@@ -343,7 +351,9 @@ class DummyConfirmView(APIView):
         for body in gateway.confirm(gateway_reference, choice):
             _deliver_webhook(request, gateway, body)
         payment.refresh_from_db()
-        return_url = request.data.get("return_url") or ""
+        return_url = data.get("return_url")
+        if not isinstance(return_url, str):
+            return_url = ""
         if request.accepted_renderer.format == "json" and "text/html" not in request.headers.get(
             "Accept", ""
         ):
