@@ -241,7 +241,10 @@ class Recorder:
         with self.lock:
             self.seconds.setdefault(label, []).append(seconds)
 
-    def response(self, label: str, response: httpx.Response) -> None:
+    def response(self, label: str, response: httpx.Response, *, retried: bool = False) -> None:
+        """Count ``response``; a 4xx is tallied by endpoint, status and error code, with
+        `` (retried)`` after the endpoint when it answered a retry (the first attempt's
+        connection was dropped, perhaps after it had done its work)."""
         status = response.status_code
         code = ""
         if status >= 400:
@@ -253,7 +256,8 @@ class Recorder:
             self.requests[label] += 1
             self.statuses[status // 100 * 100] += 1
             if 400 <= status < 500:
-                self.client_errors[(label, status, code)] += 1
+                endpoint = f"{label} (retried)" if retried else label
+                self.client_errors[(endpoint, status, code)] += 1
             elif status >= 500:
                 self.server_errors.append(
                     f"{label} {response.request.method} {response.request.url.path}"
@@ -333,7 +337,7 @@ class Api:
                 time.sleep(0.05 * (attempt + 1))
                 continue
             self.recorder.took(label, time.monotonic() - began)
-            self.recorder.response(label, response)
+            self.recorder.response(label, response, retried=attempt > 0)
             return response
         self.recorder.note(f"{label}: gave up after {self.attempts} dropped connections")
         return None
