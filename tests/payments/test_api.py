@@ -411,3 +411,25 @@ def test_refunding_an_uncaptured_payment_is_a_409(payment, staff_user):
         payment_url(payment, "refunds/"), {"reason": "x"}, format="json"
     )
     assert_error(response, 409, "invalid_transition")
+
+
+def test_a_refund_retried_with_its_idempotency_key_refunds_once(payment, dummy, staff_user):
+    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    client = client_for(staff_user)
+    url = payment_url(payment, "refunds/")
+    body = {"amount": {"amount": "5.00", "currency": "USD"}, "reason": "Scratch"}
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
+    assert first.status_code == again.status_code == 201
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.json()["reference"] == again.json()["reference"]
+    assert payment.refunds.count() == 1
+    assert dummy.provider_state(payment.gateway_reference)["refunded"] == 500
+    other = {"amount": {"amount": "6.00", "currency": "USD"}, "reason": "Scratch"}
+    reused = client.post(url, other, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
+    assert_error(reused, 422, "idempotency_key_reused")
+    # Another key is another refund.
+    second = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-2")
+    assert second.status_code == 201
+    assert payment.refunds.count() == 2

@@ -27,9 +27,12 @@ from commerce.payments.gateways.base import OperationResult, Outcome
 from commerce.payments.gateways.dummy import DummyGateway
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent
-from tests.payments.conftest import deliver, place
+from tests.payments.conftest import deliver, money, place
 
 pytestmark = pytest.mark.django_db
+
+
+NO_REFUNDS = {"refunds_checked": 0, "refunds_settled": 0, "refunds_unsettled": 0}
 
 
 def start(order, gateway: str = "dummy") -> Payment:
@@ -291,12 +294,20 @@ def test_without_celery_the_task_is_a_plain_function(reload_tasks, order, dummy)
     assert task.__name__ == "reconcile_payments_task"
     payment = start(order)
     dummy.confirm(payment.gateway_reference, "succeed")
-    assert task() == {"checked": 0, "settled": 0, "unsettled": 0, "cancelled": 0, "errors": []}
+    assert task() == {
+        "checked": 0,
+        "settled": 0,
+        "unsettled": 0,
+        "cancelled": 0,
+        **NO_REFUNDS,
+        "errors": [],
+    }
     assert task(older_than=0) == {
         "checked": 1,
         "settled": 1,
         "unsettled": 0,
         "cancelled": 0,
+        **NO_REFUNDS,
         "errors": [],
     }
     assert status(payment) == "captured"
@@ -334,6 +345,7 @@ def test_with_celery_the_task_is_a_shared_task(reload_tasks, order, dummy):
         "settled": 1,
         "unsettled": 0,
         "cancelled": 0,
+        **NO_REFUNDS,
         "errors": [],
     }
     assert status(payment) == "captured"
@@ -348,5 +360,72 @@ def test_the_task_reports_errors_as_json_types(order, dummy, failing_for):
         "settled": 0,
         "unsettled": 0,
         "cancelled": 0,
+        **NO_REFUNDS,
         "errors": [f"{payment.reference}: The provider is down for this one."],
     }
+
+
+# --- refunds whose answer was lost -------------------------------------------------------
+
+
+def lose_refund_answers(monkeypatch):
+    """The dummy provider refunds, but its answer never arrives."""
+    real_refund = DummyGateway.refund
+
+    def refund_then_time_out(self, payment, amount=None, *, idempotency_key):
+        real_refund(self, payment, amount, idempotency_key=idempotency_key)
+        return OperationResult(Outcome.UNKNOWN, payment.gateway_reference)
+
+    monkeypatch.setattr(DummyGateway, "refund", refund_then_time_out)
+    return real_refund
+
+
+def captured(order, dummy) -> Payment:
+    payment = start(order)
+    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    return Payment.objects.get(pk=payment.pk)
+
+
+def test_a_refund_whose_answer_was_lost_is_sent_again_and_refunds_once(order, dummy, monkeypatch):
+    payment = captured(order, dummy)
+    real_refund = lose_refund_answers(monkeypatch)
+    refund = services.refund_payment(payment, money("10.00"), reason="Damaged")
+    assert refund.status == "pending"
+    monkeypatch.setattr(DummyGateway, "refund", real_refund)
+
+    report = services.reconcile_payments(older_than=0)
+    assert (report.refunds_checked, report.refunds_settled, report.refunds_unsettled) == (1, 1, 0)
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert payment.refunded_amount == money("10.00")
+    # The provider refunded once: the resend carried the same idempotency key.
+    assert dummy.provider_state(payment.gateway_reference)["refunded"] == 1000
+    assert services.reconcile_payments(older_than=0).refunds_checked == 0
+
+
+def test_a_pending_refund_outside_the_retry_window_is_left_for_staff(order, dummy, monkeypatch):
+    payment = captured(order, dummy)
+    lose_refund_answers(monkeypatch)
+    refund = services.refund_payment(payment, money("10.00"))
+    long_ago = timezone.now() - timedelta(days=30)
+    type(refund).objects.filter(pk=refund.pk).update(created_at=long_ago, updated_at=long_ago)
+    calls = []
+    monkeypatch.setattr(DummyGateway, "refund", lambda *a, **k: calls.append(a))
+    report = services.reconcile_payments(older_than=0)
+    assert (report.refunds_checked, report.refunds_settled, report.refunds_unsettled) == (1, 0, 1)
+    assert calls == []
+    out, _ = run_command("--older-than=0")
+    assert "Checked 1 pending refund(s): 0 settled, 1 still pending." in out
+
+
+def test_a_gateway_without_a_retry_window_never_gets_a_refund_twice(order, dummy, monkeypatch):
+    payment = captured(order, dummy)
+    lose_refund_answers(monkeypatch)
+    services.refund_payment(payment, money("10.00"))
+    monkeypatch.setattr(DummyGateway, "refund_retry_window", 0)  # like Paystack
+    calls = []
+    monkeypatch.setattr(DummyGateway, "refund", lambda *a, **k: calls.append(a))
+    report = services.reconcile_payments(older_than=0)
+    assert (report.refunds_checked, report.refunds_unsettled) == (1, 1)
+    assert calls == []

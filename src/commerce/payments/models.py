@@ -226,6 +226,8 @@ class Refund(ConcurrentTransitionMixin, BaseModel):
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     gateway_reference = models.CharField(_("gateway reference"), max_length=255, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=255, blank=True)
+    #: The client's ``Idempotency-Key`` for the request that asked for the refund.
+    request_key = models.CharField(_("request key"), max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -240,7 +242,12 @@ class Refund(ConcurrentTransitionMixin, BaseModel):
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="commerce_refund_amount_gt_0")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="commerce_refund_amount_gt_0"),
+            models.UniqueConstraint(
+                fields=["payment", "request_key"],
+                condition=~Q(request_key=""),
+                name="commerce_refund_request_key",
+            ),
         ]
 
     def __str__(self) -> str:

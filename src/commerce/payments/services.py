@@ -64,7 +64,7 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
 )
-from commerce.payments.gateways.registry import UnknownGatewayError, get_gateway
+from commerce.payments.gateways.registry import UnknownGatewayError, gateways, get_gateway
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 
 __all__ = [
@@ -464,7 +464,12 @@ def cancel_payment(payment: Payment, *, actor=None, reason: str = "Cancelled") -
 
 
 def refund_payment(
-    payment: Payment, amount: Money | None = None, *, reason: str = "", actor=None
+    payment: Payment,
+    amount: Money | None = None,
+    *,
+    reason: str = "",
+    request_key: str = "",
+    actor=None,
 ) -> Refund:
     """Refund ``amount`` (default: all that is left) of a captured payment.
 
@@ -472,12 +477,26 @@ def refund_payment(
     a :class:`RefundExceedsCapturedError` (400) and nothing is sent. The
     refund's reference is the provider's idempotency key. A definite refusal
     marks the refund failed and raises :class:`PaymentDeclinedError`; an
-    unknown answer leaves it pending until a webhook settles it.
+    unknown answer leaves it pending until a webhook or
+    :func:`reconcile_payments` settles it.
+
+    With ``request_key`` (the client's ``Idempotency-Key``) a retried request
+    returns the refund the first one made (``refund.replayed`` is true) and
+    sends nothing; the same key for another amount or reason is a 422.
     """
     gateway = gateway_for(payment.gateway)
     gateway.require(Capability.REFUND)
     with transaction.atomic():
         payment = _lock(payment)
+        if request_key:
+            earlier = payment.refunds.filter(request_key=request_key).first()
+            if earlier is not None:
+                if (amount is not None and amount != earlier.amount) or (
+                    reason[:255] != earlier.reason
+                ):
+                    raise IdempotencyKeyReusedError(details={"key": request_key})
+                earlier.replayed = True
+                return earlier
         if payment.status not in (Status.CAPTURED, Status.PARTIALLY_REFUNDED):
             raise _not_allowed(payment, "refund")
         pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(
@@ -500,7 +519,11 @@ def refund_payment(
         if amount < payment.refundable_amount:
             gateway.require(Capability.PARTIAL_REFUND)
         refund = Refund.objects.create(
-            payment=payment, amount=amount, reason=reason[:255], created_by=_actor(actor)
+            payment=payment,
+            amount=amount,
+            reason=reason[:255],
+            request_key=request_key,
+            created_by=_actor(actor),
         )
         _record(
             payment,
@@ -509,10 +532,22 @@ def refund_payment(
             reason=reason,
             data={"refund": refund.reference, "amount": str(amount.amount)},
         )
+    result = _send_refund(gateway, payment, refund, actor=actor)
+    if result.outcome == Outcome.FAILED:
+        raise _declined(payment, "refund", result)
+    refund.refresh_from_db()
+    refund.replayed = False
+    return refund
+
+
+def _send_refund(
+    gateway: PaymentGateway, payment: Payment, refund: Refund, *, actor=None
+) -> OperationResult:
+    """Ask the provider for ``refund`` (its reference is the idempotency key), apply the answer."""
     partial = gateway.supports(Capability.PARTIAL_REFUND)
     try:
         result = gateway.refund(
-            payment, amount if partial else None, idempotency_key=refund.reference
+            payment, refund.amount if partial else None, idempotency_key=refund.reference
         )
     except GatewayError as exc:
         result = OperationResult(Outcome.FAILED, "", message=exc.message)
@@ -536,10 +571,7 @@ def refund_payment(
             elif result.outcome == Outcome.FAILED:
                 refund.fail(message=result.message)
                 refund.save()
-    if result.outcome == Outcome.FAILED:
-        raise _declined(payment, "refund", result)
-    refund.refresh_from_db()
-    return refund
+    return result
 
 
 # --- reading the provider's state ------------------------------------------------------
@@ -585,6 +617,10 @@ class ReconciliationReport:
     unsettled: int = 0
     #: Active payments of cancelled (or expired) orders, cancelled and voided.
     cancelled: int = 0
+    #: Refunds left pending: sent again where the gateway makes that safe.
+    refunds_checked: int = 0
+    refunds_settled: int = 0
+    refunds_unsettled: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -598,7 +634,10 @@ def reconcile_payments(*, older_than: int | None = None, now=None) -> Reconcilia
       that never came) and ``authorized`` ones (a capture whose answer was
       lost, a hold the provider let expire): each is refreshed from its gateway;
     * any of those whose order was cancelled (expired, say): cancelled, and
-      voided at the provider when the gateway can, so no hold outlives its order.
+      voided at the provider when the gateway can, so no hold outlives its order;
+    * refunds left ``pending`` (their answer was lost): sent again with the same
+      idempotency key where the gateway's ``refund_retry_window`` makes that
+      safe, otherwise counted as unsettled for staff to check.
 
     A gateway that fails for one payment does not stop the others; its error
     is reported.
@@ -631,7 +670,39 @@ def reconcile_payments(*, older_than: int | None = None, now=None) -> Reconcilia
             report.unsettled += 1  # still waiting: for the customer, or for staff to capture
         else:
             report.settled += 1
+    _reconcile_refunds(cutoff, now or timezone.now(), report)
     return report
+
+
+def _reconcile_refunds(cutoff, now, report: ReconciliationReport) -> None:
+    """Send again refunds left pending, where the gateway makes that safe.
+
+    A refund stays pending when its answer was lost (a timeout, a worker that
+    died before the call). Resending it with the same idempotency key refunds
+    at most once, but only inside the gateway's ``refund_retry_window``;
+    outside it (or for a gateway without one, like Paystack) it waits for the
+    provider's refund webhook and is counted as unsettled for staff to check.
+    """
+    pending = Refund.objects.filter(
+        status=Refund.Status.PENDING, updated_at__lte=cutoff
+    ).select_related("payment__order")
+    for refund in pending.iterator():
+        report.refunds_checked += 1
+        gateway = gateways.all().get(refund.payment.gateway)
+        window = gateway.refund_retry_window if gateway is not None else 0
+        if not window or refund.created_at < now - timedelta(seconds=window):
+            report.refunds_unsettled += 1
+            continue
+        try:
+            result = _send_refund(gateway, refund.payment, refund)
+        except Exception as exc:  # one broken refund must not stop the rest
+            logger.exception("Could not reconcile refund %s", refund.reference)
+            report.errors.append(f"{refund.reference}: {exc}")
+            continue
+        if result.outcome in (Outcome.SUCCEEDED, Outcome.FAILED):
+            report.refunds_settled += 1
+        else:
+            report.refunds_unsettled += 1
 
 
 # --- webhooks --------------------------------------------------------------------------

@@ -28,7 +28,8 @@ def reconcile_payments_task(older_than: int | None = None) -> dict[str, Any]:
     """Run :func:`~commerce.payments.services.reconcile_payments`; return its report as a dict.
 
     ``older_than`` defaults to ``COMMERCE["PAYMENT_RECONCILE_AFTER"]``. The
-    result (``checked``, ``settled``, ``unsettled``, ``cancelled``, ``errors``) holds only
+    result (``checked``, ``settled``, ``unsettled``, ``cancelled``, ``refunds_checked``,
+    ``refunds_settled``, ``refunds_unsettled``, ``errors``) holds only
     JSON types, so any Celery result backend can store it.
     """
     # Imported here so this module imports before Django's app registry is

@@ -211,6 +211,7 @@ class PaymentRefundView(PaymentLookupMixin, APIView):
 
     @extend_schema(
         summary="Refund a captured payment, in full or in part (staff)",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.RefundRequestSerializer,
         responses={201: serializers.RefundSerializer},
     )
@@ -222,9 +223,15 @@ class PaymentRefundView(PaymentLookupMixin, APIView):
             payment,
             serializer.validated_data.get("amount"),
             reason=serializer.validated_data["reason"],
+            request_key=_request_key(request),
             actor=request.user,
         )
-        return Response(serializers.RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+        headers = {REPLAY_HEADER: "true"} if refund.replayed else {}
+        return Response(
+            serializers.RefundSerializer(refund).data,
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
 
 
 WEBHOOK_RESPONSE = inline_serializer(

@@ -168,6 +168,10 @@ class PaymentGateway(ABC):
     #: Whether a ``CAPTURED`` webhook must be confirmed with :meth:`fetch_status`
     #: before it is applied (Paystack's advice: verify every charge with its API).
     confirm_webhook_captures: ClassVar[bool] = False
+    #: Seconds during which :meth:`refund` may be sent again with the same
+    #: idempotency key and refund at most once (the provider's idempotency window).
+    #: 0: never resend; a refund whose answer was lost waits for a webhook.
+    refund_retry_window: ClassVar[int] = 0
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         self.alias = alias

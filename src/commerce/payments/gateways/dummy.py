@@ -58,6 +58,8 @@ class DummyGateway(PaymentGateway):
     name = "dummy"
     display_name = "Dummy (test) gateway"
     capabilities = frozenset(Capability)
+    # The dummy provider remembers refund keys as long as the payment's state.
+    refund_retry_window = 6 * 24 * 3600
 
     # --- the "provider": state in the cache ---------------------------------------------
 

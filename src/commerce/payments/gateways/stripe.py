@@ -154,6 +154,8 @@ class StripeGateway(PaymentGateway):
     display_name = "Stripe"
     capabilities = frozenset(Capability)
     refund_amounts_are_cumulative = True
+    # Stripe keeps idempotency keys for at least 24 hours; stay inside that.
+    refund_retry_window = 23 * 3600
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(alias=alias, options=options)

@@ -34,6 +34,11 @@ class Command(BaseCommand):
             f"{report.unsettled} still unsettled, {report.cancelled} cancelled, "
             f"{len(report.errors)} error(s)."
         )
+        if report.refunds_checked:
+            self.stdout.write(
+                f"Checked {report.refunds_checked} pending refund(s): "
+                f"{report.refunds_settled} settled, {report.refunds_unsettled} still pending."
+            )
         for error in report.errors:
             self.stderr.write(f"Could not reconcile {error}")
         if report.errors:
