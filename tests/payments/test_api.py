@@ -195,6 +195,7 @@ def test_confirming_on_the_dummy_page_pays_the_order(payment, order, shirt):
     page = APIClient().get(f"/api/v1/payments/dummy/{payment.gateway_reference}/confirm/")
     assert page.status_code == 200
     assert b'value="succeed"' in page.content
+    assert b"25.00 USD" in page.content
     response = confirm(payment)
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "captured"

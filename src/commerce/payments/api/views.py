@@ -22,6 +22,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce.core.api.fields import format_money
 from commerce.core.exceptions import CommerceValidationError, NotFoundError
 from commerce.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from commerce.core.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
@@ -323,7 +324,7 @@ class DummyConfirmView(APIView):
                 '<input type="hidden" name="return_url" value="{}">{}</form>',
                 payment.reference,
                 payment.order.number,
-                payment.amount.amount,
+                format_money(payment.amount)["amount"],
                 payment.amount.currency,
                 payment.status,
                 request.GET.get("return_url", ""),
