@@ -69,3 +69,9 @@ def test_a_patch_with_a_field_the_schema_leaves_out_is_refused(vendor_member, ve
     )
     assert response.status_code == 400
     assert "vendor" in response.json()["error"]["details"]
+
+
+def test_the_image_upload_body_is_a_file_and_the_image_read_back_a_uri():
+    schema = components()
+    assert schema["ImageWrite"]["properties"]["image"] == {"type": "string", "format": "binary"}
+    assert schema["Image"]["properties"]["url"]["format"] == "uri"

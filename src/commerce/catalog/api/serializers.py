@@ -5,6 +5,7 @@ Writes validate input and hand plain values to :mod:`commerce.catalog.services`.
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -266,10 +267,19 @@ class StockAdjustmentSerializer(RejectUnknownFieldsMixin, serializers.Serializer
         return attrs
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class ImageUploadField(serializers.ImageField):
+    """An uploaded image file, documented as one.
+
+    drf-spectacular documents a plain ``ImageField`` as a URI (what it reads
+    back) unless the host splits request and response components.
+    """
+
+
 class ImageWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """An image to upload, or its alt text, position or primary flag to change."""
 
-    image = serializers.ImageField()
+    image = ImageUploadField()
     alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
     position = serializers.IntegerField(min_value=0, required=False)
     is_primary = serializers.BooleanField(required=False)

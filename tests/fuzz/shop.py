@@ -1,0 +1,224 @@
+"""A small, realistic shop for the schema fuzzing to aim at.
+
+Every object is made through the services, as the API would make it, so that
+generated requests meet real slugs, SKUs, order numbers, payment references,
+cart lines and tokens, not only 404s.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from djmoney.money import Money
+from PIL import Image
+
+from commerce.cart import services as cart_services
+from commerce.catalog import services as catalog_services
+from commerce.catalog.models import Category
+from commerce.orders import services as order_services
+from commerce.payments import services as payment_services
+from commerce.payments.gateways.registry import get_gateway
+from commerce.testing.factories import StaffUserFactory, UserFactory
+
+ADDRESS = {
+    "full_name": "Ada Lovelace",
+    "line1": "1 Loop Road",
+    "city": "Lagos",
+    "postal_code": "100001",
+    "country": "NG",
+}
+
+
+def usd(amount: str) -> Money:
+    return Money(Decimal(amount), "USD")
+
+
+def png_bytes() -> bytes:
+    """A real, tiny PNG."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "navy").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class Shop:
+    """What the seed made: the real values generated requests may use."""
+
+    #: caller name -> user primary key
+    users: dict[str, object] = field(default_factory=dict)
+    category_slugs: list[str] = field(default_factory=list)
+    vendor_slugs: list[str] = field(default_factory=list)
+    brand_slugs: list[str] = field(default_factory=list)
+    product_slugs: list[str] = field(default_factory=list)
+    #: (product slug, sku) of every variant
+    variants: list[tuple[str, str]] = field(default_factory=list)
+    variant_ids: list[str] = field(default_factory=list)
+    #: (product slug, image id)
+    images: list[tuple[str, str]] = field(default_factory=list)
+    address_ids: list[str] = field(default_factory=list)
+    #: the customer's and the anonymous cart's lines
+    cart_line_ids: list[str] = field(default_factory=list)
+    cart_tokens: list[str] = field(default_factory=list)
+    order_numbers: list[str] = field(default_factory=list)
+    order_tokens: list[str] = field(default_factory=list)
+    payment_references: list[str] = field(default_factory=list)
+    gateway_references: list[str] = field(default_factory=list)
+    #: the dummy provider's state (kept in the cache) for each seeded payment
+    provider_state: dict[str, object] = field(default_factory=dict)
+
+
+def _pay(order, alias: str, choice: str | None):
+    gateway = get_gateway(alias)
+    payment = payment_services.start_payment(order, alias).payment
+    if choice is not None:
+        for body in gateway.confirm(payment.gateway_reference, choice):
+            payment_services.handle_webhook(alias, body, gateway.sign(body))
+    payment.refresh_from_db()
+    return payment
+
+
+def seed() -> Shop:
+    """Build the shop. Needs database access; returns what it made."""
+    shop = Shop()
+    customer = UserFactory(email="ada@example.com")
+    staff = StaffUserFactory(email="staff@example.com")
+    member = UserFactory(email="member@acme.example")
+    shop.users = {"customer": customer.pk, "staff": staff.pk, "vendor_member": member.pk}
+
+    apparel = catalog_services.create_category(name="Apparel", slug="apparel")
+    shirts = catalog_services.create_category(name="Shirts", slug="shirts", parent=apparel)
+    kitchen = catalog_services.create_category(name="Kitchen", slug="kitchen")
+    northwind = catalog_services.create_brand(name="Northwind", slug="northwind")
+    acme = catalog_services.create_vendor(name="Acme", slug="acme", owner=member)
+    acme = catalog_services.verify_vendor(acme)
+    globex = catalog_services.create_vendor(name="Globex", slug="globex")  # unverified
+
+    shirt = catalog_services.create_product(
+        vendor=acme,
+        category=shirts,
+        brand=northwind,
+        name="Plain shirt",
+        slug="plain-shirt",
+        description="Cotton.",
+        status="published",
+        is_featured=True,
+    )
+    small = catalog_services.create_variant(
+        shirt,
+        sku="SHIRT-S",
+        name="Small",
+        options={"size": "S"},
+        price=usd("12.50"),
+        quantity=10,
+    )
+    medium = catalog_services.create_variant(
+        shirt,
+        sku="SHIRT-M",
+        name="Medium",
+        options={"size": "M"},
+        price=usd("12.50"),
+        compare_at_price=usd("15.00"),
+        cost_price=usd("5.00"),
+        quantity=3,
+        low_stock_threshold=5,
+    )
+    catalog_services.create_variant(
+        shirt, sku="SHIRT-XL", name="Extra large", price=usd("13.00"), is_active=False
+    )
+    image = catalog_services.add_product_image(
+        shirt,
+        image=SimpleUploadedFile("shirt.png", png_bytes(), content_type="image/png"),
+        alt_text="A plain shirt",
+    )
+
+    mug = catalog_services.create_product(
+        vendor=acme, category=kitchen, name="Mug", slug="mug", status="published"
+    )
+    mug_variant = catalog_services.create_variant(mug, sku="MUG-1", price=usd("8.00"), quantity=5)
+    teapot = catalog_services.create_product(
+        vendor=globex, category=kitchen, name="Teapot", slug="teapot", status="published"
+    )
+    catalog_services.create_variant(
+        teapot, sku="TEA-JP", price=Money(Decimal("1500"), "JPY"), quantity=2
+    )
+    lamp = catalog_services.create_product(
+        vendor=acme, category=kitchen, name="Lamp", slug="lamp", status="draft"
+    )
+    catalog_services.create_variant(lamp, sku="LAMP-1", price=usd("30.00"))
+
+    address = order_services.create_address(customer, is_default_shipping=True, **ADDRESS)
+
+    def place(user, lines):
+        cart, _ = cart_services.get_or_create_cart(user=user)
+        for variant, quantity in lines.items():
+            cart = cart_services.add_line(cart, variant_id=variant.pk, quantity=quantity)
+        return order_services.place_order(
+            cart=cart,
+            user=user,
+            email="" if user else "guest@example.com",
+            shipping_address=address if user else ADDRESS,
+        )
+
+    # The customer: a pending order awaiting the dummy's confirmation page, a paid
+    # order (captured, partly refunded), a shipped one, one authorized for manual
+    # capture, and a cart.
+    pending = place(customer, {small: 1}).order
+    waiting = _pay(pending, "dummy", None)
+    paid = place(customer, {medium: 1}).order
+    captured = _pay(paid, "dummy", "succeed")
+    payment_services.refund_payment(captured, usd("2.50"), reason="Stitching came loose")
+    captured.refresh_from_db()
+    shipped = place(customer, {mug_variant: 1}).order
+    _pay(shipped, "dummy", "succeed")
+    shipped = order_services.ship_order(
+        type(shipped).objects.get(pk=shipped.pk), carrier="DHL", tracking_number="JD0001"
+    )
+    held = place(customer, {mug_variant: 1}).order
+    authorized = _pay(held, "dummy_manual", "succeed")
+    guest = place(None, {small: 1})
+    guest_payment = _pay(guest.order, "dummy", None)
+
+    cart, _ = cart_services.get_or_create_cart(user=customer)
+    cart = cart_services.add_line(cart, variant_id=small.pk, quantity=2)
+    anonymous_cart, anonymous_token = cart_services.get_or_create_cart()
+    anonymous_cart = cart_services.add_line(anonymous_cart, variant_id=mug_variant.pk, quantity=1)
+
+    shop.category_slugs = list(Category.objects.order_by("path").values_list("slug", flat=True))
+    shop.vendor_slugs = [acme.slug, globex.slug]
+    shop.brand_slugs = [northwind.slug]
+    shop.product_slugs = [shirt.slug, mug.slug, teapot.slug, lamp.slug]
+    shop.variants = [
+        (shirt.slug, "SHIRT-S"),
+        (shirt.slug, "SHIRT-M"),
+        (shirt.slug, "SHIRT-XL"),
+        (mug.slug, "MUG-1"),
+        (teapot.slug, "TEA-JP"),
+        (lamp.slug, "LAMP-1"),
+    ]
+    shop.variant_ids = [str(small.pk), str(medium.pk), str(mug_variant.pk)]
+    shop.images = [(shirt.slug, str(image.pk))]
+    shop.address_ids = [str(address.pk)]
+    shop.cart_line_ids = [str(line.pk) for line in cart.lines.all()] + [
+        str(line.pk) for line in anonymous_cart.lines.all()
+    ]
+    shop.cart_tokens = [anonymous_token]
+    shop.order_numbers = [
+        pending.number,
+        paid.number,
+        shipped.number,
+        held.number,
+        guest.order.number,
+    ]
+    shop.order_tokens = [guest.access_token]
+    payments = [waiting, captured, authorized, guest_payment]
+    shop.payment_references = [payment.reference for payment in payments]
+    shop.gateway_references = [payment.gateway_reference for payment in payments]
+    for payment in payments:
+        gateway = get_gateway(payment.gateway)
+        shop.provider_state[gateway._key(payment.gateway_reference)] = gateway.provider_state(
+            payment.gateway_reference
+        )
+    return shop
