@@ -80,9 +80,7 @@ def test_a_start_the_gateway_refuses_outright_fails_the_payment(order, monkeypat
     assert services.reconcile_payments(older_than=0).checked == 0
 
 
-def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_expects(
-    order, dummy
-):
+def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_expects(order, dummy):
     # commerce.invariants finds "applied twice" webhook events by this reason format.
     from commerce.invariants import WEBHOOK_REASON_PREFIX
 
