@@ -1,11 +1,13 @@
 """Fixtures for the demo host's tests (run with ``--ds=shop.settings``)."""
 
+import runpy
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from support import PASSWORD
+from support import PASSWORD, SETTINGS_FILE, SETTINGS_VARIABLES
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +39,17 @@ def other_user(db):
 @pytest.fixture
 def staff_user(db):
     return User.objects.create_superuser("root@example.com", PASSWORD)
+
+
+@pytest.fixture
+def load(monkeypatch):
+    """``load(**env)``: execute shop/settings.py with exactly the given variables set."""
+    for name in SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def load(**env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(SETTINGS_FILE))
+
+    return load

@@ -1,6 +1,15 @@
 """Helpers shared by the demo host's tests."""
 
+import re
+from pathlib import Path
+
 PASSWORD = "correct-horse-battery-staple"
+
+SETTINGS_FILE = Path(__file__).resolve().parent.parent / "shop" / "settings.py"
+#: Every environment variable shop/settings.py reads, found in its source.
+SETTINGS_VARIABLES = sorted(
+    set(re.findall(r'(?:env\.\w+|_rate)\(\s*"([A-Z][A-Z0-9_]*)"', SETTINGS_FILE.read_text()))
+)
 
 
 def obtain_tokens(client, email, password=PASSWORD):

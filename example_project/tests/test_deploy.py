@@ -11,8 +11,6 @@ import io
 import json
 import logging
 import os
-import re
-import runpy
 import secrets
 import subprocess
 import sys
@@ -25,14 +23,11 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
 from commerce.core.logging import RedactSecretsFilter
-from support import assert_envelope
+from support import SETTINGS_VARIABLES, assert_envelope
 
 PROJECT = Path(__file__).resolve().parent.parent
 SETTINGS = PROJECT / "shop" / "settings.py"
-#: Every environment variable shop/settings.py reads, found in its source.
-VARIABLES = sorted(
-    set(re.findall(r'(?:env\.\w+|_rate)\(\s*"([A-Z][A-Z0-9_]*)"', SETTINGS.read_text()))
-)
+VARIABLES = SETTINGS_VARIABLES
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
@@ -104,20 +99,6 @@ def test_check_deploy_names_an_endpoint_left_unthrottled():
     assert result.returncode != 0
     assert "commerce.W012" in result.stderr
     assert "commerce_webhook" in result.stderr
-
-
-@pytest.fixture
-def load(monkeypatch):
-    """Execute shop/settings.py with exactly the given variables set."""
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-    def load(**env):
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        return runpy.run_path(str(SETTINGS))
-
-    return load
 
 
 def test_production_turns_on_https_hsts_and_secure_cookies(load):

@@ -1,53 +1,8 @@
 """``shop.settings`` reads the environment: safe defaults, production overrides."""
 
-import runpy
 from pathlib import Path
 
-import pytest
-
 SETTINGS = Path(__file__).resolve().parent.parent / "shop" / "settings.py"
-VARIABLES = [
-    "DJANGO_DEBUG",
-    "DJANGO_SECRET_KEY",
-    "DJANGO_ALLOWED_HOSTS",
-    "DJANGO_CSRF_TRUSTED_ORIGINS",
-    "DJANGO_SECURE_COOKIES",
-    "DJANGO_LOG_LEVEL",
-    "DATABASE_URL",
-    "CONN_MAX_AGE",
-    "CONN_HEALTH_CHECKS",
-    "CACHE_URL",
-    "JWT_SIGNING_KEY",
-    "JWT_ACCESS_MINUTES",
-    "JWT_REFRESH_DAYS",
-    "AUTH_THROTTLE_RATE",
-    "DJANGO_NUM_PROXIES",
-    "WHITENOISE_USE_FINDERS",
-    "DJANGO_STATIC_ROOT",
-    "DJANGO_ENV",
-    "DJANGO_SECURE_SSL_REDIRECT",
-    "DJANGO_SECURE_PROXY_SSL_HEADER",
-    "DJANGO_HSTS_SECONDS",
-    "DJANGO_HSTS_INCLUDE_SUBDOMAINS",
-    "DJANGO_HSTS_PRELOAD",
-    "CORS_ALLOWED_ORIGINS",
-    "CHECKOUT_THROTTLE_RATE",
-    "PAYMENT_THROTTLE_RATE",
-    "WEBHOOK_THROTTLE_RATE",
-]
-
-
-@pytest.fixture
-def load(monkeypatch):
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-    def load(**env):
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        return runpy.run_path(str(SETTINGS))
-
-    return load
 
 
 def test_defaults_are_a_safe_local_demo(load):
