@@ -88,3 +88,10 @@ def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_ex
     (record,) = deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
     capture = PaymentEvent.objects.get(payment=payment, kind="capture")
     assert capture.reason == f"{WEBHOOK_REASON_PREFIX}{record.event_id}"
+
+
+def test_orders_expiry_knows_the_statuses_in_which_a_payment_holds_money():
+    # commerce.orders cannot import commerce.payments, so it keeps its own copy.
+    from commerce.orders.services import MONEY_HELD_STATUSES
+
+    assert set(MONEY_HELD_STATUSES) == {str(status) for status in Payment.HOLDS_MONEY}

@@ -37,6 +37,21 @@ class IdempotencyKeyReusedError(CommerceError):
     default_message = "This Idempotency-Key was used with a different request."
 
 
+def request_key(request) -> str:
+    """The request's ``Idempotency-Key``, stripped; ``""`` without one; a 400 if it is
+    blank or longer than :data:`MAX_KEY_LENGTH`."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return ""
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise CommerceValidationError(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
+            details={HEADER: ["Invalid length."]},
+        )
+    return key
+
+
 def request_fingerprint(request) -> str:
     """SHA-256 over method, path and the parsed body in canonical JSON."""
     body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
@@ -68,15 +83,9 @@ def idempotent(request, *, scope: str, operation: Callable[[], Response]) -> Res
     the same transaction as the claim, so an exception it raises releases
     the key.
     """
-    key = request.headers.get(HEADER)
-    if key is None:
+    key = request_key(request)
+    if not key:
         return operation()
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise CommerceValidationError(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
-            details={HEADER: ["Invalid length."]},
-        )
     fingerprint = request_fingerprint(request)
     with transaction.atomic():
         record, created = _claim(scope, key, fingerprint)

@@ -24,8 +24,7 @@ from rest_framework.views import APIView
 
 from commerce.core.api.fields import format_money
 from commerce.core.exceptions import CommerceValidationError, NotFoundError
-from commerce.core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from commerce.core.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
+from commerce.core.idempotency import REPLAY_HEADER, request_key
 from commerce.core.permissions import IsStaff, user_is_staff
 from commerce.core.throttling import PAYMENT_SCOPE, WEBHOOK_SCOPE, ScopedThrottleMixin
 from commerce.orders import services as order_services
@@ -80,19 +79,6 @@ def _order_for_payer(request, number: str) -> Order:
     return order
 
 
-def _request_key(request) -> str:
-    key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None:
-        return ""
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise CommerceValidationError(
-            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
-            details={IDEMPOTENCY_HEADER: ["Invalid length."]},
-        )
-    return key
-
-
 def _payment_data(request, payment: Payment) -> dict:
     payment = Payment.objects.select_related("order").prefetch_related("refunds").get(pk=payment.pk)
     serializer_class = (
@@ -121,7 +107,7 @@ class OrderPaymentView(ScopedThrottleMixin, APIView):
             order,
             serializer.validated_data["gateway"],
             return_url=serializer.validated_data["return_url"],
-            request_key=_request_key(request),
+            request_key=request_key(request),
             actor=request.user,
         )
         headers = {} if started.created else {REPLAY_HEADER: "true"}
@@ -224,7 +210,7 @@ class PaymentRefundView(PaymentLookupMixin, APIView):
             payment,
             serializer.validated_data.get("amount"),
             reason=serializer.validated_data["reason"],
-            request_key=_request_key(request),
+            request_key=request_key(request),
             actor=request.user,
         )
         headers = {REPLAY_HEADER: "true"} if refund.replayed else {}
