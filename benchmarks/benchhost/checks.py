@@ -54,6 +54,15 @@ CHECKS = {
         ) pending ON pending.variant_id = s.variant_id
         WHERE s.reserved <> coalesce(pending.quantity, 0)
     """,
+    # The seeder gives every product a primary image (a database seeded before
+    # it did is caught here: rerun with --reseed); demo products may have none.
+    "bench product without its primary image": """
+        SELECT p.slug FROM commerce_catalog_product p
+        WHERE EXISTS (SELECT 1 FROM commerce_catalog_variant v
+                      WHERE v.product_id = p.id AND v.sku LIKE 'BENCH-%')
+          AND NOT EXISTS (SELECT 1 FROM commerce_catalog_productimage i
+                          WHERE i.product_id = p.id AND i.is_primary)
+    """,
     "published product without a published_at": """
         SELECT slug FROM commerce_catalog_product
         WHERE status = 'published' AND published_at IS NULL

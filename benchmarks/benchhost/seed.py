@@ -14,6 +14,7 @@ The rows are what the catalog services would write (the same as
 - every product is published, with ``published_at`` set, and its
   denormalized ``price`` is the lowest active variant price, in the
   variants' one currency (``_refresh_product_price``);
+- every product has one primary ``ProductImage`` (a file name, no file);
 - every variant has a ``StockRecord`` (``reserved`` 0, the default low-stock
   threshold), and every variant with stock has exactly one "Initial stock"
   adjustment ``StockMovement`` (``adjust_stock``).
@@ -195,6 +196,15 @@ INSERT_SQL = [
         'published', is_featured, base, currency, created_at, NULL
     FROM bench_p
     """,
+    # One primary image per product (a file name only: the list and the detail
+    # build its URL, nobody fetches it), as a shop's catalog would have.
+    """
+    INSERT INTO commerce_catalog_productimage (
+        id, created_at, updated_at, product_id, image, alt_text, position, is_primary)
+    SELECT gen_random_uuid(), created_at, created_at, id,
+        'commerce/products/bench/' || i || '.jpg', name, 0, true
+    FROM bench_p
+    """,
     """
     INSERT INTO commerce_catalog_variant (
         id, created_at, updated_at, product_id, sku, name, options, price, price_currency,
@@ -270,6 +280,7 @@ def analyze() -> None:
     """``VACUUM ANALYZE`` the catalog tables, so the planner knows their new sizes."""
     tables = [
         "commerce_catalog_product",
+        "commerce_catalog_productimage",
         "commerce_catalog_variant",
         "commerce_catalog_stockrecord",
         "commerce_catalog_stockmovement",

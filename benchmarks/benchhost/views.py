@@ -22,7 +22,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -53,10 +54,24 @@ def _money(amount: Decimal, currency: str) -> dict[str, str]:
     return {"amount": f"{amount.quantize(quantum):f}", "currency": currency}
 
 
+def _image(request, image: dict | None) -> dict | None:
+    if image is None:
+        return None
+    return {
+        "id": image["id"],
+        "url": request.build_absolute_uri(f"{settings.MEDIA_URL}{image['image']}"),
+        "alt_text": image["alt_text"],
+        "position": image["position"],
+        "is_primary": image["primary"],
+    }
+
+
 @require_GET
 def ceiling(request):
     primary_image = ProductImage.objects.filter(product=OuterRef("pk"), is_primary=True).values(
-        "image"
+        json=JSONObject(
+            id="id", image="image", alt_text="alt_text", position="position", primary="is_primary"
+        )
     )[:1]
     # The page's ids in a subquery, so PostgreSQL knows the outer query has one
     # page of rows and checks availability per row (see the module docstring).
@@ -64,7 +79,10 @@ def ceiling(request):
     rows = (
         Product.objects.filter(pk__in=page[: commerce_settings.PAGE_SIZE])
         .order_by("-created_at", "-id")
-        .annotate(in_stock=in_stock_expression(), primary_image=Subquery(primary_image))
+        .annotate(
+            in_stock=in_stock_expression(),
+            primary_image=Subquery(primary_image, output_field=JSONField()),
+        )
         .values(*FIELDS, "in_stock", "primary_image")
     )
     results = [
@@ -82,11 +100,7 @@ def ceiling(request):
             "category": {"name": row["category__name"], "slug": row["category__slug"]},
             "is_featured": row["is_featured"],
             "in_stock": row["in_stock"],
-            "primary_image": (
-                {"url": f"{settings.MEDIA_URL}{row['primary_image']}"}
-                if row["primary_image"]
-                else None
-            ),
+            "primary_image": _image(request, row["primary_image"]),
             "created_at": row["created_at"],
         }
         for row in rows

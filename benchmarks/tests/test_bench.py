@@ -121,6 +121,11 @@ def test_the_checks_pass_what_the_services_write():
             "reserved stock differs from the quantity on pending orders",
         ),
         (
+            "DELETE FROM commerce_catalog_productimage WHERE id = "
+            "(SELECT id FROM commerce_catalog_productimage LIMIT 1)",
+            "bench product without its primary image",
+        ),
+        (
             "UPDATE commerce_catalog_product SET published_at = NULL WHERE id = "
             "(SELECT id FROM commerce_catalog_product LIMIT 1)",
             "published product without a published_at",
@@ -146,7 +151,8 @@ def test_the_ceiling_returns_the_api_first_page_in_one_query(seeded):
     assert [row["id"] for row in ceiling] == [row["id"] for row in api]
     for mine, theirs in zip(ceiling, api, strict=True):
         assert set(mine) == set(theirs)
-        for field in ("slug", "name", "price", "vendor", "brand", "category", "in_stock"):
+        fields = ("slug", "name", "price", "vendor", "brand", "category", "in_stock")
+        for field in (*fields, "primary_image"):
             assert mine[field] == theirs[field], field
 
 

@@ -6,7 +6,10 @@ prefetches its serializer needs, so the query count stays constant.
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+import uuid
+
+from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.db.models.lookups import IsNull
 
 from commerce.catalog.models import (
@@ -87,19 +90,64 @@ def in_stock_annotation():
     return IsNull(Subquery(_available_stock().values("pk")[:1]), False)
 
 
+#: The columns a product card shows (``ProductListSerializer``) and the list sorts by.
+PRODUCT_LIST_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "price",
+    "price_currency",
+    "is_featured",
+    "created_at",
+    "vendor__name",
+    "vendor__slug",
+    "brand__name",
+    "brand__slug",
+    "category__name",
+    "category__slug",
+)
+
+
+def primary_image_annotation() -> Subquery:
+    """The product's primary image as a JSON object, or ``None``: a subquery, not a second query.
+
+    Keys: ``id``, ``image`` (the file name), ``alt_text``, ``position``; see
+    :func:`primary_image_from_json`.
+    """
+    image = ProductImage.objects.filter(product=OuterRef("pk"), is_primary=True).values(
+        json=JSONObject(id="id", image="image", alt_text="alt_text", position="position")
+    )
+    return Subquery(image[:1], output_field=JSONField())
+
+
+def primary_image_from_json(data: dict | None) -> ProductImage | None:
+    """The (unsaved) ``ProductImage`` that :func:`primary_image_annotation` described."""
+    if data is None:
+        return None
+    return ProductImage(
+        # A UUID comes back as text: hyphenated from PostgreSQL, bare hex from SQLite.
+        id=uuid.UUID(str(data["id"])),
+        image=data["image"],
+        alt_text=data["alt_text"],
+        position=data["position"],
+        is_primary=True,
+    )
+
+
 def product_list_queryset() -> QuerySet[Product]:
-    """Published products, lean: one query plus one for primary images."""
+    """Published products, lean: one query for the whole page.
+
+    Only the columns a product card shows are read: the full rows of a product
+    and its vendor, brand and category carry ten timestamps that psycopg parses
+    in Python, which made up a third of the list's time. The primary image comes
+    in the same query (``primary_image_data``) rather than from a prefetch,
+    whose second round trip cost the page as much again as the subquery.
+    """
     return (
         Product.objects.published()
         .select_related("vendor", "brand", "category")
-        .annotate(in_stock=in_stock_annotation())
-        .prefetch_related(
-            Prefetch(
-                "images",
-                queryset=ProductImage.objects.filter(is_primary=True),
-                to_attr="primary_images",
-            )
-        )
+        .only(*PRODUCT_LIST_FIELDS)
+        .annotate(in_stock=in_stock_annotation(), primary_image_data=primary_image_annotation())
     )
 
 

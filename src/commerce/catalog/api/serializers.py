@@ -5,10 +5,12 @@ Writes validate input and hand plain values to :mod:`commerce.catalog.services`.
 
 from __future__ import annotations
 
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from commerce.catalog import selectors
 from commerce.catalog.models import (
     Brand,
     Category,
@@ -34,10 +36,17 @@ class VendorSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "description", "is_verified", "verified_at"]
 
 
-class CategorySummarySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Category
-        fields = ["name", "slug"]
+# Declared fields, not a ModelSerializer: a ModelSerializer rebuilds its fields
+# from the model on every instantiation, and every product list page makes these.
+class NameSlugSerializer(serializers.Serializer):
+    """A related object as a product card names it: its name and slug."""
+
+    name = serializers.CharField(read_only=True)
+    slug = serializers.SlugField(read_only=True)
+
+
+class CategorySummarySerializer(NameSlugSerializer):
+    pass
 
 
 class CategoryTreeSerializer(serializers.ModelSerializer):
@@ -85,16 +94,12 @@ class ImageSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "alt_text", "position", "is_primary"]
 
 
-class VendorSummarySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Vendor
-        fields = ["name", "slug"]
+class VendorSummarySerializer(NameSlugSerializer):
+    pass
 
 
-class BrandSummarySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Brand
-        fields = ["name", "slug"]
+class BrandSummarySerializer(NameSlugSerializer):
+    pass
 
 
 class ProductListSerializer(serializers.ModelSerializer):
@@ -128,10 +133,15 @@ class ProductListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ImageSerializer(allow_null=True))
     def get_primary_image(self, product):
-        images = getattr(product, "primary_images", None)
-        if not images:
+        image = selectors.primary_image_from_json(getattr(product, "primary_image_data", None))
+        if image is None:
             return None
-        return ImageSerializer(images[0], context=self.context).data
+        return self._image_serializer.to_representation(image)
+
+    @cached_property
+    def _image_serializer(self) -> ImageSerializer:
+        # One for the whole page: a ModelSerializer builds its fields anew per instance.
+        return ImageSerializer(context=self.context)
 
 
 class StockSerializer(serializers.ModelSerializer):
