@@ -241,6 +241,121 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _list_table(caption: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = [f".. list-table:: {caption}", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        lines.append(f"   * - {row[0]}")
+        lines += [f"     - {cell}" if cell else "     -" for cell in row[1:]]
+    return [*lines, ""]
+
+
+def rst(results: dict) -> str:
+    """The report's tables as reStructuredText, for the docs to ``.. include::``.
+
+    No section titles, so the including page keeps its own; the figures are the
+    same as :func:`markdown`'s.
+    """
+    meta = results["meta"]
+    lines = [
+        f"{meta['products']:,} products; {meta['workers']} gunicorn sync workers; "
+        f"{meta['users']} locust users; {meta['warmup']} s warm-up, {meta['duration']} s "
+        f"measured per scenario; cache ``{meta['cache_url']}``; commerce at ``{meta['git']}``; "
+        f"{meta['cpu']}, {meta['cores']} cores; {meta['python']}, Django {meta['django']}, "
+        f"PostgreSQL {meta['postgres']}.",
+        "",
+    ]
+    met = {None: "", True: "yes", False: "**no**"}
+    lines += _list_table(
+        "Endpoints (ratio: requests, or checkout flows, per second over the ceiling's)",
+        [
+            "Endpoint",
+            "Catalog cache",
+            "Req/s",
+            "p50 ms",
+            "p99 ms",
+            "Errors",
+            "Ratio",
+            "Target",
+            "Met",
+        ],
+        [
+            [
+                row["label"].strip(),
+                row["mode"],
+                _rps(row["rps"]),
+                _ms(row["p50"]),
+                _ms(row["p99"]),
+                str(row["errors"]),
+                "-" if row["ratio"] is None else f"{row['ratio']:.2f}",
+                "-" if row["target"] is None else f">= {row['target']:.2f}",
+                met[row["met"]],
+            ]
+            for row in endpoint_rows(results)
+        ],
+    )
+    scale = scale_rows(results)
+    if scale:
+        lines += _list_table(
+            f"Product list against catalog size (target: p99 at the largest within "
+            f"{SCALE_TARGET}x of the smallest's)",
+            ["Products", "Req/s", "p50 ms", "p99 ms", "Errors", "p99 / smallest's"],
+            [
+                [
+                    f"{row['products']:,}",
+                    _rps(row["rps"]),
+                    _ms(row["p50"]),
+                    _ms(row["p99"]),
+                    str(row["errors"]),
+                    "-" if row["growth"] is None else f"{row['growth']:.2f}",
+                ]
+                for row in scale
+            ],
+        )
+    contention = contention_rows(results)
+    if contention:
+        lines += _list_table(
+            "Checkout under contention (buyers of the same few variants)",
+            [
+                "Buyers",
+                "Variants",
+                "Flows/s",
+                "Completed",
+                "Sold-out refusals",
+                "Other errors",
+                "p50 ms",
+                "p99 ms",
+            ],
+            [
+                [
+                    str(row["buyers"]),
+                    str(row["variants"]),
+                    f"{row['flows_per_s']:.1f}",
+                    str(row["completed"]),
+                    str(row["sold_out"]),
+                    str(row["other_errors"]),
+                    _ms(row["p50"]),
+                    _ms(row["p99"]),
+                ]
+                for row in contention
+            ],
+        )
+    sellout = results.get("sellout")
+    if sellout:
+        verdict = "clean" if sellout["clean"] else "**not clean**"
+        lines += [
+            f"Sell-out: {sellout['buyers']} buyers, one variant with {sellout['stock']} in "
+            f"stock: {sellout['orders_placed']} orders placed, {sellout['sold_out']} sold-out "
+            f"refusals, {sellout['other_errors']} other errors, {sellout['available_after']} "
+            f"left available: {verdict}.",
+            "",
+        ]
+    for database, found in results.get("checks", {}).items():
+        problems = (found.get("catalog") or []) + (found.get("commerce_invariants") or [])
+        status = "no problems" if not problems else f"{len(problems)} problems"
+        lines += [f"Consistency checks on ``{database}`` after the run: {status}.", ""]
+    return "\n".join(lines)
+
+
 def chart(results: dict, path: Path) -> None:
     """Four panels: req/s per endpoint, ratio to the ceiling with targets, scale, contention."""
     import matplotlib
@@ -310,10 +425,14 @@ def chart(results: dict, path: Path) -> None:
 
 
 def write_report(results_path: Path) -> Path:
-    """Write ``results.md`` and ``chart.png`` beside ``results_path``; return the markdown path."""
+    """Write ``results.md``, ``tables.rst.inc`` and ``chart.png`` beside ``results_path``.
+
+    Returns the markdown's path.
+    """
     results = json.loads(results_path.read_text())
     out = results_path.parent / "results.md"
     out.write_text(markdown(results))
+    (results_path.parent / "tables.rst.inc").write_text(rst(results))
     chart(results, results_path.parent / "chart.png")
     return out
 

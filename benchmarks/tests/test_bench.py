@@ -190,3 +190,28 @@ def test_the_report_renders_the_committed_sample(tmp_path):
     listed = rows[("product list", "off")]
     assert listed["target"] == 0.50
     assert listed["met"] == (listed["ratio"] >= 0.50)
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="no committed sample run")
+def test_the_rst_tables_hold_the_report_figures(tmp_path):
+    from report import endpoint_rows, write_report
+
+    results = tmp_path / "results.json"
+    results.write_text(SAMPLE.read_text())
+    write_report(results)
+    text = (tmp_path / "tables.rst.inc").read_text()
+    tables = text.split(".. list-table::")[1:]
+    assert len(tables) == 3  # endpoints, scale, contention
+    for table in tables:
+        # Every row has as many cells as the header.
+        rows = table.split("   * - ")[1:]
+        widths = {row.count("\n     -") + 1 for row in rows}
+        assert len(widths) == 1, widths
+    listed = next(
+        row
+        for row in endpoint_rows(json.loads(results.read_text()))
+        if row["label"] == "product list"
+    )
+    assert f"   * - product list\n     - off\n     - {listed['rps']:.1f}\n" in text
+    assert "Sell-out:" in text
+    assert "no problems" in text

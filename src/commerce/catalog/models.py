@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from treebeard.mp_tree import MP_Node
@@ -226,7 +227,12 @@ class Variant(BaseModel):
         ordering = ["position", "created_at"]
         verbose_name = _("variant")
         verbose_name_plural = _("variants")
-        indexes = [models.Index(fields=["product", "is_active"], name="commerce_variant_active")]
+        indexes = [
+            models.Index(fields=["product", "is_active"], name="commerce_variant_active"),
+            # The product search matches a SKU whatever its case (sku__iexact):
+            # without this, PostgreSQL reads every variant for each search.
+            models.Index(Upper("sku"), name="commerce_variant_sku_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} ({self.product_id and self.product.name})"
