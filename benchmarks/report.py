@@ -123,6 +123,31 @@ def contention_rows(results: dict) -> list[dict]:
     return rows
 
 
+def _error_statuses(statuses: dict[str, int]) -> list[str]:
+    return sorted(code for code in statuses if int(code) >= 400)
+
+
+def sellout_sentence(sellout: dict) -> str:
+    """The sell-out's outcome in one sentence (the same in markdown and reStructuredText)."""
+    verdict = "clean" if sellout["clean"] else "**not clean**"
+    refused = sellout.get("refused")
+    if refused:
+        # Which step refused, with which error statuses: "12 at checkout (409)".
+        refusals = ", ".join(
+            f"{entry['sold_out']:,} at {step} ({', '.join(_error_statuses(entry['statuses']))})"
+            for step, entry in refused.items()
+            if entry["sold_out"]
+        )
+        refusals = f"sold-out refusals: {refusals or 'none'}"
+    else:
+        refusals = f"{sellout['sold_out']:,} sold-out refusals"
+    return (
+        f"Sell-out: {sellout['buyers']} buyers, one variant with {sellout['stock']} in stock: "
+        f"{sellout['orders_placed']} orders placed, {refusals}, {sellout['other_errors']} other "
+        f"errors, {sellout['available_after']} left available: {verdict}."
+    )
+
+
 def markdown(results: dict) -> str:
     meta = results["meta"]
     lines = [
@@ -212,16 +237,8 @@ def markdown(results: dict) -> str:
                 f"{row['other_errors']} | {_ms(row['p50'])} | {_ms(row['p99'])} | "
                 f"{row['after']} |"
             )
-    sellout = results.get("sellout")
-    if sellout:
-        verdict = "clean" if sellout["clean"] else "**not clean**"
-        lines += [
-            "",
-            f"Sell-out: {sellout['buyers']} buyers, one variant with {sellout['stock']} in stock: "
-            f"{sellout['orders_placed']} orders placed, {sellout['sold_out']} sold-out refusals, "
-            f"{sellout['other_errors']} other errors, {sellout['available_after']} left "
-            f"available: {verdict}.",
-        ]
+    if results.get("sellout"):
+        lines += ["", sellout_sentence(results["sellout"])]
 
     checks = results.get("checks", {})
     if checks:
@@ -339,16 +356,8 @@ def rst(results: dict) -> str:
                 for row in contention
             ],
         )
-    sellout = results.get("sellout")
-    if sellout:
-        verdict = "clean" if sellout["clean"] else "**not clean**"
-        lines += [
-            f"Sell-out: {sellout['buyers']} buyers, one variant with {sellout['stock']} in "
-            f"stock: {sellout['orders_placed']} orders placed, {sellout['sold_out']} sold-out "
-            f"refusals, {sellout['other_errors']} other errors, {sellout['available_after']} "
-            f"left available: {verdict}.",
-            "",
-        ]
+    if results.get("sellout"):
+        lines += [sellout_sentence(results["sellout"]), ""]
     for database, found in results.get("checks", {}).items():
         problems = (found.get("catalog") or []) + (found.get("commerce_invariants") or [])
         status = "no problems" if not problems else f"{len(problems)} problems"

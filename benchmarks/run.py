@@ -335,9 +335,15 @@ class Host:
         self.server = None
         self._server_log.close()
 
-    def load(self, scenario: str, data: Path, *, users: int | None = None) -> dict:
-        """Run one locust scenario against the server; return its recorded statistics."""
+    def load(
+        self, scenario: str, data: Path, *, users: int | None = None, warmup: float | None = None
+    ) -> dict:
+        """Run one locust scenario against the server; return its recorded statistics.
+
+        ``warmup`` overrides ``--warmup`` (the sell-out records from the first request).
+        """
         users = users or self.args.users
+        warmup = self.args.warmup if warmup is None else warmup
         slug = scenario.replace(":", "-")
         stats = self.out / "raw" / f"{self.name}-{slug}-{int(time.time() * 1000)}.json"
         env = self.env()
@@ -345,9 +351,9 @@ class Host:
             BENCH_SCENARIO=scenario,
             BENCH_DATA=str(data),
             BENCH_STATS=str(stats),
-            BENCH_WARMUP=str(self.args.warmup),
+            BENCH_WARMUP=str(warmup),
         )
-        seconds = self.args.warmup + self.args.duration
+        seconds = warmup + self.args.duration
         log(f"  {scenario}: {users} users, {seconds} s")
         with (self.out / "logs" / f"locust-{self.name}-{slug}.log").open("a") as output:
             subprocess.run(
@@ -593,14 +599,24 @@ def run_endpoints(args, host: Host, out: Path, wanted: set[str], results: dict) 
 
 
 def sellout(args, host: Host, data: Path, fixture: dict) -> dict:
-    """32 buyers (by default), one variant, little stock: every unit sold once, the rest 409s."""
-    stats = host.load("hot:sellout", data, users=args.sellout_buyers)
+    """32 buyers (by default), one variant, little stock: every unit sold once, the rest refused.
+
+    Recorded from the first request, without a warm-up: the race for the last
+    units is over in a few seconds. A buyer who finds the variant sold out is
+    refused at cart add (400 ``insufficient_stock``); one who had it in the cart
+    when another took the last unit is refused at checkout (409).
+    """
+    stats = host.load("hot:sellout", data, users=args.sellout_buyers, warmup=0)
     endpoints = stats["endpoints"]
     completed = endpoints.get("sellout checkout flow", {}).get("outcomes", {}).get("completed", 0)
-    sold_out = sum(
-        endpoints.get(f"sellout {step}", {}).get("outcomes", {}).get("sold_out", 0)
+    refused = {
+        step: {
+            "sold_out": endpoints.get(f"sellout {step}", {}).get("outcomes", {}).get("sold_out", 0),
+            "statuses": endpoints.get(f"sellout {step}", {}).get("statuses", {}),
+        }
         for step in ("cart add", "checkout")
-    )
+    }
+    sold_out = sum(entry["sold_out"] for entry in refused.values())
     other = sum(
         endpoints.get(f"sellout {step}", {}).get("errors", 0)
         for step in ("cart add", "checkout", "payment start")
@@ -614,6 +630,7 @@ def sellout(args, host: Host, data: Path, fixture: dict) -> dict:
         "orders_placed": reserved,
         "completed_measured": completed,
         "sold_out": sold_out,
+        "refused": refused,
         "other_errors": other,
         "available_after": quantity - reserved,
         "clean": other == 0 and quantity == args.sellout_stock and reserved == quantity,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from commerce.catalog import services
+from commerce.catalog.api.filters import ProductFilter
 from commerce.catalog.models import Product, StockRecord
 from commerce.testing.factories import BrandFactory, ProductFactory, VariantFactory
 from tests.catalog.conftest import CAST, INSIDERS, add_image, assert_error, money
@@ -279,6 +280,27 @@ def catalog(product, vendor, other_vendor, category_tree):
 def test_filters(api_client, catalog, params, expected):
     response = api_client.get(LIST, {**params, "page_size": 50})
     assert set(slugs(response)) == expected
+
+
+@pytest.mark.parametrize("ordering", [None, "price", "-name", "created"])
+def test_a_list_without_filters_skips_the_filterset_and_answers_the_same(
+    api_client, catalog, monkeypatch, ordering
+):
+    built = []
+    original = ProductFilter.__init__
+
+    def spy(self, *args, **kwargs):
+        built.append(True)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProductFilter, "__init__", spy)
+    params = {"page_size": 2} | ({"ordering": ordering} if ordering else {})
+    first_page = slugs(api_client.get(LIST, params))
+    assert built == []
+    # The same page through the FilterSet (an empty filter filters nothing).
+    assert slugs(api_client.get(LIST, {**params, "in_stock": ""})) == first_page
+    assert built == [True]
+    assert len(first_page) == 2
 
 
 def test_an_unverified_vendors_products_are_hidden_while_verification_is_required(
