@@ -34,6 +34,10 @@ def _ms(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _count(value) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def _rps(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -118,6 +122,7 @@ def contention_rows(results: dict) -> list[dict]:
                 "p99": flow.get("p99_ms"),
                 "stock": run.get("stock"),
                 "after": run.get("after"),
+                "reserved_in_run": run.get("reserved_in_run"),
             }
         )
     return rows
@@ -224,18 +229,19 @@ def markdown(results: dict) -> str:
             "",
             "Concurrent buyers each loop on the checkout flow for the same few variants. A "
             "refusal for lack of stock (`insufficient_stock`) is the expected answer once they "
-            "sell out; anything else counts as an error.",
+            "sell out; anything else counts as an error. Units reserved: what the run's "
+            "orders (warm-up included) hold of those variants.",
             "",
             "| Buyers | Variants | Stock each | Flows/s | Completed | Sold-out refusals | "
-            "Other errors | p50 ms | p99 ms | Left after (available) |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "Other errors | p50 ms | p99 ms | Units reserved |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in contention:
             lines.append(
                 f"| {row['buyers']} | {row['variants']} | {row['stock']:,} | "
                 f"{row['flows_per_s']:.1f} | {row['completed']} | {row['sold_out']} | "
                 f"{row['other_errors']} | {_ms(row['p50'])} | {_ms(row['p99'])} | "
-                f"{row['after']} |"
+                f"{_count(row['reserved_in_run'])} |"
             )
     if results.get("sellout"):
         lines += ["", sellout_sentence(results["sellout"])]
@@ -341,6 +347,7 @@ def rst(results: dict) -> str:
                 "Other errors",
                 "p50 ms",
                 "p99 ms",
+                "Units reserved",
             ],
             [
                 [
@@ -352,6 +359,7 @@ def rst(results: dict) -> str:
                     str(row["other_errors"]),
                     _ms(row["p50"]),
                     _ms(row["p99"]),
+                    _count(row["reserved_in_run"]),
                 ]
                 for row in contention
             ],

@@ -583,6 +583,9 @@ def run_endpoints(args, host: Host, out: Path, wanted: set[str], results: dict) 
             if "contention" in wanted:
                 for buyers in args.buyers:
                     name = f"c{buyers}"
+                    # A reused database may hold pending orders of earlier runs on
+                    # these variants: count what this run reserves, not what is left.
+                    before = stock_of(host.url, fixture["hot"][name])
                     stats = host.load(f"hot:{name}", data, users=buyers)
                     left = stock_of(host.url, fixture["hot"][name])
                     results.setdefault("contention", {})[str(buyers)] = {
@@ -590,6 +593,10 @@ def run_endpoints(args, host: Host, out: Path, wanted: set[str], results: dict) 
                         "variants": len(fixture["hot"][name]),
                         "stock": args.hot_stock,
                         "after": ", ".join(str(q - r) for q, r in left),
+                        "reserved_in_run": sum(
+                            after - earlier
+                            for (_, after), (_, earlier) in zip(left, before, strict=True)
+                        ),
                         "stats": stats,
                     }
             if "sellout" in wanted:
