@@ -28,25 +28,9 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from commerce.catalog.models import Product, ProductImage
-from commerce.catalog.selectors import in_stock_expression
+from commerce.catalog.selectors import PRODUCT_LIST_FIELDS, in_stock_expression
 from commerce.conf import commerce_settings
 from commerce.core.money import currency_exponent
-
-FIELDS = (
-    "id",
-    "slug",
-    "name",
-    "price",
-    "price_currency",
-    "vendor__name",
-    "vendor__slug",
-    "brand__name",
-    "brand__slug",
-    "category__name",
-    "category__slug",
-    "is_featured",
-    "created_at",
-)
 
 
 def _money(amount: Decimal, currency: str) -> dict[str, str]:
@@ -83,7 +67,7 @@ def ceiling(request):
             in_stock=in_stock_expression(),
             primary_image=Subquery(primary_image, output_field=JSONField()),
         )
-        .values(*FIELDS, "in_stock", "primary_image")
+        .values(*PRODUCT_LIST_FIELDS, "in_stock", "primary_image")
     )
     results = [
         {
