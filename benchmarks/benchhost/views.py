@@ -22,13 +22,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import JSONField, OuterRef, Subquery
-from django.db.models.functions import JSONObject
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from commerce.catalog.models import Product, ProductImage
-from commerce.catalog.selectors import PRODUCT_LIST_FIELDS, in_stock_expression
+from commerce.catalog.models import Product
+from commerce.catalog.selectors import (
+    PRODUCT_LIST_FIELDS,
+    in_stock_expression,
+    primary_image_annotation,
+)
 from commerce.conf import commerce_settings
 from commerce.core.money import currency_exponent
 
@@ -46,17 +48,12 @@ def _image(request, image: dict | None) -> dict | None:
         "url": request.build_absolute_uri(f"{settings.MEDIA_URL}{image['image']}"),
         "alt_text": image["alt_text"],
         "position": image["position"],
-        "is_primary": image["primary"],
+        "is_primary": True,  # the annotation reads the primary image only
     }
 
 
 @require_GET
 def ceiling(request):
-    primary_image = ProductImage.objects.filter(product=OuterRef("pk"), is_primary=True).values(
-        json=JSONObject(
-            id="id", image="image", alt_text="alt_text", position="position", primary="is_primary"
-        )
-    )[:1]
     # The page's ids in a subquery, so PostgreSQL knows the outer query has one
     # page of rows and checks availability per row (see the module docstring).
     page = Product.objects.published().order_by("-created_at", "-id").values("pk")
@@ -65,7 +62,7 @@ def ceiling(request):
         .order_by("-created_at", "-id")
         .annotate(
             in_stock=in_stock_expression(),
-            primary_image=Subquery(primary_image, output_field=JSONField()),
+            primary_image=primary_image_annotation(),
         )
         .values(*PRODUCT_LIST_FIELDS, "in_stock", "primary_image")
     )
