@@ -26,6 +26,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _database_features_probed(django_db_setup, django_db_blocker):
+    """Pinned query counts do not depend on which test runs first.
+
+    Django asks SQLite whether it supports JSON with a query the first time a
+    query reads JSON (the product list does), once per connection.
+    """
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            _ = connection.features.supports_json_field
+
+
 @pytest.fixture(autouse=True)
 def _fresh_catalog_cache():
     """No test is answered from what an earlier one cached (its data was rolled back)."""
