@@ -41,6 +41,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Replace, Round, Substr
 
+from commerce.core.money import MONEY_FIELD_OPTIONS
+
 __all__ = ["CODES", "Violation", "check_invariants", "checked_apps", "iter_violations"]
 
 
@@ -127,9 +129,7 @@ def checked_apps() -> list[str]:
 
 
 def _places() -> int:
-    from commerce.catalog.models import MONEY_DIGITS
-
-    return MONEY_DIGITS["decimal_places"]
+    return MONEY_FIELD_OPTIONS["decimal_places"]
 
 
 def _money_field() -> DecimalField:

@@ -12,8 +12,9 @@ from commerce.core.apps import require_installed
 
 require_installed("commerce.cart", "commerce.core", "commerce.catalog")
 
-from commerce.catalog.models import MONEY_DIGITS, Variant  # noqa: E402
+from commerce.catalog.models import Variant  # noqa: E402
 from commerce.core.models import BaseModel  # noqa: E402
+from commerce.core.money import MONEY_FIELD_OPTIONS  # noqa: E402
 
 
 class Cart(BaseModel):
@@ -66,7 +67,7 @@ class CartLine(BaseModel):
     quantity = models.PositiveIntegerField(_("quantity"))
     # The price when the line was added or last changed: only to warn the
     # shopper that it moved; totals always use the catalog's current price.
-    price_when_added = MoneyField(_("price when added"), **MONEY_DIGITS)
+    price_when_added = MoneyField(_("price when added"), **MONEY_FIELD_OPTIONS)
 
     class Meta:
         ordering = ["created_at"]

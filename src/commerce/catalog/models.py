@@ -20,11 +20,7 @@ from commerce.core.apps import require_installed
 require_installed("commerce.catalog", "commerce.core")
 
 from commerce.core.models import BaseModel  # noqa: E402
-
-#: Money columns hold up to 3 decimal places (KWD, BHD); services refuse
-#: amounts with more places than the currency's ISO 4217 exponent.
-MONEY_DIGITS = {"max_digits": 14, "decimal_places": 3, "default_currency": None}
-
+from commerce.core.money import MONEY_FIELD_OPTIONS  # noqa: E402
 
 class Category(MP_Node, BaseModel):
     """A node in the category tree (materialized path, via django-treebeard)."""
@@ -167,7 +163,7 @@ class Product(BaseModel):
     is_featured = models.BooleanField(_("featured"), default=False)
     # The lowest price among active variants, kept by the services so the list
     # can filter and order on one indexed column. Null while no variant is active.
-    price = MoneyField(_("from price"), null=True, blank=True, editable=False, **MONEY_DIGITS)
+    price = MoneyField(_("from price"), null=True, blank=True, editable=False, **MONEY_FIELD_OPTIONS)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
 
@@ -216,10 +212,10 @@ class Variant(BaseModel):
     name = models.CharField(_("name"), max_length=200, blank=True)
     # Option values, e.g. {"size": "M", "colour": "red"}.
     options = models.JSONField(_("options"), default=dict, blank=True)
-    price = MoneyField(_("price"), **MONEY_DIGITS)
-    compare_at_price = MoneyField(_("compare-at price"), null=True, blank=True, **MONEY_DIGITS)
+    price = MoneyField(_("price"), **MONEY_FIELD_OPTIONS)
+    compare_at_price = MoneyField(_("compare-at price"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
     # What the vendor paid: shown to vendor members and staff only.
-    cost_price = MoneyField(_("cost price"), null=True, blank=True, **MONEY_DIGITS)
+    cost_price = MoneyField(_("cost price"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 

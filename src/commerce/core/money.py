@@ -14,13 +14,38 @@ from moneyed import CURRENCIES, get_currency
 from commerce.core.exceptions import InvalidAmountError, UnknownCurrencyError
 
 __all__ = [
+    "MONEY_FIELD_OPTIONS",
     "Money",
+    "currency_choices",
     "currency_exponent",
     "from_minor_units",
     "is_known_currency",
     "normalize_currency",
     "to_minor_units",
 ]
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """Choices for a money field's currency column: every ISO 4217 code, by code.
+
+    Money fields take this function, not a list: a migration then records a reference
+    to it and never the currency *names*, which change between Babel releases (and with
+    the active language) and would make ``makemigrations`` see changes that are not
+    there. Which codes a price may use is ``COMMERCE["CURRENCIES"]``, checked by the
+    services and serializers.
+    """
+    return [(code, code) for code in sorted(CURRENCIES) if code != "XXX"]
+
+
+#: Keyword arguments of every money column: up to 3 decimal places (KWD, BHD; the
+#: services refuse more places than the currency's exponent), no default currency,
+#: and label-free currency choices (see :func:`currency_choices`).
+MONEY_FIELD_OPTIONS = {
+    "max_digits": 14,
+    "decimal_places": 3,
+    "default_currency": None,
+    "currency_choices": currency_choices,
+}
 
 
 def is_known_currency(code: str) -> bool:

@@ -21,8 +21,9 @@ from commerce.core.apps import require_installed
 
 require_installed("commerce.orders", "commerce.core", "commerce.catalog", "commerce.cart")
 
-from commerce.catalog.models import MONEY_DIGITS, Variant, Vendor  # noqa: E402
+from commerce.catalog.models import Variant, Vendor  # noqa: E402
 from commerce.core.models import BaseModel  # noqa: E402
+from commerce.core.money import MONEY_FIELD_OPTIONS  # noqa: E402
 
 
 class AddressFields(models.Model):
@@ -136,10 +137,10 @@ class Order(ConcurrentTransitionMixin, BaseModel):
         db_index=True,
     )
     currency = models.CharField(_("currency"), max_length=3)
-    subtotal = MoneyField(_("subtotal"), **MONEY_DIGITS)
-    shipping_total = MoneyField(_("shipping"), **MONEY_DIGITS)
-    tax_total = MoneyField(_("tax"), **MONEY_DIGITS)
-    total = MoneyField(_("total"), **MONEY_DIGITS)
+    subtotal = MoneyField(_("subtotal"), **MONEY_FIELD_OPTIONS)
+    shipping_total = MoneyField(_("shipping"), **MONEY_FIELD_OPTIONS)
+    tax_total = MoneyField(_("tax"), **MONEY_FIELD_OPTIONS)
+    total = MoneyField(_("total"), **MONEY_FIELD_OPTIONS)
     shipping_address = models.OneToOneField(
         OrderAddress, on_delete=models.PROTECT, related_name="+", verbose_name=_("ship to")
     )
@@ -224,9 +225,9 @@ class OrderLine(BaseModel):
     variant_name = models.CharField(_("variant"), max_length=200, blank=True)
     sku = models.CharField(_("SKU"), max_length=64)
     options = models.JSONField(_("options"), default=dict, blank=True)
-    unit_price = MoneyField(_("unit price"), **MONEY_DIGITS)
+    unit_price = MoneyField(_("unit price"), **MONEY_FIELD_OPTIONS)
     quantity = models.PositiveIntegerField(_("quantity"))
-    line_total = MoneyField(_("line total"), **MONEY_DIGITS)
+    line_total = MoneyField(_("line total"), **MONEY_FIELD_OPTIONS)
 
     class Meta:
         ordering = ["created_at", "sku"]

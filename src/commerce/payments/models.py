@@ -26,8 +26,8 @@ require_installed(
     "commerce.payments", "commerce.core", "commerce.catalog", "commerce.cart", "commerce.orders"
 )
 
-from commerce.catalog.models import MONEY_DIGITS  # noqa: E402
 from commerce.core.models import BaseModel  # noqa: E402
+from commerce.core.money import MONEY_FIELD_OPTIONS  # noqa: E402
 from commerce.orders.models import Order  # noqa: E402
 
 
@@ -75,10 +75,10 @@ class Payment(ConcurrentTransitionMixin, BaseModel):
         protected=True,
         db_index=True,
     )
-    amount = MoneyField(_("amount"), **MONEY_DIGITS)
-    authorized_amount = MoneyField(_("authorized"), null=True, blank=True, **MONEY_DIGITS)
-    captured_amount = MoneyField(_("captured"), null=True, blank=True, **MONEY_DIGITS)
-    refunded_amount = MoneyField(_("refunded"), null=True, blank=True, **MONEY_DIGITS)
+    amount = MoneyField(_("amount"), **MONEY_FIELD_OPTIONS)
+    authorized_amount = MoneyField(_("authorized"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
+    captured_amount = MoneyField(_("captured"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
+    refunded_amount = MoneyField(_("refunded"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
     #: The provider's id (Stripe PaymentIntent, Paystack reference), once known.
     gateway_reference = models.CharField(
         _("gateway reference"), max_length=255, blank=True, db_index=True
@@ -222,7 +222,7 @@ class Refund(ConcurrentTransitionMixin, BaseModel):
         protected=True,
         db_index=True,
     )
-    amount = MoneyField(_("amount"), **MONEY_DIGITS)
+    amount = MoneyField(_("amount"), **MONEY_FIELD_OPTIONS)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     gateway_reference = models.CharField(_("gateway reference"), max_length=255, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=255, blank=True)
@@ -314,7 +314,7 @@ class WebhookEvent(BaseModel):
         related_name="webhook_events",
         verbose_name=_("payment"),
     )
-    amount = MoneyField(_("amount"), null=True, blank=True, **MONEY_DIGITS)
+    amount = MoneyField(_("amount"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     payload = models.JSONField(_("payload"), default=dict)
     result = models.CharField(_("result"), max_length=20, choices=Result.choices)
