@@ -46,6 +46,21 @@ Variable                        Meaning (default)
                                 (on; turn off in production after ``collectstatic``).
 ``DJANGO_STATIC_ROOT``          Where ``collectstatic`` writes when the finders are off
                                 (``example_project/staticfiles``).
+``COMMERCE_CURRENCIES``         Comma-separated ISO 4217 codes prices may be in
+                                (``USD,EUR,GBP,NGN``).
+``COMMERCE_DEFAULT_CURRENCY``   Currency of prices created without one (the first of
+                                ``COMMERCE_CURRENCIES``).
+``COMMERCE_DUMMY_GATEWAY``      Offer the dummy gateway, which anyone can confirm (on; off in
+                                production, where it must stay off).
+``STRIPE_SECRET_KEY``           Turns the ``stripe`` gateway on (``sk_live_...``/``sk_test_...``;
+                                unset: no Stripe).
+``STRIPE_PUBLISHABLE_KEY``      Handed to clients for Stripe.js (``pk_...``; none).
+``STRIPE_WEBHOOK_SECRET``       The webhook endpoint's signing secret (``whsec_...``); without
+                                it Stripe's webhooks cannot be verified (none).
+``STRIPE_CAPTURE_METHOD``       ``automatic`` or ``manual`` (``automatic``).
+``PAYSTACK_SECRET_KEY``         Turns the ``paystack`` gateway on; it also verifies Paystack's
+                                webhooks (unset: no Paystack).
+``PAYSTACK_PUBLIC_KEY``         Handed to clients for Paystack's checkout (``pk_...``; none).
 ==============================  =============================================================
 """
 
@@ -275,13 +290,55 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-cart-token", "x-order-token")
 CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Retry-After", "X-Cart-Token"]
 
+# --- commerce: currencies and payment gateways ------------------------------------
+
+# Lower-case names: an upper-case CURRENCIES would also be django-money's own setting.
+_currencies = [
+    code.strip().upper()
+    for code in env.list("COMMERCE_CURRENCIES", default=["USD", "EUR", "GBP", "NGN"])
+    if code.strip()
+]
+_gateways = {}
+# The demo pays with the dummy gateway (no account, no keys); anyone can confirm its
+# payments, so production leaves it out unless asked.
+if env.bool("COMMERCE_DUMMY_GATEWAY", default=not PRODUCTION):
+    _gateways["dummy"] = {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"}
+# A real gateway is on when its secret key is set; its other options only when set, so
+# an unset one keeps the gateway's default and `check` names what is missing.
+if env.str("STRIPE_SECRET_KEY", default=""):
+    _gateways["stripe"] = {
+        "BACKEND": "commerce.payments.gateways.stripe.StripeGateway",
+        "OPTIONS": {
+            option: value
+            for option, value in {
+                "secret_key": env.str("STRIPE_SECRET_KEY"),
+                "publishable_key": env.str("STRIPE_PUBLISHABLE_KEY", default=""),
+                "webhook_secret": env.str("STRIPE_WEBHOOK_SECRET", default=""),
+                "capture_method": env.str("STRIPE_CAPTURE_METHOD", default=""),
+            }.items()
+            if value
+        },
+    }
+if env.str("PAYSTACK_SECRET_KEY", default=""):
+    _gateways["paystack"] = {
+        "BACKEND": "commerce.payments.gateways.paystack.PaystackGateway",
+        "OPTIONS": {
+            option: value
+            for option, value in {
+                "secret_key": env.str("PAYSTACK_SECRET_KEY"),
+                "public_key": env.str("PAYSTACK_PUBLIC_KEY", default=""),
+            }.items()
+            if value
+        },
+    }
+
 COMMERCE = {
-    "DEFAULT_CURRENCY": "USD",
-    "CURRENCIES": ["USD", "EUR", "GBP", "NGN"],
-    # The demo pays with the dummy gateway: no account, no keys.
-    "PAYMENT_GATEWAYS": {
-        "dummy": {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"},
-    },
+    "DEFAULT_CURRENCY": (
+        env.str("COMMERCE_DEFAULT_CURRENCY", default="").strip().upper()
+        or (_currencies[0] if _currencies else "USD")
+    ),
+    "CURRENCIES": _currencies,
+    "PAYMENT_GATEWAYS": _gateways,
     # The catalog read cache needs a cache every process shares: with several worker
     # processes, a per-process LocMem cache would go on serving what another worker's
     # write changed. In production it is on only with a shared CACHE_URL (Redis).
