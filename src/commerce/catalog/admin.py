@@ -43,6 +43,7 @@ from commerce.catalog.models import (
 )
 from commerce.conf import commerce_settings
 from commerce.core.exceptions import CommerceError
+from commerce.core.money import validate_money
 
 MONEY_FIELDS = ("price", "compare_at_price", "cost_price")
 
@@ -128,7 +129,7 @@ class MoneyFormMixin:
             if name not in self.fields or name not in cleaned:
                 continue
             try:
-                services.validate_money(cleaned[name], name, allow_none=name != "price")
+                validate_money(cleaned[name], name, allow_none=name != "price")
             except CommerceError as error:
                 self.add_error(name, error.details.get(name) or error.message)
         return cleaned
