@@ -20,11 +20,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 from django_fsm import can_proceed
 from djmoney.money import Money
 
@@ -36,7 +35,6 @@ from commerce.core.exceptions import (
     CommerceValidationError,
     ConflictError,
     InvalidAmountError,
-    NotFoundError,
 )
 from commerce.core.money import to_minor_units
 from commerce.orders import signals
@@ -62,7 +60,6 @@ __all__ = [
     "create_address",
     "deliver_order",
     "expire_orders",
-    "find_order_for_guest",
     "mark_order_paid",
     "mark_order_refunded",
     "order_access_token",
@@ -106,17 +103,6 @@ def order_access_token(order_or_number: Order | str) -> str:
     """
     number = getattr(order_or_number, "number", order_or_number)
     return salted_hmac(ACCESS_TOKEN_SALT, number, algorithm="sha256").hexdigest()
-
-
-def _access_token_matches(number: str, token: str) -> bool:
-    secrets_to_try = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(
-        constant_time_compare(
-            token,
-            salted_hmac(ACCESS_TOKEN_SALT, number, secret=secret, algorithm="sha256").hexdigest(),
-        )
-        for secret in secrets_to_try
-    )
 
 
 @dataclass
@@ -416,18 +402,6 @@ def expire_orders(*, now=None) -> int:
             transition_order(order, "cancel", reason="Reservation expired")
             expired += 1
     return expired
-
-
-def find_order_for_guest(number: str, token: str, *, queryset=None) -> Order:
-    """The order ``number`` if ``token`` is its access token; else :class:`NotFoundError`.
-
-    ``queryset`` (default: all orders) lets a caller select what it will read.
-    """
-    queryset = Order.objects.all() if queryset is None else queryset
-    order = queryset.filter(number=number).first()
-    if order is None or not _access_token_matches(order.number, token or ""):
-        raise NotFoundError()
-    return order
 
 
 # --- address book --------------------------------------------------------------------
