@@ -84,8 +84,8 @@ def test_a_start_the_gateway_refuses_outright_fails_the_payment(order, monkeypat
 
 
 def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_expects(order, dummy):
-    # commerce.invariants finds "applied twice" webhook events by this reason format.
-    from commerce.invariants import WEBHOOK_REASON_PREFIX
+    # The payments invariants find "applied twice" webhook events by this reason format.
+    from commerce.payments.invariants import WEBHOOK_REASON_PREFIX
 
     payment = services.start_payment(order, "dummy").payment
     (record,) = deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))

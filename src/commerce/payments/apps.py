@@ -17,7 +17,9 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Importing invariants registers the payment checks.
         from commerce.orders.services import hold_expiry
+        from commerce.payments import invariants  # noqa: F401
 
         # An order must not expire (and release its stock) under a payment holding money.
         hold_expiry(holds_money)
