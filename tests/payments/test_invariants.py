@@ -38,12 +38,12 @@ pytestmark = pytest.mark.django_db
 MAX_QUERIES = 9
 
 
-def pay(order: Order, gateway: str = "dummy") -> tuple[Payment, list[bytes]]:
+def pay(order: Order, alias: str = "dummy") -> tuple[Payment, list[bytes]]:
     """Pay ``order`` as a shopper would: start, confirm at the dummy provider, webhook."""
-    payment = services.start_payment(order, gateway).payment
-    provider = get_gateway(gateway)
-    bodies = provider.confirm(payment.gateway_reference, "succeed")
-    deliver(provider, bodies)
+    payment = services.start_payment(order, alias).payment
+    gateway = get_gateway(alias)
+    bodies = gateway.confirm(payment.gateway_reference, "succeed")
+    deliver(gateway, bodies)
     payment.refresh_from_db()
     order.refresh_from_db()
     return payment, bodies

@@ -578,8 +578,8 @@ def reserve(lines, *, reference: str = "", reason: str = "Reserved") -> list[Sto
 
     ``lines`` is ``{variant_or_id: quantity}`` or an iterable of
     :class:`StockLine` / ``(variant_or_id, quantity)`` pairs. Raises
-    :class:`~commerce.core.exceptions.InsufficientStockError` (alias
-    ``InsufficientStock``) naming the first SKU short, with what is available.
+    :class:`~commerce.core.exceptions.InsufficientStockError` naming the first
+    SKU short, with what is available.
     """
     return _move_stock(lines, kind=StockMovement.Kind.RESERVE, reference=reference, reason=reason)
 
