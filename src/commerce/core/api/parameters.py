@@ -20,6 +20,7 @@ __all__ = [
     "IDEMPOTENCY_PARAMETER",
     "ORDER_TOKEN_HEADER",
     "ORDER_TOKEN_PARAMETER",
+    "header_parameter",
 ]
 
 #: An anonymous cart's token, sent by the client and set by the cart endpoints.
@@ -27,24 +28,25 @@ CART_TOKEN_HEADER = "X-Cart-Token"
 #: A guest's order access token (see ``commerce.orders.services.order_access_token``).
 ORDER_TOKEN_HEADER = "X-Order-Token"
 
-CART_TOKEN_PARAMETER = OpenApiParameter(
-    name=CART_TOKEN_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="An anonymous cart's token (returned in this header when the cart is created).",
+
+def header_parameter(name: str, description: str) -> OpenApiParameter:
+    """An optional string request header, as drf-spectacular documents it."""
+    return OpenApiParameter(
+        name=name,
+        type=OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description=description,
+    )
+
+
+CART_TOKEN_PARAMETER = header_parameter(
+    CART_TOKEN_HEADER,
+    "An anonymous cart's token (returned in this header when the cart is created).",
 )
-ORDER_TOKEN_PARAMETER = OpenApiParameter(
-    name=ORDER_TOKEN_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="A guest's order access token, returned once by checkout.",
+ORDER_TOKEN_PARAMETER = header_parameter(
+    ORDER_TOKEN_HEADER, "A guest's order access token, returned once by checkout."
 )
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    name=IDEMPOTENCY_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="Retries with the same key and body return the first response.",
+IDEMPOTENCY_PARAMETER = header_parameter(
+    IDEMPOTENCY_HEADER, "Retries with the same key and body return the first response."
 )
