@@ -257,7 +257,7 @@ def markdown(results: dict) -> str:
             lines += [f"  - {problem}" for problem in catalog + (invariants or [])]
             if invariants is None:
                 lines.append(
-                    "  - (commerce.invariants is not in this version; the benchmark's own "
+                    "  - (commerce's invariant checker is not in this version; the benchmark's own "
                     "checks ran)"
                 )
     lines += ["", "![chart](chart.png)", ""]

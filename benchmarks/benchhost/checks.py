@@ -3,8 +3,8 @@
 :func:`catalog_problems` checks the denormalized catalog columns the bulk
 seeder writes without going through the services, plus the stock
 reservations the checkout scenarios make. :func:`run_all` adds commerce's
-own invariant checker (``commerce.invariants.check_invariants``) when this
-version of commerce has it.
+own invariant checker (``commerce.core.invariants.check_invariants``; before
+it moved, ``commerce.invariants``) when this version of commerce has it.
 """
 
 from __future__ import annotations
@@ -82,11 +82,20 @@ def catalog_problems() -> list[str]:
     return problems
 
 
+#: Where versions of commerce keep the invariant checker, newest first: the benchmark
+#: runs against whatever version of commerce is installed.
+INVARIANT_MODULES = ("commerce.core.invariants", "commerce.invariants")
+
+
 def commerce_invariant_problems() -> list[str] | None:
-    """What ``commerce.invariants.check_invariants()`` reports, or ``None`` if it does not exist."""
-    try:
-        module = import_module("commerce.invariants")
-    except ImportError:
+    """What commerce's ``check_invariants()`` reports, or ``None`` if this version has none."""
+    for name in INVARIANT_MODULES:
+        try:
+            module = import_module(name)
+        except ImportError:
+            continue
+        break
+    else:
         return None
     check = getattr(module, "check_invariants", None)
     if check is None:

@@ -21,7 +21,6 @@ from commerce.core.exceptions import (
     CommerceValidationError,
     CurrencyMismatchError,
     DuplicateError,
-    InsufficientStock,
     InsufficientStockError,
     InvalidAmountError,
     NotFoundError,
@@ -511,7 +510,7 @@ class TestReserveReleaseCommit:
         assert movement.reference == "O-1"
 
     def test_reserve_is_all_or_nothing(self, variant, variant_b):
-        with pytest.raises(InsufficientStock) as excinfo:
+        with pytest.raises(InsufficientStockError) as excinfo:
             services.reserve({variant.pk: 2, variant_b.pk: 4})
         error = excinfo.value
         assert (error.sku, error.requested, error.available) == ("SHIRT-S", 4, 3)

@@ -1,4 +1,4 @@
-"""Money helpers: ISO 4217 minor units and currency codes."""
+"""Money helpers: ISO 4217 minor units, currency codes and the one amount validation."""
 
 from decimal import Decimal
 
@@ -8,13 +8,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moneyed import CURRENCIES
 
-from commerce.core.exceptions import InvalidAmountError, UnknownCurrencyError
+from commerce.core.exceptions import (
+    CommerceValidationError,
+    InvalidAmountError,
+    UnknownCurrencyError,
+)
 from commerce.core.money import (
     currency_exponent,
     from_minor_units,
+    is_allowed_currency,
     is_known_currency,
     normalize_currency,
     to_minor_units,
+    validate_money,
 )
 
 KNOWN_CURRENCIES = sorted(code for code in CURRENCIES if is_known_currency(code))
@@ -150,3 +156,50 @@ def test_to_minor_units_is_exact_or_refuses(currency, amount):
     else:
         with pytest.raises(InvalidAmountError):
             to_minor_units(money)
+
+
+@pytest.fixture
+def only_usd_and_jpy(settings):
+    settings.COMMERCE = {**settings.COMMERCE, "CURRENCIES": ["USD", "JPY"]}
+
+
+def test_allowed_currencies_are_the_known_codes_the_setting_lists(only_usd_and_jpy, settings):
+    assert is_allowed_currency("USD")
+    assert not is_allowed_currency("EUR")  # ISO 4217, but not listed
+    assert not is_allowed_currency("usd")
+    assert not is_allowed_currency(None)
+    settings.COMMERCE = {**settings.COMMERCE, "CURRENCIES": []}
+    assert is_allowed_currency("EUR")  # an empty list allows every known code
+    assert not is_allowed_currency("XXX")
+
+
+@pytest.mark.parametrize(("amount", "currency"), [("12.50", "USD"), ("0", "USD"), ("500", "JPY")])
+def test_validate_money_accepts_what_a_price_may_be(only_usd_and_jpy, amount, currency):
+    assert validate_money(Money(amount, currency), "price") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "problem"),
+    [
+        (Money("-0.01", "USD"), InvalidAmountError, "Must be zero or more."),
+        (Money("1.005", "USD"), InvalidAmountError, "At most 2 decimal places for USD."),
+        (Money("1.5", "JPY"), InvalidAmountError, "At most 0 decimal places for JPY."),
+        (Decimal("1.00"), InvalidAmountError, "1.00"),
+        (None, CommerceValidationError, "Required."),
+    ],
+    ids=["negative", "too-many-places", "places-by-exponent", "not-money", "missing"],
+)
+def test_validate_money_names_the_field_and_the_problem(only_usd_and_jpy, value, error, problem):
+    with pytest.raises(error) as raised:
+        validate_money(value, "price")
+    assert raised.value.details == {"price": [problem]}
+
+
+def test_validate_money_refuses_a_currency_the_setting_does_not_list(only_usd_and_jpy):
+    with pytest.raises(UnknownCurrencyError) as raised:
+        validate_money(Money("1.00", "EUR"), "price")
+    assert raised.value.details == {"currency": "EUR"}
+
+
+def test_validate_money_lets_none_through_only_when_asked(only_usd_and_jpy):
+    assert validate_money(None, "compare_at_price", allow_none=True) is None

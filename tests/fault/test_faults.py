@@ -37,7 +37,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from commerce.catalog.models import StockRecord
 from commerce.conf import commerce_settings
-from commerce.invariants import check_invariants
+from commerce.core.invariants import check_invariants
 from commerce.orders.models import Order, OrderLine
 from commerce.orders.services import expire_orders
 from commerce.payments.gateways.registry import get_gateway

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 from django.test import override_settings
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
@@ -414,6 +415,24 @@ def test_a_reservation_lasts_reservation_ttl(customer, shirt, settings):
         before = timezone.now()
         order = place(customer, {shirt: 1}).order
     assert timedelta(seconds=600) <= order.reservation_expires_at - before <= timedelta(seconds=601)
+
+
+def test_a_registered_hold_keeps_matching_orders_from_expiring(customer, shirt, monkeypatch):
+    # Only this test's hold: the installed apps' own (payments') stay out of it.
+    holds = []
+    monkeypatch.setattr(services, "_EXPIRY_HOLDS", holds)
+    kept = place(customer, {shirt: 1}, email="keep@example.com").order
+    expiring = place(None, {shirt: 1}).order
+
+    def keep():
+        return Q(email="keep@example.com")
+
+    assert services.hold_expiry(keep) is keep
+    services.hold_expiry(keep)  # a second registration changes nothing
+    assert holds == [keep]
+    assert expire_all() == 1
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {kept.pk: "pending", expiring.pk: "cancelled"}
 
 
 def test_expiry_cancels_only_expired_pending_orders(

@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commerce.catalog.models import StockRecord
-from commerce.invariants import check_invariants
+from commerce.core.invariants import check_invariants, codes
 from commerce.orders import services as order_services
 from commerce.orders.models import Order, OrderLine
 from commerce.payments import services
@@ -30,7 +30,7 @@ from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.payments.conftest import deliver, money, place
-from tests.test_invariants import constraint_dropped, found
+from tests.test_invariants import constraint_dropped, documented_codes, found
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +38,12 @@ pytestmark = pytest.mark.django_db
 MAX_QUERIES = 9
 
 
-def pay(order: Order, gateway: str = "dummy") -> tuple[Payment, list[bytes]]:
+def pay(order: Order, alias: str = "dummy") -> tuple[Payment, list[bytes]]:
     """Pay ``order`` as a shopper would: start, confirm at the dummy provider, webhook."""
-    payment = services.start_payment(order, gateway).payment
-    provider = get_gateway(gateway)
-    bodies = provider.confirm(payment.gateway_reference, "succeed")
-    deliver(provider, bodies)
+    payment = services.start_payment(order, alias).payment
+    gateway = get_gateway(alias)
+    bodies = gateway.confirm(payment.gateway_reference, "succeed")
+    deliver(gateway, bodies)
     payment.refresh_from_db()
     order.refresh_from_db()
     return payment, bodies
@@ -148,6 +148,11 @@ def test_the_query_count_does_not_grow_with_the_shop(
     assert queries() == few
     with django_assert_max_num_queries(MAX_QUERIES):
         check_invariants()
+
+
+def test_the_invariants_page_documents_exactly_the_codes():
+    # Every commerce app is installed here, so every code is registered.
+    assert sorted(documented_codes()) == sorted(codes())
 
 
 # --- stock against pending orders -------------------------------------------------------

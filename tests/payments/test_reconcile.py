@@ -35,8 +35,8 @@ pytestmark = pytest.mark.django_db
 NO_REFUNDS = {"refunds_checked": 0, "refunds_settled": 0, "refunds_unsettled": 0}
 
 
-def start(order, gateway: str = "dummy") -> Payment:
-    payment = services.start_payment(order, gateway).payment
+def start(order, alias: str = "dummy") -> Payment:
+    payment = services.start_payment(order, alias).payment
     assert payment.status == Payment.Status.PROCESSING
     return payment
 

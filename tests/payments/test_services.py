@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from commerce.catalog.models import StockRecord
 from commerce.orders.models import Order
@@ -81,8 +84,8 @@ def test_a_start_the_gateway_refuses_outright_fails_the_payment(order, monkeypat
 
 
 def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_expects(order, dummy):
-    # commerce.invariants finds "applied twice" webhook events by this reason format.
-    from commerce.invariants import WEBHOOK_REASON_PREFIX
+    # The payments invariants find "applied twice" webhook events by this reason format.
+    from commerce.payments.invariants import WEBHOOK_REASON_PREFIX
 
     payment = services.start_payment(order, "dummy").payment
     (record,) = deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
@@ -90,8 +93,19 @@ def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_ex
     assert capture.reason == f"{WEBHOOK_REASON_PREFIX}{record.event_id}"
 
 
-def test_orders_expiry_knows_the_statuses_in_which_a_payment_holds_money():
-    # commerce.orders cannot import commerce.payments, so it keeps its own copy.
-    from commerce.orders.services import MONEY_HELD_STATUSES
+def test_a_payment_holding_money_keeps_its_order_from_expiring(order):
+    from commerce.orders.services import expire_orders
+    from commerce.payments.gateways.registry import get_gateway
 
-    assert set(MONEY_HELD_STATUSES) == {str(status) for status in Payment.HOLDS_MONEY}
+    later = timezone.now() + timedelta(days=1)
+    payment = services.start_payment(order, "dummy_manual").payment
+    provider = get_gateway("dummy_manual")
+    deliver(provider, provider.confirm(payment.gateway_reference, "succeed"))
+    payment.refresh_from_db()
+    assert payment.status in Payment.HOLDS_MONEY
+    assert expire_orders(now=later) == 0
+    payment = services.cancel_payment(payment)
+    assert payment.status not in Payment.HOLDS_MONEY
+    assert expire_orders(now=later) == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED

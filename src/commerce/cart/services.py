@@ -28,9 +28,9 @@ from commerce.conf import commerce_settings
 from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
 
 __all__ = [
-    "CartLineView",
-    "CartView",
     "MergeResult",
+    "PricedCart",
+    "PricedCartLine",
     "add_line",
     "cart_fingerprint",
     "clear_cart",
@@ -329,8 +329,8 @@ def cart_fingerprint(lines) -> str:
 
 
 @dataclass
-class CartLineView:
-    """One line of a :class:`CartView`, priced now, with its warnings."""
+class PricedCartLine:
+    """One line of a :class:`PricedCart`, priced now, with its warnings."""
 
     line: CartLine
     unit_price: Money
@@ -340,11 +340,11 @@ class CartLineView:
 
 
 @dataclass
-class CartView:
+class PricedCart:
     """A cart priced from the catalog right now, with a warning per changed line."""
 
     cart: Cart | None
-    lines: list[CartLineView]
+    lines: list[PricedCartLine]
     subtotal: Money | None
     item_count: int
     #: :func:`cart_fingerprint` of the lines.
@@ -359,10 +359,10 @@ class CartView:
         ]
 
 
-def view_cart(cart: Cart | None) -> CartView:
+def view_cart(cart: Cart | None) -> PricedCart:
     """Price ``cart`` from the catalog: two queries whatever the number of lines."""
     if cart is None:
-        return CartView(
+        return PricedCart(
             cart=None, lines=[], subtotal=None, item_count=0, version=cart_fingerprint([])
         )
     lines = CartLine.objects.filter(cart=cart).select_related(
@@ -410,7 +410,7 @@ def view_cart(cart: Cart | None) -> CartView:
         if not foreign:
             subtotal = line_total if subtotal is None else subtotal + line_total
         views.append(
-            CartLineView(
+            PricedCartLine(
                 line=line,
                 unit_price=variant.price,
                 line_total=line_total,
@@ -420,7 +420,7 @@ def view_cart(cart: Cart | None) -> CartView:
         )
     if subtotal is None and currency:
         subtotal = Money(0, currency)
-    return CartView(
+    return PricedCart(
         cart=cart,
         lines=views,
         subtotal=subtotal,

@@ -45,6 +45,7 @@ from commerce.catalog.selectors import in_stock_annotation
 from commerce.conf import commerce_settings
 from commerce.core.admin import money_at_exponent, money_display
 from commerce.core.exceptions import CommerceError
+from commerce.core.money import validate_money
 
 MONEY_FIELDS = ("price", "compare_at_price", "cost_price")
 
@@ -135,7 +136,7 @@ class MoneyFormMixin:
             if name not in self.fields or name not in cleaned:
                 continue
             try:
-                services.validate_money(cleaned[name], name, allow_none=name != "price")
+                validate_money(cleaned[name], name, allow_none=name != "price")
             except CommerceError as error:
                 self.add_error(name, error.details.get(name) or error.message)
         return cleaned

@@ -9,6 +9,7 @@ class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from commerce.catalog import cache
+        # Importing invariants registers the stock checks.
+        from commerce.catalog import cache, invariants  # noqa: F401
 
         cache.connect_signals(self)

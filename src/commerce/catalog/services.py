@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -41,12 +40,10 @@ from commerce.core.exceptions import (
     CurrencyMismatchError,
     DuplicateError,
     InsufficientStockError,
-    InvalidAmountError,
     NotFoundError,
     StockError,
-    UnknownCurrencyError,
 )
-from commerce.core.money import currency_exponent, is_known_currency
+from commerce.core.money import validate_money
 
 __all__ = [
     "StockLine",
@@ -85,31 +82,6 @@ VARIANT_FIELDS = {
 
 
 # --- helpers ---------------------------------------------------------------
-
-
-def validate_money(value: Money | None, field: str, *, allow_none: bool = False) -> None:
-    """Refuse negative amounts, disallowed currencies and too many decimals."""
-    if value is None:
-        if allow_none:
-            return
-        raise CommerceValidationError(f"{field} is required.", details={field: ["Required."]})
-    if not isinstance(value, Money):
-        raise InvalidAmountError(f"{field} must be a Money value.", details={field: [str(value)]})
-    currency = str(value.currency)
-    allowed = commerce_settings.CURRENCIES
-    if not is_known_currency(currency) or (allowed and currency not in allowed):
-        raise UnknownCurrencyError(currency)
-    amount = Decimal(value.amount)
-    if amount < 0:
-        raise InvalidAmountError(
-            f"{field} cannot be negative.", details={field: ["Must be zero or more."]}
-        )
-    exponent = currency_exponent(currency)
-    if amount != round(amount, exponent):
-        raise InvalidAmountError(
-            f"{field} has more decimal places than {currency} allows ({exponent}).",
-            details={field: [f"At most {exponent} decimal places for {currency}."]},
-        )
 
 
 def _unique_slug(model, base: str, *, exclude_pk=None) -> str:
@@ -606,8 +578,8 @@ def reserve(lines, *, reference: str = "", reason: str = "Reserved") -> list[Sto
 
     ``lines`` is ``{variant_or_id: quantity}`` or an iterable of
     :class:`StockLine` / ``(variant_or_id, quantity)`` pairs. Raises
-    :class:`~commerce.core.exceptions.InsufficientStockError` (alias
-    ``InsufficientStock``) naming the first SKU short, with what is available.
+    :class:`~commerce.core.exceptions.InsufficientStockError` naming the first
+    SKU short, with what is available.
     """
     return _move_stock(lines, kind=StockMovement.Kind.RESERVE, reference=reference, reason=reason)
 

@@ -115,10 +115,6 @@ class InsufficientStockError(ConflictError):
         )
 
 
-#: The name the catalog services document; same class.
-InsufficientStock = InsufficientStockError
-
-
 class StockError(CommerceValidationError):
     """A stock operation that makes no sense (releasing more than is reserved)."""
 

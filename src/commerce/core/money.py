@@ -1,7 +1,9 @@
-"""Money helpers: ISO 4217 minor units and validated currency codes.
+"""Money helpers: ISO 4217 minor units, validated currency codes and amounts.
 
 Gateways take integer amounts in a currency's minor unit. The exponent comes
-from ISO 4217 (JPY 0, USD 2, KWD 3), never from a blanket ``* 100``.
+from ISO 4217 (JPY 0, USD 2, KWD 3), never from a blanket ``* 100``. Every
+layer that accepts an amount (services, serializers, admin forms) checks it
+with :func:`validate_money`, so they refuse the same things with the same words.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ from decimal import Decimal
 from djmoney.money import Money
 from moneyed import CURRENCIES, get_currency
 
-from commerce.core.exceptions import InvalidAmountError, UnknownCurrencyError
+from commerce.conf import commerce_settings
+from commerce.core.exceptions import (
+    CommerceValidationError,
+    InvalidAmountError,
+    UnknownCurrencyError,
+)
 
 __all__ = [
     "MONEY_FIELD_OPTIONS",
@@ -19,9 +26,11 @@ __all__ = [
     "currency_choices",
     "currency_exponent",
     "from_minor_units",
+    "is_allowed_currency",
     "is_known_currency",
     "normalize_currency",
     "to_minor_units",
+    "validate_money",
 ]
 
 
@@ -51,6 +60,45 @@ MONEY_FIELD_OPTIONS = {
 def is_known_currency(code: str) -> bool:
     """Whether ``code`` is an ISO 4217 alphabetic code (case-sensitive, e.g. ``"USD"``)."""
     return isinstance(code, str) and code in CURRENCIES and code != "XXX"
+
+
+def is_allowed_currency(code: str) -> bool:
+    """Whether ``code`` is a known ISO 4217 code that ``COMMERCE["CURRENCIES"]`` allows
+    (any known code when that list is empty)."""
+    allowed = commerce_settings.CURRENCIES
+    return is_known_currency(code) and (not allowed or code in allowed)
+
+
+def validate_money(value: Money | None, field: str, *, allow_none: bool = False) -> None:
+    """Refuse what no price or amount may be; return ``None`` when ``value`` is fine.
+
+    Raises :class:`UnknownCurrencyError` for a currency that
+    :func:`is_allowed_currency` refuses, and :class:`InvalidAmountError` for a
+    negative amount or more decimal places than the currency's exponent
+    (``12.345 USD``). ``None`` passes only with ``allow_none`` (otherwise a
+    :class:`CommerceValidationError`). The errors' ``details`` map ``field`` to
+    the problems, as a form or serializer shows them next to the field.
+    """
+    if value is None:
+        if allow_none:
+            return
+        raise CommerceValidationError(f"{field} is required.", details={field: ["Required."]})
+    if not isinstance(value, Money):
+        raise InvalidAmountError(f"{field} must be a Money value.", details={field: [str(value)]})
+    currency = str(value.currency)
+    if not is_allowed_currency(currency):
+        raise UnknownCurrencyError(currency)
+    amount = Decimal(value.amount)
+    if amount < 0:
+        raise InvalidAmountError(
+            f"{field} cannot be negative.", details={field: ["Must be zero or more."]}
+        )
+    exponent = currency_exponent(currency)
+    if amount != round(amount, exponent):
+        raise InvalidAmountError(
+            f"{field} has more decimal places than {currency} allows ({exponent}).",
+            details={field: [f"At most {exponent} decimal places for {currency}."]},
+        )
 
 
 def normalize_currency(code: str) -> str:

@@ -7,3 +7,7 @@ class OrdersConfig(AppConfig):
     label = "commerce_orders"
     verbose_name = _("Orders")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Importing invariants registers the order checks.
+        from commerce.orders import invariants  # noqa: F401

@@ -14,17 +14,16 @@ the transaction commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 from django_fsm import can_proceed
 from djmoney.money import Money
 
@@ -36,7 +35,6 @@ from commerce.core.exceptions import (
     CommerceValidationError,
     ConflictError,
     InvalidAmountError,
-    NotFoundError,
 )
 from commerce.core.money import to_minor_units
 from commerce.orders import signals
@@ -62,7 +60,7 @@ __all__ = [
     "create_address",
     "deliver_order",
     "expire_orders",
-    "find_order_for_guest",
+    "hold_expiry",
     "mark_order_paid",
     "mark_order_refunded",
     "order_access_token",
@@ -90,9 +88,6 @@ STOCK_OPERATIONS = {
 }
 
 
-#: Payment statuses (commerce.payments) in which the provider holds the customer's money.
-MONEY_HELD_STATUSES = ("authorized", "captured", "partially_refunded")
-
 ACCESS_TOKEN_SALT = "commerce.orders.access-token"
 
 
@@ -106,17 +101,6 @@ def order_access_token(order_or_number: Order | str) -> str:
     """
     number = getattr(order_or_number, "number", order_or_number)
     return salted_hmac(ACCESS_TOKEN_SALT, number, algorithm="sha256").hexdigest()
-
-
-def _access_token_matches(number: str, token: str) -> bool:
-    secrets_to_try = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(
-        constant_time_compare(
-            token,
-            salted_hmac(ACCESS_TOKEN_SALT, number, secret=secret, algorithm="sha256").hexdigest(),
-        )
-        for secret in secrets_to_try
-    )
 
 
 @dataclass
@@ -391,6 +375,26 @@ def mark_order_refunded(order: Order, *, actor=None, reason: str = "Refunded in 
     return transition_order(order, "mark_refunded", actor=actor, reason=reason)
 
 
+#: What keeps a pending order from expiring besides its reservation time; see :func:`hold_expiry`.
+_EXPIRY_HOLDS: list[Callable[[], Q]] = []
+
+
+def hold_expiry(condition: Callable[[], Q]) -> Callable[[], Q]:
+    """Keep the pending orders that ``condition()`` (a ``Q`` over orders) matches from expiring.
+
+    An app above orders registers its reason from its ``AppConfig.ready()``, so
+    orders need not know it: the payments app keeps an order whose payment holds
+    the customer's money (authorized, or captured awaiting staff) until that
+    payment is captured or cancelled. :func:`expire_orders` excludes every
+    registered condition, also when it re-checks an order under its lock.
+    Returns ``condition`` (usable as a decorator); registering it again changes
+    nothing.
+    """
+    if condition not in _EXPIRY_HOLDS:
+        _EXPIRY_HOLDS.append(condition)
+    return condition
+
+
 def expire_orders(*, now=None) -> int:
     """Cancel pending orders whose reservation expired, releasing their stock.
 
@@ -402,10 +406,8 @@ def expire_orders(*, now=None) -> int:
     now = now or timezone.now()
     expired = 0
     expiring = Order.objects.filter(status=Order.Status.PENDING, reservation_expires_at__lte=now)
-    if apps.is_installed("commerce.payments"):
-        # An authorized (or captured, awaiting staff) payment holds the customer's money:
-        # the order waits for its capture or cancellation rather than expiring under it.
-        expiring = expiring.exclude(payments__status__in=MONEY_HELD_STATUSES)
+    for hold in _EXPIRY_HOLDS:
+        expiring = expiring.exclude(hold())
     candidates = list(expiring.values_list("pk", flat=True))
     for pk in candidates:
         with transaction.atomic():
@@ -416,18 +418,6 @@ def expire_orders(*, now=None) -> int:
             transition_order(order, "cancel", reason="Reservation expired")
             expired += 1
     return expired
-
-
-def find_order_for_guest(number: str, token: str, *, queryset=None) -> Order:
-    """The order ``number`` if ``token`` is its access token; else :class:`NotFoundError`.
-
-    ``queryset`` (default: all orders) lets a caller select what it will read.
-    """
-    queryset = Order.objects.all() if queryset is None else queryset
-    order = queryset.filter(number=number).first()
-    if order is None or not _access_token_matches(order.number, token or ""):
-        raise NotFoundError()
-    return order
 
 
 # --- address book --------------------------------------------------------------------

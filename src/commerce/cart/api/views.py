@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -15,20 +14,11 @@ from commerce.cart import services
 from commerce.cart.api import serializers
 from commerce.cart.exceptions import CartLineError, CartNotFoundError
 from commerce.conf import commerce_settings
-
-TOKEN_HEADER = "X-Cart-Token"
-
-CART_TOKEN_PARAMETER = OpenApiParameter(
-    name=TOKEN_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="An anonymous cart's token (returned in this header when the cart is created).",
-)
+from commerce.core.api.parameters import CART_TOKEN_HEADER, CART_TOKEN_PARAMETER
 
 
 def request_cart_token(request) -> str | None:
-    return request.headers.get(TOKEN_HEADER) or None
+    return request.headers.get(CART_TOKEN_HEADER) or None
 
 
 def validated_data(serializer_class, request) -> dict:
@@ -65,7 +55,7 @@ class CartMixin:
         headers = {}
         if new_token:
             data["token"] = new_token
-            headers[TOKEN_HEADER] = new_token
+            headers[CART_TOKEN_HEADER] = new_token
         return Response(data, status=status_code, headers=headers)
 
 

@@ -9,7 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commerce.conf import commerce_settings
-from commerce.core.money import currency_exponent, is_known_currency
+from commerce.core.exceptions import CommerceError
+from commerce.core.money import currency_exponent, is_allowed_currency, validate_money
 
 MONEY_SCHEMA = {
     "type": "object",
@@ -42,8 +43,6 @@ class MoneyField(serializers.Field):
         # Braces doubled: DRF's ``fail()`` runs ``str.format`` over every message.
         "not_an_object": 'Expected an object like {{"amount": "12.50", "currency": "USD"}}.',
         "currency": "{currency!r} is not an allowed currency.",
-        "places": "At most {places} decimal places for {currency}.",
-        "negative": "Must be zero or more.",
     }
 
     def to_representation(self, value: Money) -> dict[str, str]:
@@ -56,16 +55,14 @@ class MoneyField(serializers.Field):
             max_digits=14, decimal_places=3, coerce_to_string=False
         ).run_validation(data["amount"])
         currency = data.get("currency") or commerce_settings.DEFAULT_CURRENCY
-        allowed = commerce_settings.CURRENCIES
-        if (
-            not isinstance(currency, str)
-            or not is_known_currency(currency)
-            or (allowed and currency not in allowed)
-        ):
+        # Checked before building the Money: py-moneyed refuses unknown codes its own way.
+        if not isinstance(currency, str) or not is_allowed_currency(currency):
             self.fail("currency", currency=currency)
-        if amount < 0:
-            self.fail("negative")
-        places = currency_exponent(currency)
-        if amount != round(amount, places):
-            self.fail("places", places=places, currency=currency)
-        return Money(amount, currency)
+        value = Money(amount, currency)
+        try:
+            validate_money(value, "amount")
+        except CommerceError as error:
+            raise serializers.ValidationError(
+                error.details.get("amount", error.message), code=error.code
+            ) from error
+        return value

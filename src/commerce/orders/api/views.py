@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
@@ -13,7 +11,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.cart import services as cart_services
-from commerce.cart.api.views import CART_TOKEN_PARAMETER, request_cart_token
+from commerce.core.api.parameters import (
+    CART_TOKEN_HEADER,
+    CART_TOKEN_PARAMETER,
+    IDEMPOTENCY_PARAMETER,
+    ORDER_TOKEN_HEADER,
+    ORDER_TOKEN_PARAMETER,
+)
 from commerce.core.idempotency import idempotent
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff, user_is_staff
@@ -22,23 +26,6 @@ from commerce.orders import selectors, services
 from commerce.orders.api import serializers
 from commerce.orders.exceptions import EmptyCartError
 from commerce.orders.models import Address, Order, OrderEvent
-
-ORDER_TOKEN_HEADER = "X-Order-Token"
-
-ORDER_TOKEN_PARAMETER = OpenApiParameter(
-    name=ORDER_TOKEN_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="A guest's order access token, returned once by checkout.",
-)
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    name="Idempotency-Key",
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="Retries with the same key and body return the first response.",
-)
 
 
 class CheckoutView(ScopedThrottleMixin, APIView):
@@ -52,7 +39,7 @@ class CheckoutView(ScopedThrottleMixin, APIView):
         responses={201: serializers.PlacedOrderSerializer},
     )
     def post(self, request):
-        token = request_cart_token(request)
+        token = request.headers.get(CART_TOKEN_HEADER) or None
         if request.user.is_authenticated:
             scope = f"user:{request.user.pk}"
         elif token:
@@ -122,16 +109,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_object(self):
         """Owner or staff by session/JWT; otherwise a guest token must match. 404 either way."""
-        number = self.kwargs["number"]
-        order = self.get_queryset().filter(number=number).first()
-        if order is None:
-            token = self.request.headers.get(ORDER_TOKEN_HEADER)
-            if not token:
-                return get_object_or_404(Order.objects.none())
-            order = services.find_order_for_guest(
-                number, token, queryset=self._for_action(Order.objects.all())
-            )
-        return order
+        return selectors.find_order(
+            self.kwargs["number"],
+            user=self.request.user,
+            token=self.request.headers.get(ORDER_TOKEN_HEADER),
+            queryset=self._for_action(Order.objects.all()),
+        )
 
     @extend_schema(
         summary="Cancel a pending order (owner, guest with token, staff)",

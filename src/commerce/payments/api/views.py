@@ -23,16 +23,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.core.api.fields import format_money
-from commerce.core.exceptions import CommerceValidationError, NotFoundError
-from commerce.core.idempotency import REPLAY_HEADER, request_key
-from commerce.core.permissions import IsStaff, user_is_staff
-from commerce.core.throttling import PAYMENT_SCOPE, WEBHOOK_SCOPE, ScopedThrottleMixin
-from commerce.orders import services as order_services
-from commerce.orders.api.views import (
+from commerce.core.api.parameters import (
     IDEMPOTENCY_PARAMETER,
     ORDER_TOKEN_HEADER,
     ORDER_TOKEN_PARAMETER,
 )
+from commerce.core.exceptions import CommerceValidationError, NotFoundError
+from commerce.core.idempotency import REPLAY_HEADER, request_key
+from commerce.core.permissions import IsStaff, user_is_staff
+from commerce.core.throttling import PAYMENT_SCOPE, WEBHOOK_SCOPE, ScopedThrottleMixin
+from commerce.orders import selectors as order_selectors
 from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.api import serializers
@@ -67,16 +67,13 @@ class GatewayListView(APIView):
 
 
 def _order_for_payer(request, number: str) -> Order:
-    """The order if the caller owns it, or sends its guest token; a 404 otherwise."""
-    order = None
-    if request.user.is_authenticated:
-        order = Order.objects.filter(number=number, user=request.user).first()
-    if order is None:
-        token = request.headers.get(ORDER_TOKEN_HEADER)
-        if not token:
-            raise NotFoundError()
-        order = order_services.find_order_for_guest(number, token)
-    return order
+    """The order if the caller owns it, or sends its guest token; a 404 otherwise.
+
+    Only the owner by sign-in: staff start no payment on another customer's order.
+    """
+    return order_selectors.find_order(
+        number, user=request.user, token=request.headers.get(ORDER_TOKEN_HEADER), staff=False
+    )
 
 
 def _payment_data(request, payment: Payment) -> dict:
@@ -130,7 +127,7 @@ class PaymentLookupMixin:
         token = request.headers.get(ORDER_TOKEN_HEADER)
         if token:
             # Raises NotFoundError unless the token opens this payment's order.
-            order_services.find_order_for_guest(payment.order.number, token)
+            order_selectors.find_order_for_guest(payment.order.number, token)
             return payment
         raise NotFoundError()
 

@@ -95,6 +95,18 @@ def get_gateway(alias: str) -> PaymentGateway:
     return gateways.get(alias)
 
 
+def build_gateway(alias: str, configured: dict[str, Any]) -> PaymentGateway:
+    """Build the gateway that ``configured[alias]`` describes, now and uncached.
+
+    ``configured`` has the shape of ``COMMERCE["PAYMENT_GATEWAYS"]``. Raises
+    :class:`UnknownGatewayError` or :class:`GatewayConfigurationError` (an
+    ``ImproperlyConfigured``) saying what is wrong, exactly as the registry
+    would on first use; the system checks call it to report a bad entry at
+    startup without touching the process-wide registry.
+    """
+    return GatewayRegistry()._build(alias, configured)
+
+
 def installed_gateway_classes() -> dict[str, str]:
     """Gateway classes that installed packages announce in the ``commerce.payment_gateways``
     entry-point group, as ``{entry point name: "module:Class"}`` (not imported)."""

@@ -1,10 +1,10 @@
-"""Check the invariants of stock, orders and payments; exit non-zero when one is broken."""
+"""Check the invariants the installed apps register; exit non-zero when one is broken."""
 
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commerce.invariants import checked_apps, iter_violations
+from commerce.core.invariants import checked_apps, iter_violations
 
 
 class Command(BaseCommand):
