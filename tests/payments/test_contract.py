@@ -19,7 +19,7 @@ from commerce.payments.gateways.dummy import DummyGateway
 from commerce.testing.gateways import GatewayContract, TimestampedWebhookContract
 from tests.payments import test_paystack as paystack_fakes
 from tests.payments import test_stripe as stripe_fakes
-from tests.payments.conftest import FakePayment
+from tests.payments.fakes import FakePayment
 
 
 class TestDummyContract(GatewayContract, TimestampedWebhookContract):

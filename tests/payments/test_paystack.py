@@ -40,7 +40,7 @@ from commerce.payments.gateways.paystack import (
     PaystackUnavailableError,
 )
 from commerce.payments.gateways.registry import gateways, get_gateway
-from tests.payments.conftest import FakePayment
+from tests.payments.fakes import FakePayment
 
 SECRET = "sk_test_0123456789abcdef0123456789abcdef01234567"
 REFERENCE = "cmrc-pay-0001"

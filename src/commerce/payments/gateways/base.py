@@ -11,13 +11,19 @@ them into the provider's integer minor units with :meth:`PaymentGateway.to_minor
 (ISO 4217 exponent by default; override it for a provider's special cases)
 and raises :class:`~commerce.payments.exceptions.UnsupportedAmountError`
 before any call when the provider cannot represent an amount.
+
+Options (``COMMERCE["PAYMENT_GATEWAYS"][alias]["OPTIONS"]``) are read and
+validated in one way for every gateway, :meth:`PaymentGateway.option` with an
+:class:`OptionType`, so a bad value is always the same
+:class:`~commerce.payments.exceptions.GatewayConfigurationError` naming the
+alias and the option.
 """
 
 from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -26,18 +32,31 @@ from djmoney.money import Money
 
 from commerce.core.exceptions import InvalidAmountError
 from commerce.core.money import from_minor_units, normalize_currency, to_minor_units
-from commerce.payments.exceptions import GatewayUnsupportedFeature, UnsupportedAmountError
+from commerce.payments.exceptions import (
+    GatewayConfigurationError,
+    GatewayUnsupportedFeature,
+    UnsupportedAmountError,
+)
 
 __all__ = [
+    "NON_NEGATIVE_INTEGER",
+    "POSITIVE_INTEGER",
+    "POSITIVE_NUMBER",
+    "REQUIRED",
+    "TEXT",
     "Capability",
     "EventType",
     "GatewayEvent",
     "InitiateResult",
     "OperationResult",
+    "OptionType",
     "Outcome",
     "PaymentGateway",
     "PaymentInfo",
+    "currency_codes",
     "header_value",
+    "instance_of",
+    "one_of",
 ]
 
 
@@ -147,6 +166,94 @@ class GatewayEvent:
         return str(self.amount.currency) if self.amount is not None else None
 
 
+# --- options -----------------------------------------------------------------------------
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: The ``default`` of :meth:`PaymentGateway.option` for an option that must be set.
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class OptionType:
+    """What a gateway option must be: ``convert`` returns the value to use or raises
+    ``ValueError``/``TypeError``; ``description`` completes "must be ..." in the error."""
+
+    description: str
+    convert: Callable[[Any], Any]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(value)
+    return value
+
+
+def _number(*, integer: bool, minimum: float, inclusive: bool) -> Callable[[Any], Any]:
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise TypeError(value)
+        if value < minimum or (value == minimum and not inclusive):
+            raise ValueError(value)
+        return value
+
+    return convert
+
+
+#: A non-empty string (keys, secrets, addresses).
+TEXT = OptionType("a non-empty string", _text)
+#: A whole number > 0 (seconds, counts).
+POSITIVE_INTEGER = OptionType(
+    "a positive whole number", _number(integer=True, minimum=0, inclusive=False)
+)
+#: A whole number >= 0.
+NON_NEGATIVE_INTEGER = OptionType(
+    "a whole number >= 0", _number(integer=True, minimum=0, inclusive=True)
+)
+#: A number > 0, whole or not (timeouts in seconds).
+POSITIVE_NUMBER = OptionType(
+    "a positive number", _number(integer=False, minimum=0, inclusive=False)
+)
+
+
+def one_of(*choices: Any) -> OptionType:
+    """One of ``choices`` exactly."""
+
+    def convert(value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(value)
+        return value
+
+    return OptionType("one of " + ", ".join(repr(choice) for choice in choices), convert)
+
+
+def instance_of(kind: type | tuple[type, ...], description: str) -> OptionType:
+    """An instance of ``kind`` (an HTTP client or transport a test injects)."""
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, kind):
+            raise TypeError(value)
+        return value
+
+    return OptionType(description, convert)
+
+
+def _currency_codes(value: Iterable[Any]) -> frozenset[str]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise TypeError(value)
+    return frozenset(normalize_currency(code) for code in value)
+
+
+#: A list of ISO 4217 codes, as a frozenset of upper-case codes.
+currency_codes = OptionType("a list of ISO 4217 currency codes", _currency_codes)
+
+
 class PaymentGateway(ABC):
     """Base class of every gateway. Subclass it, declare what it supports, fill in the methods.
 
@@ -172,10 +279,68 @@ class PaymentGateway(ABC):
     #: idempotency key and refund at most once (the provider's idempotency window).
     #: 0: never resend; a refund whose answer was lost waits for a webhook.
     refund_retry_window: ClassVar[int] = 0
+    #: The options a webhook's signature is checked with. A gateway that declares
+    #: :attr:`Capability.WEBHOOKS` and is configured without one of them can never
+    #: verify a webhook: ``manage.py check`` reports it (``commerce.E014``).
+    webhook_secret_options: ClassVar[tuple[str, ...]] = ()
+    #: Option names whose values are secrets: never echoed in an error message.
+    secret_options: ClassVar[frozenset[str]] = frozenset(
+        {"secret_key", "webhook_secret", "api_key"}
+    )
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         self.alias = alias
         self.options = dict(options or {})
+
+    # --- configuration -----------------------------------------------------------------
+
+    def option(self, name: str, kind: OptionType, default: Any = REQUIRED) -> Any:
+        """The option ``name`` checked against ``kind`` (and converted by it).
+
+        An option left out, set to ``None`` or to ``""`` (an unset environment
+        variable) is ``default``; without a default it is required. A missing
+        required option or a value ``kind`` refuses raises
+        :class:`~commerce.payments.exceptions.GatewayConfigurationError`, in one
+        message format naming the alias and the option for every gateway::
+
+            COMMERCE["PAYMENT_GATEWAYS"]["stripe"]["OPTIONS"]["timeout"] must be
+            a positive number (got -1).
+        """
+        value = self.options.get(name)
+        if value is None or value == "":
+            if default is REQUIRED:
+                raise self.option_error(name, kind.description, got="nothing: it is required")
+            return default
+        try:
+            return kind.convert(value)
+        except (TypeError, ValueError) as exc:
+            raise self.option_error(name, kind.description, value=value) from exc
+
+    def option_error(
+        self, name: str, description: str, *, value: Any = None, got: str = ""
+    ) -> GatewayConfigurationError:
+        """The configuration error for option ``name`` ("must be ``description``")."""
+        if not got:
+            if name in self.secret_options:
+                got = f"a {type(value).__name__}"  # never echo a secret
+            else:
+                shown = repr(value)
+                got = shown if len(shown) <= 60 else f"{shown[:57]}..."
+        return GatewayConfigurationError(
+            f'COMMERCE["PAYMENT_GATEWAYS"][{self.alias!r}]["OPTIONS"][{name!r}] '
+            f"must be {description} (got {got})."
+        )
+
+    def missing_webhook_secrets(self) -> list[str]:
+        """The :attr:`webhook_secret_options` this gateway is configured without.
+
+        Empty when the gateway takes no webhooks. The system check
+        ``commerce.E014`` calls it; override it when what verification needs
+        is not a plain option (then name what is missing).
+        """
+        if not self.supports(Capability.WEBHOOKS):
+            return []
+        return [name for name in self.webhook_secret_options if not self.options.get(name)]
 
     # --- declared behaviour ------------------------------------------------------------
 

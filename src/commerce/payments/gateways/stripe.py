@@ -42,15 +42,17 @@ from typing import TYPE_CHECKING, Any
 from djmoney.money import Money
 
 from commerce.core.exceptions import CurrencyMismatchError, InvalidAmountError
-from commerce.core.money import normalize_currency
 from commerce.payments.exceptions import (
-    GatewayConfigurationError,
     GatewayError,
     MissingDependencyError,
     UnsupportedAmountError,
     WebhookVerificationError,
 )
 from commerce.payments.gateways.base import (
+    NON_NEGATIVE_INTEGER,
+    POSITIVE_INTEGER,
+    POSITIVE_NUMBER,
+    TEXT,
     Capability,
     EventType,
     GatewayEvent,
@@ -59,7 +61,10 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
     PaymentInfo,
+    currency_codes,
     header_value,
+    instance_of,
+    one_of,
 )
 
 if TYPE_CHECKING:
@@ -156,6 +161,8 @@ class StripeGateway(PaymentGateway):
     refund_amounts_are_cumulative = True
     # Stripe keeps idempotency keys for at least 24 hours; stay inside that.
     refund_retry_window = 23 * 3600
+    # Stripe signs each webhook endpoint's events with that endpoint's own secret.
+    webhook_secret_options = ("webhook_secret",)
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(alias=alias, options=options)
@@ -166,39 +173,30 @@ class StripeGateway(PaymentGateway):
         except ImportError as exc:
             raise MissingDependencyError("stripe", "stripe", "stripe") from exc
 
-        secret_key = self.options.get("secret_key")
-        if not isinstance(secret_key, str) or not secret_key.strip():
-            raise self._config_error('needs a "secret_key" (sk_live_... or sk_test_...)')
+        secret_key = self.option("secret_key", TEXT)
         self._secret_key = secret_key
-
-        self.capture_method = self.options.get("capture_method", "automatic")
-        if self.capture_method not in CAPTURE_METHODS:
-            raise self._config_error(f'"capture_method" must be one of {CAPTURE_METHODS}')
-        self.webhook_tolerance = self._positive_number(
-            "webhook_tolerance", DEFAULT_WEBHOOK_TOLERANCE, integer=True
+        self.capture_method = self.option("capture_method", one_of(*CAPTURE_METHODS), "automatic")
+        self.webhook_tolerance = self.option(
+            "webhook_tolerance", POSITIVE_INTEGER, DEFAULT_WEBHOOK_TOLERANCE
         )
-        timeout = self._positive_number("timeout", DEFAULT_TIMEOUT)
-        retries = self.options.get("max_network_retries", DEFAULT_MAX_NETWORK_RETRIES)
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise self._config_error('"max_network_retries" must be a non-negative integer')
-
-        currencies = self.options.get("currencies")
+        self.webhook_secret = self.option("webhook_secret", TEXT, "")
+        self.publishable_key = self.option("publishable_key", TEXT, "")
+        timeout = self.option("timeout", POSITIVE_NUMBER, DEFAULT_TIMEOUT)
+        retries = self.option(
+            "max_network_retries", NON_NEGATIVE_INTEGER, DEFAULT_MAX_NETWORK_RETRIES
+        )
+        currencies = self.option("currencies", currency_codes, None)
         if currencies is not None:
-            try:
-                if isinstance(currencies, str):
-                    raise TypeError(currencies)
-                codes = frozenset(normalize_currency(code) for code in currencies)
-            except (TypeError, ValueError) as exc:
-                raise self._config_error('"currencies" must be a list of ISO 4217 codes') from exc
             # Shadows the class attribute for this instance only.
-            self.currencies = codes
-
-        http_client = self.options.get("http_client")
+            self.currencies = currencies
+        http_client = self.option(
+            "http_client",
+            instance_of(self._stripe.HTTPClient, "a stripe.HTTPClient instance"),
+            None,
+        )
         if http_client is None:
             http_client = self._stripe.RequestsClient(timeout=timeout)
-        elif not isinstance(http_client, self._stripe.HTTPClient):
-            raise self._config_error('"http_client" must be a stripe.HTTPClient instance')
-        api_base = self.options.get("api_base")
+        api_base = self.option("api_base", TEXT, "")
         self._client = self._stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
@@ -206,24 +204,11 @@ class StripeGateway(PaymentGateway):
             http_client=http_client,
         )
 
-    def _config_error(self, problem: str) -> GatewayConfigurationError:
-        return GatewayConfigurationError(
-            f'COMMERCE["PAYMENT_GATEWAYS"][{self.alias!r}]["OPTIONS"] {problem}.'
-        )
-
-    def _positive_number(self, key: str, default: float, *, integer: bool = False) -> Any:
-        value = self.options.get(key, default)
-        kinds = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
-            kind = "integer" if integer else "number"
-            raise self._config_error(f'"{key}" must be a positive {kind} of seconds')
-        return value
-
     def public_config(self) -> dict[str, Any]:
         """The publishable key and capture method: what Stripe.js needs, never a secret."""
         config: dict[str, Any] = {"capture_method": self.capture_method}
-        if self.options.get("publishable_key"):
-            config["publishable_key"] = self.options["publishable_key"]
+        if self.publishable_key:
+            config["publishable_key"] = self.publishable_key
         return config
 
     # --- amounts -----------------------------------------------------------------------
@@ -406,7 +391,7 @@ class StripeGateway(PaymentGateway):
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Check the ``Stripe-Signature`` header with the SDK (signature and timestamp)."""
-        secret = self.options.get("webhook_secret")
+        secret = self.webhook_secret
         if not secret:
             raise WebhookVerificationError(
                 f"The {self.alias} gateway has no webhook_secret configured."
@@ -559,7 +544,7 @@ class StripeGateway(PaymentGateway):
         return GatewayError(message, details=details)
 
     def _scrub(self, text: str) -> str:
-        for secret in (self._secret_key, self.options.get("webhook_secret")):
+        for secret in (self._secret_key, self.webhook_secret):
             if secret:
                 text = text.replace(secret, "[redacted]")
         return _KEY_PATTERN.sub("[redacted]", text)
