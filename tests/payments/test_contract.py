@@ -17,8 +17,7 @@ from djmoney.money import Money
 from commerce.payments.gateways.base import EventType
 from commerce.payments.gateways.dummy import DummyGateway
 from commerce.testing.gateways import GatewayContract, TimestampedWebhookContract
-from tests.payments import test_paystack as paystack_fakes
-from tests.payments import test_stripe as stripe_fakes
+from tests.payments import paystack_fakes, stripe_fakes
 from tests.payments.fakes import FakePayment
 
 

@@ -28,7 +28,7 @@ from commerce.payments.exceptions import (
 from commerce.payments.models import Payment, Refund, WebhookEvent
 from tests.orders.conftest import money, stock
 from tests.payments.flows import fresh, kinds, payment_gateways, snapshot
-from tests.payments.test_paystack import (
+from tests.payments.paystack_fakes import (
     CHARGE_SUCCESS,
     DISPUTE_CREATE,
     SECRET,
@@ -40,7 +40,7 @@ from tests.payments.test_paystack import (
     signed,
     verify_data,
 )
-from tests.payments.test_paystack import sign as paystack_sign
+from tests.payments.paystack_fakes import sign as paystack_sign
 
 pytestmark = pytest.mark.django_db
 

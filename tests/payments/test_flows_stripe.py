@@ -23,7 +23,7 @@ from commerce.payments.exceptions import RefundExceedsCapturedError, WebhookVeri
 from commerce.payments.models import Payment, Refund, WebhookEvent
 from tests.orders.conftest import money, stock
 from tests.payments.flows import fresh, kinds, payment_gateways, snapshot
-from tests.payments.test_stripe import (
+from tests.payments.stripe_fakes import (
     CHARGE_ID,
     PI_ID,
     PUBLISHABLE_KEY,

@@ -22,20 +22,28 @@ alias and the option.
 from __future__ import annotations
 
 import enum
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 from djmoney.money import Money
 
 from commerce.core.exceptions import InvalidAmountError
-from commerce.core.money import from_minor_units, normalize_currency, to_minor_units
+from commerce.core.money import (
+    from_minor_units,
+    is_known_currency,
+    normalize_currency,
+    to_minor_units,
+)
 from commerce.payments.exceptions import (
     GatewayConfigurationError,
     GatewayUnsupportedFeature,
     UnsupportedAmountError,
+    WebhookVerificationError,
 )
 
 __all__ = [
@@ -145,6 +153,17 @@ class OperationResult:
     message: str = ""
 
 
+#: What the webhook event columns hold (``WebhookEvent.event_id``, the
+#: ``gateway_reference`` columns of ``WebhookEvent`` and ``Payment``).
+MAX_EVENT_ID_LENGTH = 255
+MAX_REFERENCE_LENGTH = 255
+#: The money columns are ``DecimalField(max_digits=14, decimal_places=3)``.
+MONEY_MAX_DIGITS = 14
+MONEY_DECIMAL_PLACES = 3
+#: Where :class:`GatewayEvent` notes, in the stored payload, what it could not keep.
+PROBLEMS_KEY = "_commerce_problems"
+
+
 @dataclass(frozen=True)
 class GatewayEvent:
     """A webhook event, normalized.
@@ -152,6 +171,31 @@ class GatewayEvent:
     ``event_id`` is unique per gateway and stable across redeliveries (derive
     one when the provider sends none). ``amount`` is cumulative where the
     provider's is (a refund event carries the total refunded so far).
+
+    Every event is checked against what the database can store when it is
+    built, whichever gateway builds it, so a provider's payload (even
+    correctly signed) never costs a 500 or puts into a column what it cannot
+    hold:
+
+    - an ``event_id`` that is not a non-empty string of at most 255 characters
+      without NUL cannot be recorded or deduplicated: building the event raises
+      :class:`~commerce.payments.exceptions.WebhookVerificationError` (a 400,
+      nothing stored, as for a bad signature);
+    - a ``gateway_reference`` no payment could have (longer than 255
+      characters, a NUL, not a string) becomes ``""``: the event is recorded
+      as naming no known payment;
+    - an ``amount`` the money columns cannot hold (negative, more than 11
+      whole digits or 3 decimal places, a currency that is not an ISO 4217
+      code) makes the event ``UNKNOWN`` with no amount: it is recorded and
+      never applied (above all never as a capture of the payment's own
+      amount), and reconciliation asks the provider's API where the payment
+      stands;
+    - ``raw`` is kept as JSON whose keys and strings hold no NUL and no lone
+      surrogate (PostgreSQL's ``jsonb`` refuses both): they are replaced with
+      U+FFFD.
+
+    What was changed is listed in ``problems`` and, for staff, in the stored
+    payload under ``"_commerce_problems"``.
     """
 
     event_id: str
@@ -160,10 +204,143 @@ class GatewayEvent:
     amount: Money | None
     occurred_at: datetime | None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: What normalization refused or replaced (empty for a clean event).
+    problems: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _storable_text(self.event_id, MAX_EVENT_ID_LENGTH) or not self.event_id:
+            raise WebhookVerificationError(
+                "The webhook event has no id commerce can store (a non-empty string of at "
+                f"most {MAX_EVENT_ID_LENGTH} characters without NUL)."
+            )
+        problems = list(self.problems)
+        event_type = self.type
+        if not isinstance(event_type, EventType):
+            try:
+                event_type = EventType(event_type)
+            except ValueError:
+                event_type = EventType.UNKNOWN
+        reference = self.gateway_reference
+        if not _storable_text(reference, MAX_REFERENCE_LENGTH):
+            problems.append(
+                "gateway_reference: not a string of at most "
+                f"{MAX_REFERENCE_LENGTH} characters without NUL; dropped"
+            )
+            reference = ""
+        amount = self.amount
+        if amount is not None and not _storable_money(amount):
+            problems.append(
+                f"amount: {_describe_amount(amount)} does not fit a money column "
+                f"({MONEY_MAX_DIGITS} digits, {MONEY_DECIMAL_PLACES} places, ISO 4217 "
+                f"currency); the {event_type} event is recorded as unknown, never applied"
+            )
+            amount = None
+            event_type = EventType.UNKNOWN
+        occurred_at = self.occurred_at
+        if occurred_at is not None and not (
+            isinstance(occurred_at, datetime) and occurred_at.tzinfo is not None
+        ):
+            problems.append("occurred_at: not an aware datetime; dropped")
+            occurred_at = None
+        raw, replaced = _storable_json(self.raw)
+        if replaced:
+            problems.append(
+                "payload: NUL characters and lone surrogates replaced with U+FFFD, "
+                "NaN and Infinity with strings"
+            )
+        if problems:
+            raw = {**raw, PROBLEMS_KEY: problems}
+        for name, value in (
+            ("type", event_type),
+            ("gateway_reference", reference),
+            ("amount", amount),
+            ("occurred_at", occurred_at),
+            ("raw", raw),
+            ("problems", tuple(problems)),
+        ):
+            object.__setattr__(self, name, value)
 
     @property
     def currency(self) -> str | None:
         return str(self.amount.currency) if self.amount is not None else None
+
+
+def _storable_text(value: Any, max_length: int) -> bool:
+    return isinstance(value, str) and len(value) <= max_length and not _clean_text(value)[1]
+
+
+def _storable_money(amount: Any) -> bool:
+    if not isinstance(amount, Money) or not is_known_currency(str(amount.currency)):
+        return False
+    value = amount.amount
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        return False
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MONEY_DECIMAL_PLACES:
+        return False
+    return value < Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
+
+
+def _describe_amount(amount: Any) -> str:
+    text = f"{amount.amount} {amount.currency}" if isinstance(amount, Money) else repr(amount)
+    return _printable(text if len(text) <= 60 else f"{text[:57]}...")
+
+
+def _printable(text: str) -> str:
+    return _clean_text(text)[0]
+
+
+def _clean_text(text: str) -> tuple[str, bool]:
+    """``text`` without NUL or lone surrogates (as U+FFFD), and whether any was there."""
+    cleaned = text.replace("\x00", "\ufffd")
+    try:
+        cleaned.encode("utf-8")
+    except UnicodeEncodeError:
+        cleaned = "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in cleaned)
+    return cleaned, cleaned != text
+
+
+def _storable_json(data: Any) -> tuple[dict[str, Any], bool]:
+    """``data`` as a JSON object PostgreSQL's jsonb accepts, and whether anything changed.
+
+    Iterative (a provider's payload may be deeply nested): no RecursionError.
+    Values that are not JSON types become strings, as the services' encoder would.
+    """
+    replaced = False
+
+    def clean(value: Any) -> Any:
+        nonlocal replaced
+        if isinstance(value, str):
+            text, changed = _clean_text(value)
+            replaced = replaced or changed
+            return text
+        return value
+
+    root: dict[str, Any] = {}
+    source = dict(data) if isinstance(data, Mapping) else {}
+    stack: list[tuple[Any, Any]] = [(source, root)]
+    while stack:
+        original, copy = stack.pop()
+        items = original.items() if isinstance(original, Mapping) else enumerate(original)
+        for key, value in items:
+            if isinstance(value, Mapping):
+                child: Any = {}
+                stack.append((value, child))
+            elif isinstance(value, list | tuple):
+                child = [None] * len(value)
+                stack.append((value, child))
+            elif isinstance(value, float) and not math.isfinite(value):
+                child = str(value)  # NaN and Infinity are not JSON: jsonb refuses them
+                replaced = True
+            elif value is None or isinstance(value, bool | int | float | str):
+                child = clean(value)
+            else:
+                child = clean(str(value))
+            if isinstance(copy, dict):
+                copy[clean(str(key))] = child
+            else:
+                copy[key] = child
+    return root, replaced
 
 
 # --- options -----------------------------------------------------------------------------
@@ -378,6 +555,20 @@ class PaymentGateway(ABC):
     def from_minor_units(self, amount: int, currency: str) -> Money:
         """The inverse of :meth:`to_minor_units`."""
         return from_minor_units(amount, self.check_currency(currency))
+
+    def read_minor_units(self, amount: Any, currency: Any) -> tuple[Money | None, str]:
+        """A webhook's integer ``amount`` in ``currency`` as ``(Money, "")``, or
+        ``(None, why)`` when it is not an integer or the currency is not one this
+        gateway takes. Pass ``why`` as the event's ``problems`` and make the event
+        ``UNKNOWN``: an event without its amount must never be applied as if it
+        were for the payment's whole amount."""
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            return None, f"amount: {_describe_amount(amount)} is not a whole number of minor units"
+        code = currency.strip().upper() if isinstance(currency, str) else currency
+        try:
+            return self.from_minor_units(amount, code), ""
+        except (ValueError, TypeError, OverflowError) as exc:
+            return None, _printable(f"amount: {_describe_amount(amount)} {code!r}: {exc}"[:240])
 
     # --- operations (no database access) ---------------------------------------------
 

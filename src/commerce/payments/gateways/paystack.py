@@ -604,7 +604,7 @@ class PaystackGateway(PaymentGateway):
             raise WebhookVerificationError("The Paystack webhook signature does not match.")
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise WebhookVerificationError("The Paystack webhook body is not valid JSON.") from exc
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
             raise WebhookVerificationError("The Paystack webhook body has no event name.")
@@ -642,7 +642,9 @@ def derive_event_id(event: str, data: Mapping[str, Any]) -> str:
     else:
         parts = [json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)]
     key = "\x1f".join(["paystack", event, *("" if part is None else str(part) for part in parts)])
-    return hashlib.sha256(key.encode()).hexdigest()
+    # surrogatepass: a signed payload may hold a lone surrogate (such as U+D800), which
+    # strict UTF-8 cannot encode; the id must still be derived, not a 500.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _normalized_amount(amount: Any) -> str:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from djmoney.money import Money
 
-from commerce.core.exceptions import CurrencyMismatchError, InvalidAmountError
+from commerce.core.exceptions import CurrencyMismatchError
 from commerce.payments.exceptions import (
     GatewayError,
     MissingDependencyError,
@@ -251,7 +251,8 @@ class StripeGateway(PaymentGateway):
         return int(scaled)
 
     def from_minor_units(self, amount: int, currency: str) -> Money:
-        """The inverse of :meth:`to_minor_units` (``500`` ISK is 5 ISK)."""
+        """The inverse of :meth:`to_minor_units` (``500`` ISK is 5 ISK); ``currency``
+        in Stripe's lower case or ISO's upper case."""
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise UnsupportedAmountError(f"Stripe amounts are integers, not {amount!r}.")
         code = self.check_currency(currency)
@@ -410,7 +411,13 @@ class StripeGateway(PaymentGateway):
             raise WebhookVerificationError("The webhook body is not a Stripe event.") from exc
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[GatewayEvent]:
-        """One normalized event per (verified) Stripe event; unmapped kinds are ``UNKNOWN``."""
+        """One normalized event per (verified) Stripe event; unmapped kinds are ``UNKNOWN``.
+
+        A body that is not a Stripe event (no id, type, object or timestamp) is
+        refused. An amount that is not an integer, or in a currency commerce
+        does not know, makes the event ``UNKNOWN`` with the reason in its
+        ``problems``: it is recorded, never applied.
+        """
         try:
             event = json.loads(body)
             event_id = event["id"]
@@ -423,28 +430,35 @@ class StripeGateway(PaymentGateway):
                 raise TypeError("data.object must be an object, created a timestamp")
             occurred_at = datetime.fromtimestamp(int(created), tz=UTC)
             event_type, amount_field = EVENT_TYPES.get(kind, (EventType.UNKNOWN, ""))
-            if event_type == EventType.FAILED and obj.get("status") != "canceled":
-                # One declined attempt: the PaymentIntent goes back to
-                # requires_payment_method and the customer may pay with another card.
-                # Only an intent that can no longer be paid has failed.
+            raw_amount = obj[amount_field] if amount_field else None
+            currency = obj["currency"] if amount_field else None
+        except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError) as exc:
+            raise WebhookVerificationError(
+                f"Malformed or unsupported Stripe event: {type(exc).__name__}"
+            ) from exc
+        if event_type == EventType.FAILED and obj.get("status") != "canceled":
+            # One declined attempt: the PaymentIntent goes back to
+            # requires_payment_method and the customer may pay with another card.
+            # Only an intent that can no longer be paid has failed.
+            event_type = EventType.UNKNOWN
+        if obj.get("object") == "payment_intent":
+            reference = obj.get("id") or ""
+        else:  # a charge, refund or dispute names its PaymentIntent
+            reference = obj.get("payment_intent") or ""
+        amount, problem = None, ""
+        if amount_field:
+            amount, problem = self.read_minor_units(raw_amount, currency)
+            if problem:
                 event_type = EventType.UNKNOWN
-            if obj.get("object") == "payment_intent":
-                reference = obj.get("id") or ""
-            else:  # a charge, refund or dispute names its PaymentIntent
-                reference = obj.get("payment_intent") or ""
-            amount = None
-            if amount_field:
-                amount = self.from_minor_units(obj[amount_field], str(obj["currency"]).upper())
-        except (ValueError, KeyError, TypeError, OverflowError, InvalidAmountError) as exc:
-            raise WebhookVerificationError(f"Malformed or unsupported Stripe event: {exc}") from exc
         return [
             GatewayEvent(
                 event_id=event_id,
                 type=event_type,
-                gateway_reference=str(reference),
+                gateway_reference=reference if isinstance(reference, str) else "",
                 amount=amount,
                 occurred_at=occurred_at,
                 raw=event,
+                problems=(problem,) if problem else (),
             )
         ]
 

@@ -333,22 +333,37 @@ class DummyGateway(PaymentGateway):
             raise WebhookVerificationError("Signature does not match.")
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[GatewayEvent]:
+        """The one event a dummy webhook carries. A body without an id, type,
+        reference, amount, currency or timestamp is refused; an amount that is not
+        an integer (or a currency commerce does not know) makes the event
+        ``UNKNOWN`` with the reason in its ``problems``."""
         try:
             data = json.loads(body)
-            try:
-                event_type = EventType(data["type"])
-            except ValueError:
-                event_type = EventType.UNKNOWN
-            amount = self.from_minor_units(int(data["amount"]), data["currency"])
-            return [
-                GatewayEvent(
-                    event_id=str(data["id"]),
-                    type=event_type,
-                    gateway_reference=str(data["reference"]),
-                    amount=amount,
-                    occurred_at=datetime.fromtimestamp(int(data["created"]), tz=UTC),
-                    raw=data,
-                )
-            ]
-        except (ValueError, KeyError, TypeError) as exc:
+            event_id, kind, reference = data["id"], data["type"], data["reference"]
+            raw_amount, currency = data["amount"], data["currency"]
+            created = data["created"]
+            if not all(isinstance(value, str) for value in (event_id, kind, reference)):
+                raise TypeError("id, type and reference must be strings")
+            if isinstance(created, bool) or not isinstance(created, int):
+                raise TypeError("created must be a unix timestamp")
+            occurred_at = datetime.fromtimestamp(created, tz=UTC)
+        except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError) as exc:
             raise WebhookVerificationError("Malformed webhook body.") from exc
+        try:
+            event_type = EventType(kind)
+        except ValueError:
+            event_type = EventType.UNKNOWN
+        amount, problem = self.read_minor_units(raw_amount, currency)
+        if problem:
+            event_type = EventType.UNKNOWN
+        return [
+            GatewayEvent(
+                event_id=event_id,
+                type=event_type,
+                gateway_reference=reference,
+                amount=amount,
+                occurred_at=occurred_at,
+                raw=data,
+                problems=(problem,) if problem else (),
+            )
+        ]
