@@ -407,7 +407,8 @@ class StripeGateway(PaymentGateway):
             raise WebhookVerificationError(
                 f"Stripe webhook signature rejected: {exc.user_message}"
             ) from exc
-        except (ValueError, TypeError, AttributeError) as exc:  # not UTF-8, JSON, an event
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            # Not UTF-8, not JSON (or nested past Python's recursion limit), not an event.
             raise WebhookVerificationError("The webhook body is not a Stripe event.") from exc
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[GatewayEvent]:
