@@ -1,5 +1,6 @@
 """Fakes shared by the payment tests: a payment the gateways can read without a
-database, and the smallest concrete gateway (for tests of the base class)."""
+database, the smallest concrete gateway (for tests of the base class), and the
+HTTP client of the how-to's example gateway."""
 
 from __future__ import annotations
 
@@ -40,3 +41,25 @@ class BareGateway(PaymentGateway):
 
     def fetch_status(self, payment):
         return OperationResult(Outcome.UNKNOWN, payment.gateway_reference)
+
+
+class FakeAcmeClient:
+    """Acme Pay's API as the example gateway's tests see it: canned answers by path."""
+
+    def __init__(self, responses):
+        self.responses = responses
+        self.requests = []
+
+    def post(self, path, body, *, idempotency_key):
+        self.requests.append(("POST", path, body, idempotency_key))
+        return self._answer(path)
+
+    def get(self, path):
+        self.requests.append(("GET", path, None, None))
+        return self._answer(path)
+
+    def _answer(self, path):
+        answer = self.responses[path]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
