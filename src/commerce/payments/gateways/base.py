@@ -50,6 +50,7 @@ __all__ = [
     "NON_NEGATIVE_INTEGER",
     "POSITIVE_INTEGER",
     "POSITIVE_NUMBER",
+    "PROBLEMS_KEY",
     "REQUIRED",
     "TEXT",
     "Capability",

@@ -455,7 +455,7 @@ class StripeGateway(PaymentGateway):
             GatewayEvent(
                 event_id=event_id,
                 type=event_type,
-                gateway_reference=reference if isinstance(reference, str) else "",
+                gateway_reference=reference,  # GatewayEvent drops one no payment could have
                 amount=amount,
                 occurred_at=occurred_at,
                 raw=event,
