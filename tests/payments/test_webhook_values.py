@@ -259,6 +259,32 @@ def test_nan_and_infinity_in_the_payload_become_strings():
     assert (built.raw["a"], built.raw["b"], built.raw["c"]) == ("nan", ["inf"], "1.5")
 
 
+def test_the_limits_are_the_columns_limits():
+    from commerce.payments.gateways import base
+
+    webhook = {field.name: field for field in WebhookEvent._meta.get_fields()}
+    assert webhook["event_id"].max_length == base.MAX_EVENT_ID_LENGTH
+    assert webhook["gateway_reference"].max_length == base.MAX_REFERENCE_LENGTH
+    assert Payment._meta.get_field("gateway_reference").max_length == base.MAX_REFERENCE_LENGTH
+    amount = webhook["amount"]
+    assert (amount.max_digits, amount.decimal_places) == (
+        base.MONEY_MAX_DIGITS,
+        base.MONEY_DECIMAL_PLACES,
+    )
+
+
+def test_normalizing_again_changes_nothing():
+    # The services rebuild an event with dataclasses.replace (a confirmed amount).
+    from dataclasses import replace
+
+    built = event(
+        gateway_reference="r" * 300, amount=Money(Decimal("-1"), "USD"), raw={"a\x00": "b"}
+    )
+    again = replace(built, occurred_at=None)
+    assert again == built
+    assert len(again.problems) == 3
+
+
 def test_a_type_given_as_text_is_normalized():
     assert event(type="refunded").type == EventType.REFUNDED
     assert event(type="chargeback").type == EventType.UNKNOWN

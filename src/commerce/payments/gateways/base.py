@@ -34,6 +34,7 @@ from djmoney.money import Money
 
 from commerce.core.exceptions import InvalidAmountError
 from commerce.core.money import (
+    MONEY_FIELD_OPTIONS,
     from_minor_units,
     is_known_currency,
     normalize_currency,
@@ -158,9 +159,9 @@ class OperationResult:
 #: ``gateway_reference`` columns of ``WebhookEvent`` and ``Payment``).
 MAX_EVENT_ID_LENGTH = 255
 MAX_REFERENCE_LENGTH = 255
-#: The money columns are ``DecimalField(max_digits=14, decimal_places=3)``.
-MONEY_MAX_DIGITS = 14
-MONEY_DECIMAL_PLACES = 3
+#: The money columns' ``DecimalField`` digits and places, from the one place they are set.
+MONEY_MAX_DIGITS = MONEY_FIELD_OPTIONS["max_digits"]
+MONEY_DECIMAL_PLACES = MONEY_FIELD_OPTIONS["decimal_places"]
 #: Where :class:`GatewayEvent` notes, in the stored payload, what it could not keep.
 PROBLEMS_KEY = "_commerce_problems"
 
