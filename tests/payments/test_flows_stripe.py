@@ -18,7 +18,7 @@ import pytest
 
 from commerce.payments import services
 from commerce.payments.exceptions import RefundExceedsCapturedError
-from commerce.payments.models import Payment, Refund, WebhookEvent
+from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 from tests.orders.conftest import money, stock
 from tests.payments.flows import (
     FlowContract,
@@ -620,3 +620,28 @@ def test_a_timed_out_capture_leaves_the_payment_authorized(order, shirt, http):
     assert (payment.status, payment.captured_amount) == (Status.CAPTURED, money("25.00"))
     assert order.status == "paid"
     assert stock(shirt) == (8, 0)
+
+
+# --- answers the database cannot hold ------------------------------------------------------
+
+
+def test_an_answer_with_nul_characters_is_stored_without_them(order, shirt, http):
+    # PostgreSQL's jsonb refuses NUL: the payment's history stores the answer cleaned.
+    http.respond(200, intent(description="gift\x00wrap", metadata={"note\x00": "x"}))
+    payment = services.start_payment(order, "stripe", return_url=RETURN_URL).payment
+    assert (payment.status, payment.gateway_reference) == (Status.PROCESSING, PI_ID)
+    [event] = PaymentEvent.objects.filter(payment=payment, kind="initiate")
+    raw = event.data["raw"]
+    assert raw["description"] == "gift\ufffdwrap"
+    assert raw["metadata"] == {"note\ufffd": "x"}
+    assert "NUL characters" in raw["_commerce_problems"][0]
+
+
+def test_a_captured_amount_past_the_money_columns_is_unknown_not_applied(order, shirt, http):
+    payment = start(order, http)
+    http.respond(200, succeeded(payment, amount_received=10**15))
+    payment = services.refresh_payment(payment)
+    payment, order = fresh(payment)
+    assert (payment.status, payment.captured_amount) == (Status.PROCESSING, None)
+    assert order.status == "pending"
+    assert stock(shirt) == (10, 2)

@@ -1,4 +1,5 @@
-"""Correctly signed webhooks whose values the database cannot hold never cost a 500.
+"""Correctly signed webhooks (and provider answers) whose values the database cannot
+hold never cost a 500.
 
 Each case is signed as its provider signs (Stripe's ``t=,v1=`` HMAC-SHA256 scheme,
 verified by the ``stripe`` SDK; Paystack's HMAC-SHA512 of the body with the secret
@@ -21,7 +22,14 @@ from rest_framework.test import APIClient
 
 from commerce.payments import services
 from commerce.payments.exceptions import WebhookVerificationError
-from commerce.payments.gateways.base import PROBLEMS_KEY, EventType, GatewayEvent
+from commerce.payments.gateways.base import (
+    PROBLEMS_KEY,
+    EventType,
+    GatewayEvent,
+    InitiateResult,
+    OperationResult,
+    Outcome,
+)
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, WebhookEvent
 from tests.payments import paystack_fakes, stripe_fakes
@@ -303,3 +311,50 @@ def test_postgresql_refuses_what_the_payload_sanitising_removes():
                 payload=payload,
                 result=WebhookEvent.Result.IGNORED,
             )
+
+
+# --- provider answers (InitiateResult, OperationResult) are checked the same way -------------
+
+
+def test_an_operation_result_that_cannot_be_stored_is_unknown_without_it():
+    result = OperationResult(
+        Outcome.SUCCEEDED,
+        "r" * 256,
+        amount=Money(Decimal("1e12"), "USD"),
+        captured=True,
+        raw={"why\x00": "x"},
+    )
+    assert (result.outcome, result.gateway_reference, result.amount) == (Outcome.UNKNOWN, "", None)
+    assert result.message.startswith("The provider's answer held values commerce cannot store")
+    assert [problem.split(":")[0] for problem in result.raw[PROBLEMS_KEY]] == [
+        "gateway_reference",
+        "amount",
+        "payload",
+    ]
+    assert "why\ufffd" in result.raw
+
+
+def test_a_failed_operation_keeps_its_outcome_and_cleans_its_message():
+    result = OperationResult(
+        Outcome.FAILED, "pi_1", amount=Money(Decimal("-5"), "USD"), message="no\x00pe"
+    )
+    assert (result.outcome, result.amount, result.message) == (Outcome.FAILED, None, "no\ufffdpe")
+
+
+@pytest.mark.parametrize(
+    "field",
+    [{"gateway_reference": "pi\x00"}, {"client_secret": "s" * 256}, {"redirect_url": "u" * 2001}],
+)
+def test_an_initiate_result_the_payment_cannot_hold_is_unknown_without_it(field):
+    values = {"gateway_reference": "pi_1", "client_secret": "pi_1_secret", "redirect_url": ""}
+    result = InitiateResult(Outcome.PENDING, **{**values, **field})
+    (name,) = field
+    assert result.outcome == Outcome.UNKNOWN
+    assert getattr(result, name) == ""
+    assert result.raw[PROBLEMS_KEY][0].startswith(f"{name}:")
+
+
+def test_a_clean_answer_is_unchanged():
+    raw = {"id": "pi_1", "amount": 2500, "nested": [{"a": None}]}
+    result = OperationResult(Outcome.SUCCEEDED, "pi_1", amount=Money("25", "USD"), raw=raw)
+    assert (result.outcome, result.raw, result.message) == (Outcome.SUCCEEDED, raw, "")

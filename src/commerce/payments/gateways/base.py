@@ -128,7 +128,13 @@ class PaymentInfo(Protocol):
 
 @dataclass(frozen=True)
 class InitiateResult:
-    """What :meth:`PaymentGateway.initiate` returns: what the client needs next."""
+    """What :meth:`PaymentGateway.initiate` returns: what the client needs next.
+
+    Checked when built, like :class:`GatewayEvent`: a provider's answer whose
+    reference, client secret or redirect URL the payment's columns cannot hold
+    (too long, a NUL) is ``UNKNOWN`` without them, and ``raw`` is made storable
+    (what changed is listed under ``"_commerce_problems"``).
+    """
 
     outcome: Outcome
     gateway_reference: str
@@ -138,6 +144,22 @@ class InitiateResult:
     redirect_url: str = ""
     #: JSON-safe provider response, for the payment's event history.
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        outcome = self.outcome
+        values = {}
+        for name, limit in (
+            ("gateway_reference", MAX_REFERENCE_LENGTH),
+            ("client_secret", MAX_CLIENT_SECRET_LENGTH),
+            ("redirect_url", MAX_URL_LENGTH),
+        ):
+            value = getattr(self, name)
+            if not _storable_text(value, limit):
+                problems.append(f"{name}: not a string of at most {limit} characters without NUL")
+                value, outcome = "", Outcome.UNKNOWN
+            values[name] = value
+        _freeze(self, outcome=outcome, raw=_storable_raw(self.raw, problems), **values)
 
 
 @dataclass(frozen=True)
@@ -154,11 +176,44 @@ class OperationResult:
     #: A human-readable reason for a failure, when the provider gave one.
     message: str = ""
 
+    def __post_init__(self) -> None:
+        # Checked when built, like GatewayEvent: the services store all of it.
+        problems: list[str] = []
+        outcome, reference, amount = self.outcome, self.gateway_reference, self.amount
+        if not _storable_text(reference, MAX_REFERENCE_LENGTH):
+            problems.append(
+                f"gateway_reference: not a string of at most {MAX_REFERENCE_LENGTH} "
+                "characters without NUL"
+            )
+            reference = ""
+        if amount is not None and not _storable_money(amount):
+            problems.append(f"amount: {_describe_amount(amount)} does not fit a money column")
+            amount = None
+            if outcome == Outcome.SUCCEEDED:
+                # A success whose amount cannot be recorded cannot be applied as one.
+                outcome = Outcome.UNKNOWN
+        message = _printable(self.message) if isinstance(self.message, str) else ""
+        if problems and not message:
+            message = "The provider's answer held values commerce cannot store: " + "; ".join(
+                problems
+            )
+        _freeze(
+            self,
+            outcome=outcome,
+            gateway_reference=reference,
+            amount=amount,
+            message=message,
+            raw=_storable_raw(self.raw, problems),
+        )
+
 
 #: What the webhook event columns hold (``WebhookEvent.event_id``, the
-#: ``gateway_reference`` columns of ``WebhookEvent`` and ``Payment``).
+#: ``gateway_reference`` columns of ``WebhookEvent``, ``Payment`` and ``Refund``).
 MAX_EVENT_ID_LENGTH = 255
 MAX_REFERENCE_LENGTH = 255
+#: ``Payment.client_secret`` and ``Payment.redirect_url``.
+MAX_CLIENT_SECRET_LENGTH = 255
+MAX_URL_LENGTH = 2000
 #: The money columns' ``DecimalField`` digits and places, from the one place they are set.
 MONEY_MAX_DIGITS = MONEY_FIELD_OPTIONS["max_digits"]
 MONEY_DECIMAL_PLACES = MONEY_FIELD_OPTIONS["decimal_places"]
@@ -244,27 +299,37 @@ class GatewayEvent:
         ):
             problems.append("occurred_at: not an aware datetime; dropped")
             occurred_at = None
-        raw, replaced = _storable_json(self.raw)
-        if replaced:
-            problems.append(
-                "payload: NUL characters and lone surrogates replaced with U+FFFD, "
-                "NaN and Infinity with strings"
-            )
-        if problems:
-            raw = {**raw, PROBLEMS_KEY: problems}
-        for name, value in (
-            ("type", event_type),
-            ("gateway_reference", reference),
-            ("amount", amount),
-            ("occurred_at", occurred_at),
-            ("raw", raw),
-            ("problems", tuple(problems)),
-        ):
-            object.__setattr__(self, name, value)
+        raw = _storable_raw(self.raw, problems)
+        _freeze(
+            self,
+            type=event_type,
+            gateway_reference=reference,
+            amount=amount,
+            occurred_at=occurred_at,
+            raw=raw,
+            problems=tuple(problems),
+        )
 
     @property
     def currency(self) -> str | None:
         return str(self.amount.currency) if self.amount is not None else None
+
+
+def _freeze(instance: Any, **values: Any) -> None:
+    """Set normalized values on a frozen dataclass from its ``__post_init__``."""
+    for name, value in values.items():
+        object.__setattr__(instance, name, value)
+
+
+def _storable_raw(data: Any, problems: list[str]) -> dict[str, Any]:
+    """``data`` as storable JSON, with ``problems`` (appended to) under :data:`PROBLEMS_KEY`."""
+    raw, replaced = _storable_json(data)
+    if replaced:
+        problems.append(
+            "payload: NUL characters and lone surrogates replaced with U+FFFD, "
+            "NaN and Infinity with strings"
+        )
+    return {**raw, PROBLEMS_KEY: list(problems)} if problems else raw
 
 
 def _storable_text(value: Any, max_length: int) -> bool:
