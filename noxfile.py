@@ -77,19 +77,10 @@ def demo(session: nox.Session) -> None:
     session.install(".", *groups("example"))
     manage = ("python", "example_project/manage.py")
     session.run(*manage, "migrate", "--noinput")
-    session.run(*manage, "seed_demo")
-
     addrport = session.posargs[0] if session.posargs else "127.0.0.1:8000"
-    host, _, port = addrport.rpartition(":")
-    base = f"http://{host if host not in ('', '0.0.0.0') else '127.0.0.1'}:{port}"
+    # seed_demo prints the credentials and the links, for the address runserver serves on.
+    session.run(*manage, "seed_demo", "--addrport", addrport)
     session.log("The demo shop is starting; press Ctrl+C to stop it.")
-    for label, path in (
-        ("Products API", "/api/v1/catalog/products/"),
-        ("API docs    ", "/api/docs/"),
-        ("Admin       ", "/admin/"),
-    ):
-        session.log(f"  {label}  {base}{path}")
-    session.log("  Log in with the demo credentials printed by seed_demo above.")
     session.run(*manage, "runserver", "--noreload", addrport)
 
 

@@ -46,6 +46,21 @@ Variable                        Meaning (default)
                                 (on; turn off in production after ``collectstatic``).
 ``DJANGO_STATIC_ROOT``          Where ``collectstatic`` writes when the finders are off
                                 (``example_project/staticfiles``).
+``COMMERCE_CURRENCIES``         Comma-separated ISO 4217 codes prices may be in
+                                (``USD,EUR,GBP,NGN``).
+``COMMERCE_DEFAULT_CURRENCY``   Currency of prices created without one (the first of
+                                ``COMMERCE_CURRENCIES``).
+``COMMERCE_DUMMY_GATEWAY``      Offer the dummy gateway, which anyone can confirm (on; off in
+                                production, where it must stay off).
+``STRIPE_SECRET_KEY``           Turns the ``stripe`` gateway on (``sk_live_...``/``sk_test_...``;
+                                unset: no Stripe).
+``STRIPE_PUBLISHABLE_KEY``      Handed to clients for Stripe.js (``pk_...``; none).
+``STRIPE_WEBHOOK_SECRET``       The webhook endpoint's signing secret (``whsec_...``); without
+                                it Stripe's webhooks cannot be verified (none).
+``STRIPE_CAPTURE_METHOD``       ``automatic`` or ``manual`` (``automatic``).
+``PAYSTACK_SECRET_KEY``         Turns the ``paystack`` gateway on; it also verifies Paystack's
+                                webhooks (unset: no Paystack).
+``PAYSTACK_PUBLIC_KEY``         Handed to clients for Paystack's checkout (``pk_...``; none).
 ==============================  =============================================================
 """
 
@@ -56,8 +71,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-import commerce
-from commerce.core.api.schema import ENUM_NAME_OVERRIDES, POSTPROCESSING_HOOKS
+from commerce.core.api.schema import SPECTACULAR_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -218,7 +232,8 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, tagging each commerce operation with its app.
+    "DEFAULT_SCHEMA_CLASS": "commerce.core.api.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "commerce.core.api.errors.exception_handler",
     # Only views that name a ``throttle_scope`` are throttled (the auth endpoints).
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ScopedRateThrottle"],
@@ -245,27 +260,20 @@ SIMPLE_JWT = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # commerce's defaults: its version, named enums, the error envelope as every
+    # operation's 4XX/5XX response, Swagger UI and Redoc from this server (no CDN).
+    **SPECTACULAR_DEFAULTS,
     "TITLE": "commerce demo shop API",
     "DESCRIPTION": (
-        "The commerce catalog API mounted in the demo host, with JWT authentication. "
-        "Get a token from `POST /api/v1/auth/token/` and send it as `Authorization: Bearer ...`."
+        "The commerce API (catalog, cart, orders, payments) mounted in the demo host, with "
+        "JWT authentication. Get a token from `POST /api/v1/auth/token/` and send it as "
+        "`Authorization: Bearer ...`."
     ),
-    "VERSION": commerce.__version__,
-    "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
-    # Declares the error envelope as every operation's 4XX/5XX response.
-    "POSTPROCESSING_HOOKS": [*POSTPROCESSING_HOOKS],
-    # Tag operations by the segment after /api/v1/ ("auth", "catalog").
+    # The demo's own views (auth) are tagged by the segment after /api/v1/.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
-    # Swagger UI and Redoc load from this server (drf-spectacular-sidecar), never a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # No spec validator badge: it would call an outside service.
     "SWAGGER_UI_SETTINGS": {
-        "deepLinking": True,
+        **SPECTACULAR_DEFAULTS["SWAGGER_UI_SETTINGS"],
         "persistAuthorization": True,
-        "validatorUrl": None,
     },
 }
 
@@ -275,13 +283,55 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-cart-token", "x-order-token")
 CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Retry-After", "X-Cart-Token"]
 
+# --- commerce: currencies and payment gateways ------------------------------------
+
+# Lower-case names: an upper-case CURRENCIES would also be django-money's own setting.
+_currencies = [
+    code.strip().upper()
+    for code in env.list("COMMERCE_CURRENCIES", default=["USD", "EUR", "GBP", "NGN"])
+    if code.strip()
+]
+_gateways = {}
+# The demo pays with the dummy gateway (no account, no keys); anyone can confirm its
+# payments, so production leaves it out unless asked.
+if env.bool("COMMERCE_DUMMY_GATEWAY", default=not PRODUCTION):
+    _gateways["dummy"] = {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"}
+# A real gateway is on when its secret key is set; its other options only when set, so
+# an unset one keeps the gateway's default and `check` names what is missing.
+if env.str("STRIPE_SECRET_KEY", default=""):
+    _gateways["stripe"] = {
+        "BACKEND": "commerce.payments.gateways.stripe.StripeGateway",
+        "OPTIONS": {
+            option: value
+            for option, value in {
+                "secret_key": env.str("STRIPE_SECRET_KEY"),
+                "publishable_key": env.str("STRIPE_PUBLISHABLE_KEY", default=""),
+                "webhook_secret": env.str("STRIPE_WEBHOOK_SECRET", default=""),
+                "capture_method": env.str("STRIPE_CAPTURE_METHOD", default=""),
+            }.items()
+            if value
+        },
+    }
+if env.str("PAYSTACK_SECRET_KEY", default=""):
+    _gateways["paystack"] = {
+        "BACKEND": "commerce.payments.gateways.paystack.PaystackGateway",
+        "OPTIONS": {
+            option: value
+            for option, value in {
+                "secret_key": env.str("PAYSTACK_SECRET_KEY"),
+                "public_key": env.str("PAYSTACK_PUBLIC_KEY", default=""),
+            }.items()
+            if value
+        },
+    }
+
 COMMERCE = {
-    "DEFAULT_CURRENCY": "USD",
-    "CURRENCIES": ["USD", "EUR", "GBP", "NGN"],
-    # The demo pays with the dummy gateway: no account, no keys.
-    "PAYMENT_GATEWAYS": {
-        "dummy": {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"},
-    },
+    "DEFAULT_CURRENCY": (
+        env.str("COMMERCE_DEFAULT_CURRENCY", default="").strip().upper()
+        or (_currencies[0] if _currencies else "USD")
+    ),
+    "CURRENCIES": _currencies,
+    "PAYMENT_GATEWAYS": _gateways,
     # The catalog read cache needs a cache every process shares: with several worker
     # processes, a per-process LocMem cache would go on serving what another worker's
     # write changed. In production it is on only with a shared CACHE_URL (Redis).

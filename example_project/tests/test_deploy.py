@@ -79,6 +79,33 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+def test_production_with_real_gateways_from_the_environment_passes_check_deploy(tmp_path):
+    # The gateways are built by commerce's checks (commerce.E011 names a bad option),
+    # and commerce_gateways lists what a shopper may pay with.
+    gateways = {
+        "STRIPE_SECRET_KEY": "sk_test_" + "x" * 24,
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_" + "x" * 24,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + "x" * 32,
+        "PAYSTACK_SECRET_KEY": "sk_test_" + "y" * 24,
+        "PAYSTACK_PUBLIC_KEY": "pk_test_" + "y" * 24,
+        "COMMERCE_CURRENCIES": "NGN,USD",
+    }
+    env = {
+        **PRODUCTION,
+        **gateways,
+        "DJANGO_SECRET_KEY": secret_key(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    listed = manage("commerce_gateways", **env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "stripe" in listed.stdout
+    assert "paystack" in listed.stdout
+    assert "dummy" not in listed.stdout
+
+
 def test_the_demo_defaults_fail_check_deploy():
     result = manage("check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0

@@ -203,3 +203,39 @@ def test_demo_credentials_work_against_the_api(api_client):
             "/api/v1/auth/token/", {"email": email, "password": seed.DEMO_PASSWORD}
         )
         assert response.status_code == 200, (email, response.content)
+
+
+@pytest.mark.parametrize(
+    ("addrport", "base"),
+    [
+        ("0.0.0.0:8080", "http://127.0.0.1:8080"),
+        ("9000", "http://127.0.0.1:9000"),
+        ("[::1]:8001", "http://[::1]:8001"),
+        ("shop.test:80", "http://shop.test:80"),
+    ],
+)
+def test_links_point_at_the_address_runserver_serves_on(addrport, base):
+    out = io.StringIO()
+    call_command("seed_demo", products=0, addrport=addrport, stdout=out)
+    output = out.getvalue()
+
+    for path in ("/api/docs/", "/api/v1/catalog/products/", "/admin/", "/api/v1/auth/token/"):
+        assert f"{base}{path}" in output
+    assert ":8000" not in output
+
+
+def test_links_default_to_port_8000_or_demo_addrport(monkeypatch):
+    monkeypatch.delenv("DEMO_ADDRPORT", raising=False)
+    assert "http://127.0.0.1:8000/admin/" in run_seed(0)
+
+    monkeypatch.setenv("DEMO_ADDRPORT", "127.0.0.1:8123")
+    output = run_seed(0)
+    assert "http://127.0.0.1:8123/admin/" in output
+    assert ":8000" not in output
+
+
+@pytest.mark.parametrize("addrport", ["127.0.0.1:", "localhost:http", "127.0.0.1:70000"])
+def test_a_bad_addrport_is_refused_before_seeding(addrport):
+    with pytest.raises(CommandError, match="addrport"):
+        call_command("seed_demo", products=5, addrport=addrport, stdout=io.StringIO())
+    assert Product.objects.count() == 0

@@ -1,6 +1,9 @@
 """``shop.settings`` reads the environment: safe defaults, production overrides."""
 
+import re
 from pathlib import Path
+
+from support import SETTINGS_VARIABLES
 
 SETTINGS = Path(__file__).resolve().parent.parent / "shop" / "settings.py"
 
@@ -73,3 +76,94 @@ def test_production_settings_from_the_environment(load, tmp_path):
 
 def test_debug_is_on_only_when_asked(load):
     assert load(DJANGO_DEBUG="true")["DEBUG"] is True
+
+
+# --- currencies and payment gateways from the environment ---------------------------
+
+GATEWAY_VARIABLE = re.compile(r"``((?:STRIPE|PAYSTACK|COMMERCE)_[A-Z_]+)``")
+PAYMENTS_PAGE = SETTINGS.parents[2] / "docs" / "topics" / "payments.rst"
+
+
+def test_the_demo_offers_only_the_dummy_gateway_and_four_currencies_by_default(load):
+    commerce = load()["COMMERCE"]
+
+    assert commerce["PAYMENT_GATEWAYS"] == {
+        "dummy": {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"}
+    }
+    assert commerce["CURRENCIES"] == ["USD", "EUR", "GBP", "NGN"]
+    assert commerce["DEFAULT_CURRENCY"] == "USD"
+
+
+def test_real_gateways_are_on_when_their_keys_are_set(load):
+    gateways = load(
+        STRIPE_SECRET_KEY="sk_test_123",
+        STRIPE_PUBLISHABLE_KEY="pk_test_123",
+        STRIPE_WEBHOOK_SECRET="whsec_123",
+        STRIPE_CAPTURE_METHOD="manual",
+        PAYSTACK_SECRET_KEY="sk_test_456",
+        PAYSTACK_PUBLIC_KEY="pk_test_456",
+    )["COMMERCE"]["PAYMENT_GATEWAYS"]
+
+    assert set(gateways) == {"dummy", "stripe", "paystack"}
+    assert gateways["stripe"] == {
+        "BACKEND": "commerce.payments.gateways.stripe.StripeGateway",
+        "OPTIONS": {
+            "secret_key": "sk_test_123",
+            "publishable_key": "pk_test_123",
+            "webhook_secret": "whsec_123",
+            "capture_method": "manual",
+        },
+    }
+    assert gateways["paystack"] == {
+        "BACKEND": "commerce.payments.gateways.paystack.PaystackGateway",
+        "OPTIONS": {"secret_key": "sk_test_456", "public_key": "pk_test_456"},
+    }
+
+
+def test_unset_gateway_options_keep_the_gateways_defaults(load):
+    # An empty string would be passed on as a value; an unset option is left out.
+    gateways = load(STRIPE_SECRET_KEY="sk_test_123", STRIPE_WEBHOOK_SECRET="")["COMMERCE"][
+        "PAYMENT_GATEWAYS"
+    ]
+
+    assert gateways["stripe"]["OPTIONS"] == {"secret_key": "sk_test_123"}
+    assert "paystack" not in gateways
+
+
+def test_production_leaves_the_dummy_gateway_out_unless_asked(load):
+    production = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "s" * 64}
+    production["DJANGO_ALLOWED_HOSTS"] = "shop.example.com"
+
+    assert load(**production)["COMMERCE"]["PAYMENT_GATEWAYS"] == {}
+    assert set(
+        load(**production, PAYSTACK_SECRET_KEY="sk_live_1")["COMMERCE"]["PAYMENT_GATEWAYS"]
+    ) == {"paystack"}
+    assert (
+        "dummy" in load(**production, COMMERCE_DUMMY_GATEWAY="true")["COMMERCE"]["PAYMENT_GATEWAYS"]
+    )
+    assert "dummy" not in load(COMMERCE_DUMMY_GATEWAY="false")["COMMERCE"]["PAYMENT_GATEWAYS"]
+
+
+def test_currencies_come_from_the_environment(load):
+    commerce = load(COMMERCE_CURRENCIES="ngn, ghs,KES")["COMMERCE"]
+    assert commerce["CURRENCIES"] == ["NGN", "GHS", "KES"]
+    # The first listed is the default unless one is named.
+    assert commerce["DEFAULT_CURRENCY"] == "NGN"
+
+    commerce = load(COMMERCE_CURRENCIES="EUR,GBP", COMMERCE_DEFAULT_CURRENCY="gbp")["COMMERCE"]
+    assert (commerce["CURRENCIES"], commerce["DEFAULT_CURRENCY"]) == (["EUR", "GBP"], "GBP")
+
+
+def test_the_settings_docstring_documents_every_variable(load):
+    docstring = load()["__doc__"]
+    missing = [name for name in SETTINGS_VARIABLES if f"``{name}``" not in docstring]
+    assert not missing
+
+
+def test_the_going_live_checklist_names_exactly_the_gateway_and_currency_variables():
+    page = PAYMENTS_PAGE.read_text()
+    checklist = page[page.index("Going live checklist") :]
+    read = {name for name in SETTINGS_VARIABLES if GATEWAY_VARIABLE.fullmatch(f"``{name}``")}
+
+    assert {"STRIPE_SECRET_KEY", "PAYSTACK_SECRET_KEY", "COMMERCE_CURRENCIES"} <= read
+    assert set(GATEWAY_VARIABLE.findall(checklist)) == read

@@ -357,9 +357,12 @@ def test_product_page_shows_variants_stock_and_images(admin_client, catalog):
     variants, images = response.context["inline_admin_formsets"]
     assert variants.formset.model is Variant
     assert images.formset.model is ProductImage
-    # Stock counts are shown, not editable.
+    # Stock counts are shown, not editable (a count goes through the services).
     assert 'name="variants-0-quantity"' not in content
-    assert "price" in response.context["adminform"].readonly_fields
+    assert 'name="variants-0-set_stock"' in content
+    # The from-price is the services' to keep: shown, never a form field.
+    assert "price_display" in response.context["adminform"].readonly_fields
+    assert 'name="price_0"' not in content
 
 
 def test_add_product_with_a_variant(admin_client, catalog, vendor):
@@ -777,3 +780,155 @@ def test_staff_without_permissions_is_refused(client, db):
     clerk = UserFactory(email="clerk@example.com", is_staff=True)
     client.force_login(clerk)
     assert client.get(admin_url(Product, "changelist")).status_code == 403
+
+
+# --- why a product is not on sale, and stock on the product page ---------------
+
+
+def visibility_of(admin_client, product) -> str:
+    """The product page's "shoppers see it?" read-only field."""
+    response = admin_client.get(admin_url(Product, "change", product.pk))
+    assert response.status_code == 200
+    for fieldset in response.context["adminform"]:
+        for line in fieldset:
+            for field in line:
+                if field.is_readonly and field.field["name"] == "shopper_visibility":
+                    return str(field.contents())
+    raise AssertionError("the product page has no shopper_visibility field")
+
+
+def test_the_product_page_says_why_shoppers_cannot_see_a_new_product(
+    admin_client, admin_user, unverified_vendor
+):
+    shirts = CategoryFactory(name="Shirts", slug="shirts")
+    product = services.create_product(vendor=unverified_vendor, category=shirts, name="Tee")
+
+    reasons = visibility_of(admin_client, product)
+    assert "draft" in reasons
+    assert "Initech is not verified" in reasons
+    assert "no active variant" in reasons
+    assert not Product.objects.published().filter(pk=product.pk).exists()
+
+    # Fix one thing at a time, as staff would, until shoppers see it.
+    services.verify_vendor(unverified_vendor, verified_by=admin_user)
+    services.update_product(product, status=Product.Status.PUBLISHED)
+    reasons = visibility_of(admin_client, product)
+    assert reasons.startswith("No: it has no active variant")
+    assert "Sold out" in reasons
+
+    variant = services.create_variant(product, sku="TEE-M", price=usd("9.00"))
+    reasons = visibility_of(admin_client, product)
+    assert reasons.startswith("Sold out")  # listed, but nothing to buy
+    assert Product.objects.published().filter(pk=product.pk).exists()
+
+    services.set_stock(variant, 4, reason="Delivery", actor=admin_user)
+    assert visibility_of(admin_client, product) == "Yes: on sale."
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"status": Product.Status.DRAFT},
+        {"status": Product.Status.ARCHIVED},
+        {"deleted": True},
+        {"unverified": True},
+        {"inactive": True},
+    ],
+)
+def test_the_reasons_agree_with_what_the_api_lists(admin_client, catalog, vendor, state):
+    product = catalog["product"]
+    if "status" in state:
+        services.update_product(product, status=state["status"])
+    if state.get("deleted"):
+        services.delete_product(product)
+    if state.get("unverified"):
+        Vendor.objects.filter(pk=vendor.pk).update(is_verified=False)
+    if state.get("inactive"):
+        for variant in product.variants.all():
+            services.update_variant(variant, is_active=False)
+
+    hidden = visibility_of(admin_client, product).startswith("No:")
+    assert hidden is not Product.objects.published().filter(pk=product.pk).exists()
+    assert hidden is bool(state)
+
+
+def test_the_product_list_has_a_visibility_column(admin_client, catalog, unverified_vendor):
+    ProductFactory(vendor=unverified_vendor, category=catalog["shirts"], name="Hidden tee")
+    response = admin_client.get(admin_url(Product, "changelist"))
+    content = response.content.decode()
+
+    assert "shoppers see it?" in content.lower()
+    assert "Yes: on sale." in content  # the catalog's shirt
+    assert "Initech is not verified" in content
+
+
+def test_stock_is_set_on_the_product_page_through_the_services(admin_client, admin_user, catalog):
+    product, large = catalog["product"], catalog["large"]
+    variants = list(product.variants.order_by("position", "created_at"))
+    row = variants.index(large)
+    data = product_form(
+        product,
+        **{f"variants-{row}-set_stock": "7"},
+        **inline_management("variants", len(variants) + 1, len(variants)),
+        **new_variant_row(len(variants), "SHIRT-XL", "15.00"),
+        **{f"variants-{len(variants)}-set_stock": "5"},
+    )
+    response = admin_client.post(admin_url(Product, "change", product.pk), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+
+    large.stock.refresh_from_db()
+    assert large.stock.quantity == 7
+    new = Variant.objects.get(sku="SHIRT-XL")
+    assert new.stock.quantity == 5
+    for variant, change in ((large, 5), (new, 5)):
+        movement = StockMovement.objects.filter(stock_record__variant=variant).latest("created_at")
+        assert movement.kind == StockMovement.Kind.ADJUSTMENT
+        assert movement.quantity_change == change
+        assert movement.actor == admin_user
+        assert movement.reason == "Stock count on the product page"
+
+
+def test_a_stock_count_below_what_is_reserved_is_refused(admin_client, catalog):
+    product, small = catalog["product"], catalog["small"]  # 10 on hand, 3 reserved
+    row = list(product.variants.order_by("position", "created_at")).index(small)
+    data = product_form(product, **{f"variants-{row}-set_stock": "1", f"variants-{row}-name": "S"})
+    response = admin_client.post(admin_url(Product, "change", product.pk), data, follow=True)
+
+    # The service's refusal ("Only 7 of SHIRT-S available; 9 requested."), not a 500.
+    assert any("SHIRT-S" in message for message in messages_of(response))
+    small.refresh_from_db()
+    small.stock.refresh_from_db()
+    assert small.stock.quantity == 10
+    assert small.name != "S"  # the whole save was rolled back
+
+
+# --- amounts at the currency's exponent ----------------------------------------
+
+
+def test_amounts_show_at_the_currencys_exponent(admin_client, catalog, settings):
+    settings.COMMERCE = {**settings.COMMERCE, "CURRENCIES": ["USD", "JPY", "KWD"]}
+    yen = ProductFactory(vendor=catalog["product"].vendor, category=catalog["shirts"])
+    VariantFactory(product=yen, sku="YEN-1", price=Money(1000, "JPY"), quantity=1)
+    dinar = ProductFactory(vendor=catalog["product"].vendor, category=catalog["shirts"])
+    VariantFactory(product=dinar, sku="KWD-1", price=Money("1.234", "KWD"), quantity=1)
+
+    products = admin_client.get(admin_url(Product, "changelist")).content.decode()
+    variants = admin_client.get(admin_url(Variant, "changelist")).content.decode()
+    for page in (products, variants):
+        assert "$12.50" in page
+        assert "¥1,000<" in page
+        assert "1.234" in page
+        assert "12.500" not in page
+        assert "1,000.000" not in page
+    product_page = admin_client.get(admin_url(Product, "change", catalog["product"].pk))
+    assert "$12.50" in product_page.content.decode()
+    assert "12.500" not in product_page.content.decode()
+
+
+def test_change_forms_start_with_amounts_at_the_currencys_exponent(admin_client, catalog):
+    small = catalog["small"]
+    page = admin_client.get(admin_url(Variant, "change", small.pk)).content.decode()
+    assert 'name="price_0" value="12.50"' in page
+    product_page = admin_client.get(admin_url(Product, "change", catalog["product"].pk))
+    assert 'name="variants-0-price_0" value="12.50"' in product_page.content.decode()

@@ -280,3 +280,43 @@ def test_admin_refuses_an_invalid_country(admin_client, customer):
     assert response.status_code == 200
     assert "country" in response.context["adminform"].form.errors
     assert not Address.objects.exists()
+
+
+# --- what a person reads ---------------------------------------------------------------------
+
+
+def money_amounts(html: str, currency_sign: str = "$") -> list[str]:
+    """Every amount shown with ``currency_sign``, as printed ("$59.00")."""
+    return re.findall(re.escape(currency_sign) + r"[\d,]+(?:\.\d+)?", html)
+
+
+def test_amounts_show_at_the_currencys_exponent(admin_client, orders):
+    order = orders["pending"]
+    listed = admin_client.get(admin_url(Order, "changelist")).content.decode()
+    page = admin_client.get(admin_url(order, "change", order.pk)).content.decode()
+
+    assert f"${order.total.amount:.2f}" in listed
+    for amount in (order.subtotal, order.total, order.lines.first().unit_price):
+        assert f"${amount.amount:.2f}" in page
+    for html in (listed, page):
+        amounts = money_amounts(html)
+        assert amounts
+        # Two places for dollars, never the column's three ("$59.000").
+        assert all(re.fullmatch(r"\$[\d,]+\.\d\d", amount) for amount in amounts), amounts
+    # The amounts are shown, never offered as form fields.
+    assert 'name="total_0"' not in page
+
+
+@pytest.mark.parametrize("transition", ["ship", "cancel"])
+def test_transition_forms_explain_the_transition_and_print_no_none(
+    admin_client, orders, transition
+):
+    order = orders["paid" if transition == "ship" else "pending"]
+    change_page = admin_client.get(admin_url(order, "change", order.pk)).content.decode()
+    form_page = admin_client.get(transition_url(order, transition)).content.decode()
+
+    assert 'title="None"' not in change_page
+    assert "<p>None</p>" not in form_page
+    assert "None" not in re.sub(r"<script.*?</script>", "", form_page, flags=re.DOTALL)
+    help_text = {"ship": "tracking number", "cancel": "release its reserved stock"}[transition]
+    assert help_text in form_page

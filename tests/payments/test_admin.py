@@ -517,3 +517,23 @@ def test_clear_flag_needs_a_note(payments):
     with pytest.raises(CommerceValidationError):
         services.clear_flag(payment, note="  ", actor=UserFactory())
     assert fresh(payment).flagged
+
+
+def test_amounts_show_at_the_currencys_exponent(admin_client, payments):
+    captured = payments["captured"]
+    services.refund_payment(captured, None, reason="Returned")
+    pages = [
+        admin_client.get(admin_url(Payment, "changelist")),
+        admin_client.get(admin_url(captured, "change", captured.pk)),
+        admin_client.get(admin_url(Refund, "changelist")),
+        admin_client.get(admin_url(WebhookEvent, "changelist")),
+    ]
+    refund = Refund.objects.get(payment=captured)
+    pages.append(admin_client.get(admin_url(refund, "change", refund.pk)))
+    expected = f"${captured.amount.amount:.2f}"
+    for page in pages:
+        content = page.content.decode()
+        amounts = re.findall(r"\$[\d,]+(?:\.\d+)?", content)
+        assert expected in amounts, page.request["PATH_INFO"]
+        # Two places for dollars, never the column's three ("$59.000").
+        assert all(re.fullmatch(r"\$[\d,]+\.\d\d", amount) for amount in amounts), amounts

@@ -41,7 +41,9 @@ from commerce.catalog.models import (
     Vendor,
     VendorMembership,
 )
+from commerce.catalog.selectors import in_stock_annotation
 from commerce.conf import commerce_settings
+from commerce.core.admin import money_at_exponent, money_display
 from commerce.core.exceptions import CommerceError
 
 MONEY_FIELDS = ("price", "compare_at_price", "cost_price")
@@ -110,9 +112,14 @@ class MoneyFormMixin:
         allowed = list(commerce_settings.CURRENCIES)
         for name in self.money_fields:
             field = self.fields.get(name)
-            if field is None or not allowed:
+            if field is None:
                 continue
             current = getattr(self.instance, name, None)
+            if current is not None:
+                # "59.00" in the amount box, not the column's "59.000".
+                self.initial[name] = money_at_exponent(current)
+            if not allowed:
+                continue
             codes = list(allowed)
             if current is not None and str(current.currency) not in codes:
                 codes.append(str(current.currency))
@@ -262,11 +269,29 @@ class VariantForm(MoneyFormMixin, forms.ModelForm):
         )
 
 
+#: The reason recorded on the stock movement of a count entered on the product page.
+STOCK_COUNT_REASON = "Stock count on the product page"
+
+
+class VariantInlineForm(VariantForm):
+    """A variant row of the product page, with a stock count to record."""
+
+    set_stock = forms.IntegerField(
+        label=_("set stock to"),
+        required=False,
+        min_value=0,
+        help_text=_(
+            "Units on hand after a count. Recorded as a stock movement with you as its "
+            "actor; adjust with another reason on the stock page."
+        ),
+    )
+
+
 class VariantInline(admin.TabularInline):
-    """A product's variants, with their stock (read-only: change it on the stock page)."""
+    """A product's variants with their stock; a count sets stock through the services."""
 
     model = Variant
-    form = VariantForm
+    form = VariantInlineForm
     extra = 0
     can_delete = False  # deactivate a variant instead: orders point at it
     fields = (
@@ -281,6 +306,7 @@ class VariantInline(admin.TabularInline):
         "stock_quantity",
         "stock_reserved",
         "stock_available",
+        "set_stock",
         "stock_link",
     )
     readonly_fields = ("stock_quantity", "stock_reserved", "stock_available", "stock_link")
@@ -369,6 +395,35 @@ class ProductImageInline(admin.TabularInline):
     fields = ("image", "alt_text", "position", "primary")
 
 
+def visibility_problems(product: Product) -> list[str]:
+    """Why shoppers cannot find or buy ``product``, each with what to do; empty when on sale.
+
+    The reasons mirror :func:`~commerce.catalog.models.public_product_filter` (which
+    decides what the API lists), plus stock: a product with no stock available is
+    listed but sold out. ``product.in_stock`` comes from the admin's queryset.
+    """
+    reasons = []
+    if product.deleted_at is not None:
+        reasons.append(_("No: it is deleted."))
+    if product.status == Product.Status.DRAFT:
+        reasons.append(_("No: it is a draft; set its status to published."))
+    elif product.status == Product.Status.ARCHIVED:
+        reasons.append(_("No: it is archived; set its status to published to sell it again."))
+    if commerce_settings.REQUIRE_VERIFIED_VENDOR and not product.vendor.is_verified:
+        reasons.append(
+            _(
+                "No: its vendor %(vendor)s is not verified; verify it in the vendor list "
+                "(action \u201cVerify selected vendors\u201d)."
+            )
+            % {"vendor": product.vendor.name}
+        )
+    if product.price is None:
+        reasons.append(_("No: it has no active variant with a price; add one below."))
+    if not getattr(product, "in_stock", True):
+        reasons.append(_("Sold out: no active variant has stock; set stock on its variants below."))
+    return reasons
+
+
 @admin.register(Product)
 class ProductAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     """Products with their variants, stock and images on one page."""
@@ -379,7 +434,8 @@ class ProductAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         "category",
         "status",
         "is_featured",
-        "price",
+        "price_display",
+        "shopper_visibility",
         "is_deleted",
         "created_at",
     )
@@ -397,14 +453,29 @@ class ProductAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         "slug",
         "description",
         "status",
+        "shopper_visibility",
         "is_featured",
-        "price",
+        "price_display",
         "published_at",
         "deleted_at",
     )
-    readonly_fields = ("price", "published_at", "deleted_at")
+    readonly_fields = ("shopper_visibility", "price_display", "published_at", "deleted_at")
     inlines = (VariantInline, ProductImageInline)
     actions = ("archive_products", "soft_delete_products")
+    price_display = money_display("price", _("from price"))
+
+    def get_queryset(self, request):
+        # Whether any active variant has stock, for shopper_visibility (one query).
+        return super().get_queryset(request).annotate(in_stock=in_stock_annotation())
+
+    @admin.display(description=_("shoppers see it?"))
+    def shopper_visibility(self, obj) -> str:
+        if obj is None or obj._state.adding:
+            return _("Save the product to see whether shoppers can find it.")
+        reasons = visibility_problems(obj)
+        if not reasons:
+            return _("Yes: on sale.")
+        return " ".join(str(reason) for reason in reasons)
 
     @admin.display(boolean=True, description=_("deleted"), ordering="deleted_at")
     def is_deleted(self, obj) -> bool:
@@ -430,14 +501,14 @@ class ProductAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Variant:
-            self._save_variants(form.instance, formset)
+            self._save_variants(form.instance, formset, request.user)
         elif formset.model is ProductImage:
             self._save_images(form.instance, formset)
         else:  # pragma: no cover - only the inlines above exist
             super().save_formset(request, form, formset, change)
 
     @staticmethod
-    def _save_variants(product, formset) -> None:
+    def _save_variants(product, formset, actor) -> None:
         # What formset.save() would record, for the admin's change message.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for form in formset.forms:
@@ -452,6 +523,10 @@ class ProductAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
                 if changes:
                     services.update_variant(form.instance, **changes)
                     formset.changed_objects.append((form.instance, list(changes)))
+            count = form.cleaned_data.get("set_stock")
+            if count is not None:
+                # Through the services, so the count is an audited stock movement.
+                services.set_stock(form.instance, count, reason=STOCK_COUNT_REASON, actor=actor)
 
     @staticmethod
     def _save_images(product, formset) -> None:
@@ -554,12 +629,13 @@ class StockRecordInline(admin.StackedInline):
 @admin.register(Variant)
 class VariantAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = VariantForm
-    list_display = ("sku", "product", "name", "price", "is_active", "available")
+    list_display = ("sku", "product", "name", "price_display", "is_active", "available")
     list_filter = ("is_active", VariantAvailabilityFilter, "price_currency")
     list_select_related = ("product", "stock")
     search_fields = ("sku", "name", "product__name", "product__slug")
     autocomplete_fields = ("product",)
     inlines = (StockRecordInline,)
+    price_display = money_display("price", _("price"))
 
     @admin.display(description=_("available"))
     def available(self, obj):

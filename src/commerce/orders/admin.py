@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin
 
+from commerce.core.admin import money_display
 from commerce.core.exceptions import CommerceError
 from commerce.orders import services
 from commerce.orders.models import Address, Order, OrderEvent, OrderLine
@@ -29,6 +31,16 @@ ADMIN_TRANSITIONS = {
     "cancel": lambda order, actor, **data: services.cancel_order(order, actor=actor, **data),
 }
 
+#: What each button does, shown on its button and its form (django-fsm-2 printed "None").
+TRANSITION_HELP = {
+    "ship": _("Record the carrier and tracking number, and mark the order shipped."),
+    "deliver": _("Mark the shipped order delivered."),
+    "cancel": _(
+        "Cancel the unpaid order and release its reserved stock. A paid order is "
+        "cancelled by refunding its payment."
+    ),
+}
+
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
@@ -39,11 +51,13 @@ class OrderLineInline(admin.TabularInline):
         "product_name",
         "variant_name",
         "vendor",
-        "unit_price",
+        "unit_price_display",
         "quantity",
-        "line_total",
+        "line_total_display",
     ]
     readonly_fields = fields
+    unit_price_display = money_display("unit_price", _("unit price"))
+    line_total_display = money_display("line_total", _("line total"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -64,7 +78,7 @@ class OrderEventInline(admin.TabularInline):
 class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
     fsm_fields = ["status"]
     fsm_forms = {"ship": ShipForm, "cancel": ReasonForm}
-    list_display = ["number", "status", "email", "total", "created_at"]
+    list_display = ["number", "status", "email", "total_display", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["number", "email", "lines__sku"]
     date_hierarchy = "created_at"
@@ -74,10 +88,10 @@ class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
         "user",
         "email",
         "currency",
-        "subtotal",
-        "shipping_total",
-        "tax_total",
-        "total",
+        "subtotal_display",
+        "shipping_total_display",
+        "tax_total_display",
+        "total_display",
         "shipping_address_text",
         "billing_address_text",
         "note",
@@ -91,7 +105,19 @@ class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    exclude = ["shipping_address", "billing_address"]
+    # The money columns are shown by the *_display fields above, at the currency's exponent.
+    exclude = [
+        "shipping_address",
+        "billing_address",
+        "subtotal",
+        "shipping_total",
+        "tax_total",
+        "total",
+    ]
+    subtotal_display = money_display("subtotal", _("subtotal"))
+    shipping_total_display = money_display("shipping_total", _("shipping"))
+    tax_total_display = money_display("tax_total", _("tax"))
+    total_display = money_display("total", _("total"))
 
     def has_add_permission(self, request):
         return False
@@ -101,6 +127,9 @@ class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
 
     def is_fsm_transition_visible(self, transition) -> bool:
         return transition.name in ADMIN_TRANSITIONS
+
+    def get_help_text(self, transition) -> str:
+        return TRANSITION_HELP.get(transition.name) or super().get_help_text(transition) or ""
 
     # django-fsm-2 checks only that the user is staff: a transition changes the
     # order, so it takes the change permission, like the change form's Save.

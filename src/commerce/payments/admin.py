@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 from djmoney.money import Money
 
+from commerce.core.admin import money_display
 from commerce.core.exceptions import CommerceError
 from commerce.payments import services
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
@@ -197,13 +198,14 @@ class RefundInline(ReadOnlyInline):
     fields = [
         "reference",
         "status",
-        "amount",
+        "amount_display",
         "reason",
         "created_by",
         "gateway_reference",
         "failure_message",
         "created_at",
     ]
+    amount_display = money_display("amount", "amount")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by")
@@ -221,7 +223,8 @@ class PaymentEventInline(ReadOnlyInline):
 class WebhookEventInline(ReadOnlyInline):
     model = WebhookEvent
     show_change_link = True
-    fields = ["created_at", "event_id", "type", "amount", "result", "reason"]
+    fields = ["created_at", "event_id", "type", "amount_display", "result", "reason"]
+    amount_display = money_display("amount", "amount")
 
 
 # --- payments --------------------------------------------------------------------------------
@@ -236,9 +239,9 @@ class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
         "order",
         "gateway",
         "status",
-        "amount",
-        "captured_amount",
-        "refunded_amount",
+        "amount_display",
+        "captured_amount_display",
+        "refunded_amount_display",
         "flagged",
         "created_at",
     ]
@@ -252,7 +255,14 @@ class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["reference", "order", "gateway", "status", "created_at", "updated_at"]}),
         (
             "Amounts",
-            {"fields": ["amount", "authorized_amount", "captured_amount", "refunded_amount"]},
+            {
+                "fields": [
+                    "amount_display",
+                    "authorized_amount_display",
+                    "captured_amount_display",
+                    "refunded_amount_display",
+                ]
+            },
         ),
         ("Attention", {"fields": ["flagged", "flag_reason", "failure_message"]}),
         (
@@ -263,6 +273,11 @@ class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
     # Everything: a payment changes only through the services (the buttons).
     # The client secret is left out: only the paying customer needs it.
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+    # Amounts at the currency's exponent ($59.00), not the column's three places.
+    amount_display = money_display("amount", "amount")
+    authorized_amount_display = money_display("authorized_amount", "authorized")
+    captured_amount_display = money_display("captured_amount", "captured")
+    refunded_amount_display = money_display("refunded_amount", "refunded")
 
     def has_add_permission(self, request):
         return False
@@ -370,7 +385,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "reference",
         "payment",
         "status",
-        "amount",
+        "amount_display",
         "reason",
         "created_by",
         "created_at",
@@ -388,7 +403,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "reference",
         "payment",
         "status",
-        "amount",
+        "amount_display",
         "reason",
         "created_by",
         "gateway_reference",
@@ -396,11 +411,21 @@ class RefundAdmin(ReadOnlyAdmin):
         "created_at",
         "updated_at",
     ]
+    readonly_fields = ["amount_display"]
+    amount_display = money_display("amount", "amount")
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "gateway", "type", "result", "payment", "amount", "created_at"]
+    list_display = [
+        "event_id",
+        "gateway",
+        "type",
+        "result",
+        "payment",
+        "amount_display",
+        "created_at",
+    ]
     list_filter = ["gateway", "result", "type"]
     list_select_related = ["payment"]
     search_fields = ["event_id", "gateway_reference"]
@@ -411,7 +436,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "type",
         "gateway_reference",
         "payment",
-        "amount",
+        "amount_display",
         "occurred_at",
         "result",
         "reason",
@@ -419,7 +444,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "created_at",
         "payload_pretty",
     ]
-    readonly_fields = ["payload_pretty"]
+    readonly_fields = ["amount_display", "payload_pretty"]
+    amount_display = money_display("amount", "amount")
 
     @admin.display(description="payload")
     def payload_pretty(self, event):

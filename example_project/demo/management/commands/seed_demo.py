@@ -1,10 +1,30 @@
-"""``manage.py seed_demo [--products N]``: fill the demo shop, idempotently."""
+"""``manage.py seed_demo [--products N] [--addrport ADDR]``: fill the demo shop, idempotently."""
 
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from demo import seed
+
+#: Where the printed links point unless ``--addrport`` or ``DEMO_ADDRPORT`` says otherwise.
+DEFAULT_ADDRPORT = "127.0.0.1:8000"
+# runserver's shorthands for "every interface": a browser reaches them on loopback.
+ANY_ADDRESS = {"": "127.0.0.1", "0": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
+
+
+def site_url(addrport: str) -> str:
+    """The URL a browser on this machine opens for ``runserver ADDRPORT``.
+
+    ``"8080"`` -> ``http://127.0.0.1:8080``, ``"0.0.0.0:8000"`` -> ``http://127.0.0.1:8000``,
+    ``"[::1]:9000"`` -> ``http://[::1]:9000``, ``"shop.test:80"`` -> ``http://shop.test:80``.
+    """
+    host, _, port = addrport.strip().rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise CommandError(
+            f"--addrport must be [address:]port, as for runserver; got {addrport!r}."
+        )
+    return f"http://{ANY_ADDRESS.get(host, host)}:{port}"
 
 
 class Command(BaseCommand):
@@ -22,10 +42,19 @@ class Command(BaseCommand):
             metavar="N",
             help=f"How many demo products should exist (default {seed.DEFAULT_PRODUCTS}).",
         )
+        parser.add_argument(
+            "--addrport",
+            default=os.environ.get("DEMO_ADDRPORT") or DEFAULT_ADDRPORT,
+            metavar="ADDR",
+            help="The address runserver will serve on, for the printed links, e.g. "
+            f"0.0.0.0:8080 (default: $DEMO_ADDRPORT, else {DEFAULT_ADDRPORT}).",
+        )
 
-    def handle(self, *args, products: int, **options):
+    def handle(self, *args, products: int, addrport: str, **options):
         if products < 0:
             raise CommandError("--products must be zero or more.")
+        # Checked before seeding, so a typo costs nothing.
+        base = site_url(addrport)
         started = time.monotonic()
         interactive = self.stdout.isatty()
         shown = []
@@ -60,10 +89,10 @@ class Command(BaseCommand):
             f"  customer:        {seed.CUSTOMER_EMAIL}\n"
             f"  vendor member:   {vendor_email} (and <vendor>@vendors.example.com for "
             f"{', '.join(slug for _, slug, _ in seed.VENDORS[1:])})\n"
-            "\nWith `manage.py runserver` running:\n"
-            "  API docs:  http://127.0.0.1:8000/api/docs/\n"
-            "  products:  http://127.0.0.1:8000/api/v1/catalog/products/\n"
-            "  admin:     http://127.0.0.1:8000/admin/\n"
-            "  token:     POST http://127.0.0.1:8000/api/v1/auth/token/ "
+            f"\nWith `manage.py runserver {addrport}` running:\n"
+            f"  API docs:  {base}/api/docs/\n"
+            f"  products:  {base}/api/v1/catalog/products/\n"
+            f"  admin:     {base}/admin/\n"
+            f"  token:     POST {base}/api/v1/auth/token/ "
             '{"email": "...", "password": "..."}'
         )

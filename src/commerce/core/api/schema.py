@@ -14,12 +14,23 @@ installs only some of the apps keeps the entries of those apps.
 The hooks declare the error envelope as every operation's 4xx and 5xx
 response (:func:`declare_error_responses`), after drf-spectacular's own enum
 hook, which ``POSTPROCESSING_HOOKS`` replaces when set.
+
+:data:`SPECTACULAR_DEFAULTS` bundles all of that with a title, the package's
+version and the sidecar's local Swagger UI: ``SPECTACULAR_SETTINGS =
+{**SPECTACULAR_DEFAULTS}``, plus your own keys. This module imports nothing
+from Django REST framework, so settings modules can import it;
+:mod:`commerce.core.api.openapi` has the schema class and
+:mod:`commerce.core.api.schema_views` the views.
 """
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+from django.conf import settings
+
+import commerce
 
 ENUM_NAME_OVERRIDES = {
     "ProductStatusEnum": "commerce.catalog.models.Product.Status",
@@ -100,3 +111,58 @@ def declare_error_responses(result, generator, request, public):
             for code, description in ERROR_RANGES.items():
                 responses.setdefault(code, {"description": description, "content": content()})
     return result
+
+
+#: drf-spectacular settings for a schema of commerce's API. Merge them into the host's
+#: ``SPECTACULAR_SETTINGS`` (``{**SPECTACULAR_DEFAULTS, "TITLE": "My shop API"}``); the
+#: views below apply those the host leaves out.
+SPECTACULAR_DEFAULTS: dict[str, Any] = {
+    "TITLE": "commerce API",
+    "DESCRIPTION": (
+        "The catalog, cart, orders and payments API of commerce. Every error is "
+        '`{"error": {"code", "message", "details"}}`.'
+    ),
+    "VERSION": commerce.__version__,
+    # The schema view is a file to download, not an operation of the API.
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
+    "POSTPROCESSING_HOOKS": [*POSTPROCESSING_HOOKS],
+    # Swagger UI and Redoc load from this server (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No spec validator badge: it would call an outside service.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
+
+def schema_defaults() -> dict[str, Any]:
+    """The keys of :data:`SPECTACULAR_DEFAULTS` the host's ``SPECTACULAR_SETTINGS`` leaves out.
+
+    ``SERVE_*`` keys are left out too: drf-spectacular reads them when its views
+    are imported, so they cannot be applied per request.
+    """
+    host = getattr(settings, "SPECTACULAR_SETTINGS", None) or {}
+    defaults = {
+        key: value
+        for key, value in SPECTACULAR_DEFAULTS.items()
+        if key not in host and not key.startswith("SERVE_")
+    }
+    if "ENUM_NAME_OVERRIDES" in defaults:
+        defaults["ENUM_NAME_OVERRIDES"] = enum_name_overrides(settings.INSTALLED_APPS)
+    return defaults
+
+
+def enum_name_overrides(installed_apps) -> dict[str, str]:
+    """The entries of :data:`ENUM_NAME_OVERRIDES` for the commerce apps in ``installed_apps``.
+
+    An entry of an app that is not installed would make drf-spectacular import its
+    models and fail; a catalog-only host writes
+    ``{**SPECTACULAR_DEFAULTS, "ENUM_NAME_OVERRIDES": enum_name_overrides(INSTALLED_APPS)}``.
+    """
+    installed = set(installed_apps)
+    return {
+        name: path
+        for name, path in ENUM_NAME_OVERRIDES.items()
+        if ".".join(path.split(".")[:2]) in installed
+    }
