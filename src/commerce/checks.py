@@ -18,6 +18,9 @@ Ids are stable; the settings reference lists them:
 - ``commerce.E011``: a ``PAYMENT_GATEWAYS`` entry cannot be built (no or a bad ``BACKEND``,
   not a ``PaymentGateway``, a missing SDK, bad ``OPTIONS``).
 - ``commerce.E013``: ``CATALOG_CACHE`` is neither ``None`` nor a key of ``CACHES``.
+- ``commerce.E014``: a ``PAYMENT_GATEWAYS`` entry takes webhooks but is configured without
+  the secret its webhooks are verified with (each gateway class names it in
+  ``webhook_secret_options``), so every webhook it is sent would be refused.
 - ``commerce.W012`` (``check --deploy`` only): a commerce throttle scope has no rate in
   ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, so its endpoints are not throttled.
 """
@@ -87,10 +90,30 @@ def _check_payment_gateways(configured) -> list[Error]:
     errors = []
     for alias in sorted(configured):
         try:
-            build_gateway(alias, configured)
+            gateway = build_gateway(alias, configured)
         except ImproperlyConfigured as exc:
             errors.append(Error(str(exc), id="commerce.E011"))
+            continue
+        errors.extend(_check_webhook_secrets(gateway))
     return errors
+
+
+def _check_webhook_secrets(gateway) -> list[Error]:
+    """commerce.E014: a gateway that takes webhooks but could never verify one."""
+    missing = gateway.missing_webhook_secrets()
+    if not missing:
+        return []
+    names = ", ".join(f'"{name}"' for name in missing)
+    return [
+        Error(
+            f"COMMERCE['PAYMENT_GATEWAYS'][{gateway.alias!r}] takes webhooks but has no "
+            f"{names} in its OPTIONS: every webhook it is sent would be refused, so "
+            "payments would wait for reconciliation.",
+            hint=f"Set {names} to the signing secret the provider shows for this site's "
+            f"webhook endpoint (payments/webhooks/{gateway.alias}/).",
+            id="commerce.E014",
+        )
+    ]
 
 
 @register(Tags.compatibility)

@@ -1,24 +1,10 @@
-"""Shared helpers for the gateway tests: a plain payment the gateways can read."""
+"""Fixtures for the payment tests (helpers live in ``fakes.py`` and ``flows.py``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
-
 import pytest
-from djmoney.money import Money
 
-
-@dataclass(frozen=True)
-class FakePayment:
-    """Satisfies ``commerce.payments.gateways.base.PaymentInfo`` without a database."""
-
-    reference: str = "pay_ref_0001"
-    amount: Money = field(default_factory=lambda: Money(Decimal("12.50"), "USD"))
-    gateway_reference: str = ""
-    captured_amount: Money | None = None
-    email: str = "ada@example.com"
-    order_number: str = "261122-ABCDEF"
+from tests.payments.fakes import FakePayment
 
 
 @pytest.fixture
@@ -30,7 +16,7 @@ def payment() -> FakePayment:
 
 from commerce.orders.models import Order  # noqa: E402
 from commerce.payments.gateways.registry import get_gateway  # noqa: E402
-from tests.orders.conftest import money, place  # noqa: E402 - re-exported
+from tests.orders.conftest import money, place  # noqa: E402
 
 
 @pytest.fixture
@@ -57,13 +43,3 @@ def guest_placed(shirt):
 @pytest.fixture
 def dummy():
     return get_gateway("dummy")
-
-
-def deliver(gateway, bodies: list[bytes]):
-    """Hand webhook bodies to the service as the endpoint would, signed by the dummy provider."""
-    from commerce.payments import services
-
-    records = []
-    for body in bodies:
-        records += services.handle_webhook(gateway.alias, body, gateway.sign(body))
-    return records

@@ -12,6 +12,7 @@ import json
 
 from commerce.payments.exceptions import WebhookVerificationError
 from commerce.payments.gateways.base import (
+    TEXT,
     Capability,
     EventType,
     GatewayEvent,
@@ -34,17 +35,20 @@ class AcmePayGateway(PaymentGateway):
     display_name = "Acme Pay"
     currencies = frozenset({"USD", "EUR"})
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.WEBHOOKS})
+    # manage.py check reports an Acme gateway configured without it (commerce.E014).
+    webhook_secret_options = ("webhook_secret",)
 
     def __init__(self, *, alias, options=None):
         super().__init__(alias=alias, options=options)
-        # Credentials come from settings (OPTIONS); the class holds none.
-        self.api_key = self.options["api_key"]
-        self.webhook_secret = self.options["webhook_secret"].encode()
+        # Credentials come from settings (OPTIONS), read and checked with self.option:
+        # a missing or bad one is a configuration error naming the alias and option.
+        self.api_key = self.option("api_key", TEXT)
+        self.webhook_secret = self.option("webhook_secret", TEXT, "").encode()
         # The HTTP client is injectable, so tests intercept at the transport.
         self.client = self.options.get("client") or AcmeClient(self.api_key)
 
     def public_config(self):
-        return {"publishable_key": self.options.get("publishable_key", "")}
+        return {"publishable_key": self.option("publishable_key", TEXT, "")}
 
     def initiate(self, payment, *, idempotency_key, return_url=""):
         try:
@@ -99,6 +103,8 @@ class AcmePayGateway(PaymentGateway):
         )
 
     def verify_webhook(self, body, headers):
+        if not self.webhook_secret:  # an empty key would verify anyone's signature
+            raise WebhookVerificationError("No webhook_secret is configured.")
         expected = hmac.new(self.webhook_secret, body, hashlib.sha256).hexdigest()
         received = headers.get("X-Acme-Signature", "")
         # Constant time, over the raw bytes: re-serialized JSON would not match.

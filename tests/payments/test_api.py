@@ -17,7 +17,8 @@ from commerce.payments.models import Payment, PaymentEvent, WebhookEvent
 from commerce.testing.factories import UserFactory
 from tests.catalog.conftest import assert_error
 from tests.conftest import client_for
-from tests.payments.conftest import deliver, money
+from tests.orders.conftest import money
+from tests.payments.flows import deliver
 
 pytestmark = pytest.mark.django_db
 

@@ -14,12 +14,11 @@ import pytest
 from django.core.cache import cache
 from djmoney.money import Money
 
-from commerce.payments.gateways.base import EventType
+from commerce.payments.gateways.base import Capability, EventType, PaymentGateway
 from commerce.payments.gateways.dummy import DummyGateway
 from commerce.testing.gateways import GatewayContract, TimestampedWebhookContract
-from tests.payments import test_paystack as paystack_fakes
-from tests.payments import test_stripe as stripe_fakes
-from tests.payments.conftest import FakePayment
+from tests.payments import paystack_fakes, stripe_fakes
+from tests.payments.fakes import FakePayment
 
 
 class TestDummyContract(GatewayContract, TimestampedWebhookContract):
@@ -46,7 +45,7 @@ class TestDummyContract(GatewayContract, TimestampedWebhookContract):
         pass  # the dummy provider always accepts
 
     def requests_sent(self, gateway):
-        return 0  # the dummy sends no HTTP requests; its provider state is the cache
+        return len(gateway.requests)  # the dummy lists what it sent its provider
 
     def captured_webhook(self, payment):
         reference = f"dummy_{payment.reference}"
@@ -139,3 +138,64 @@ class TestPaystackContract(GatewayContract):
 def test_the_paystack_fake_is_an_httpx_transport():
     # The contract above intercepts Paystack at the HTTP layer, as its own tests do.
     assert isinstance(httpx.MockTransport(paystack_fakes.FakePaystack()), httpx.BaseTransport)
+
+
+# --- the kit's own checks cannot pass vacuously ------------------------------------------
+
+
+class WithoutMinorUnits(TestDummyContract):
+    """Not collected (no Test prefix): a contract that forgot its minor-unit cases."""
+
+    minor_units = ()
+    unrepresentable = None
+
+
+class WebhooklessDummy(DummyGateway):
+    """The dummy without webhooks, as a provider without them would be written."""
+
+    capabilities = frozenset({Capability.CAPTURE, Capability.VOID, Capability.REFUND})
+    verify_webhook = PaymentGateway.verify_webhook
+    parse_webhook = PaymentGateway.parse_webhook
+
+
+class WithoutWebhooks(TestDummyContract):
+    def make_gateway(self):
+        return WebhooklessDummy(alias="dummy", options={"webhook_secret": "whsec_contract"})
+
+
+def test_a_contract_without_minor_unit_cases_fails_with_a_clear_message():
+    with pytest.raises(pytest.fail.Exception, match="declares no minor-unit cases"):
+        WithoutMinorUnits().test_minor_units_round_trip()
+    with pytest.raises(pytest.fail.Exception, match="declares no `unrepresentable` amount"):
+        WithoutMinorUnits().test_an_unrepresentable_amount_is_refused_before_any_request()
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "test_a_signed_webhook_verifies_and_normalizes",
+        "test_a_redelivered_webhook_keeps_its_event_id",
+        "test_forged_webhooks_are_refused",
+        "test_a_stale_signature_is_refused",
+    ],
+)
+def test_webhook_checks_are_skipped_not_passed_for_a_gateway_without_webhooks(check):
+    with pytest.raises(pytest.skip.Exception, match=r"does not declare Capability\.WEBHOOKS"):
+        getattr(WithoutWebhooks(), check)()
+
+
+def test_the_missing_capability_check_is_skipped_when_nothing_is_missing():
+    with pytest.raises(pytest.skip.Exception, match="lacks none of"):
+        TestDummyContract().test_missing_capabilities_raise_before_any_request()
+
+
+def test_a_webhookless_gateway_is_checked_for_refusing_webhooks():
+    # The same check does run, and passes, when a capability is missing.
+    WithoutWebhooks().test_missing_capabilities_raise_before_any_request()
+
+
+def test_the_kit_counts_the_dummy_gateways_requests():
+    contract = TestDummyContract()
+    gateway = contract.make_gateway()
+    gateway.initiate(FakePayment(), idempotency_key="k")
+    assert contract.requests_sent(gateway) == 1

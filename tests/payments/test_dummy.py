@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from djmoney.money import Money
 
-from commerce.payments.exceptions import WebhookVerificationError
+from commerce.payments.exceptions import UnsupportedAmountError, WebhookVerificationError
 from commerce.payments.gateways.base import Capability, EventType, Outcome
 from commerce.payments.gateways.dummy import SIGNATURE_HEADER, DummyGateway
 
@@ -171,3 +171,53 @@ def test_the_default_webhook_secret_is_derived_per_alias():
     one, two = DummyGateway(alias="one"), DummyGateway(alias="two")
     assert one.webhook_secret != two.webhook_secret
     assert one.webhook_secret == DummyGateway(alias="one").webhook_secret
+
+
+# --- the requests it reports, and where its pages live ---------------------------------
+
+
+def test_it_reports_every_request_it_sends_its_provider(gateway, payment):
+    from commerce.payments.gateways.dummy import DummyRequest
+
+    _, payment = started(gateway, payment)
+    assert len(gateway.confirm(payment.gateway_reference, "succeed")) == 1  # the customer, not us
+    gateway.refund(payment, Money(Decimal("2.50"), "USD"), idempotency_key="r1")
+    gateway.fetch_status(payment)
+    assert list(gateway.requests) == [
+        DummyRequest(
+            "initiate",
+            payment.gateway_reference,
+            {"amount": 1250, "currency": "USD", "idempotency_key": "k1"},
+        ),
+        DummyRequest("refund", payment.gateway_reference, {"amount": 250, "idempotency_key": "r1"}),
+        DummyRequest("fetch_status", payment.gateway_reference, {}),
+    ]
+
+
+def test_an_amount_it_cannot_represent_sends_no_request(gateway, payment):
+    with pytest.raises(UnsupportedAmountError):
+        gateway.initiate(
+            replace(payment, amount=Money(Decimal("1.005"), "USD")), idempotency_key="k"
+        )
+    assert list(gateway.requests) == []
+
+
+def test_the_request_log_is_bounded(gateway, payment):
+    from commerce.payments.gateways.dummy import REQUEST_LOG_SIZE
+
+    for _ in range(REQUEST_LOG_SIZE + 5):
+        gateway.fetch_status(payment)
+    assert len(gateway.requests) == REQUEST_LOG_SIZE
+
+
+def test_its_confirmation_page_lives_with_it_not_in_the_production_views():
+    from django.urls import resolve, reverse
+
+    import commerce.payments.api.views as production_views
+    from commerce.payments.gateways.dummy.views import DummyConfirmView
+
+    path = reverse("commerce_payments:dummy-confirm", kwargs={"gateway_reference": "dummy_x"})
+    assert path == "/api/v1/payments/dummy/dummy_x/confirm/"
+    assert resolve(path).func.view_class is DummyConfirmView
+    assert not hasattr(production_views, "DummyConfirmView")
+    assert "dummy" not in production_views.__dict__

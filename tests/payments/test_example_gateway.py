@@ -19,26 +19,9 @@ from commerce.payments.exceptions import (
 )
 from commerce.payments.gateways.base import EventType, Outcome
 from commerce.payments.gateways.registry import get_gateway
-
-
-class FakeAcmeClient:
-    def __init__(self, responses):
-        self.responses = responses
-        self.requests = []
-
-    def post(self, path, body, *, idempotency_key):
-        self.requests.append(("POST", path, body, idempotency_key))
-        return self._answer(path)
-
-    def get(self, path):
-        self.requests.append(("GET", path, None, None))
-        return self._answer(path)
-
-    def _answer(self, path):
-        answer = self.responses[path]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+from commerce.testing.gateways import GatewayContract
+from tests.payments.example_gateway import AcmePayGateway
+from tests.payments.fakes import FakeAcmeClient, FakePayment
 
 
 @pytest.fixture
@@ -123,3 +106,39 @@ def test_webhooks_verify_the_raw_body_and_normalize_events(acme):
     )
     with pytest.raises(WebhookVerificationError):
         gateway.verify_webhook(body + b" ", {"X-Acme-Signature": signature})
+
+
+class TestAcmePayContract(GatewayContract):
+    """The documented example passes the conformance kit plugin authors run."""
+
+    minor_units = [(Money("12.50", "USD"), 1250), (Money("3", "EUR"), 300)]
+    unrepresentable = Money("1.005", "USD")
+
+    def make_gateway(self):
+        self.client = FakeAcmeClient({})
+        options = {"api_key": "ak_test", "webhook_secret": "ws_test", "client": self.client}
+        return AcmePayGateway(alias="acme", options=options)
+
+    def make_payment(self):
+        return FakePayment()
+
+    def arrange_initiate(self, gateway, payment):
+        self.client.responses["/payments"] = {
+            "id": "ap_1",
+            "checkout_url": "https://acme.example/c/ap_1",
+        }
+
+    def requests_sent(self, gateway):
+        return len(self.client.requests)
+
+    def captured_webhook(self, payment):
+        event = {
+            "id": "aev_1",
+            "type": "payment.completed",
+            "data": {"payment": "ap_1", "amount": 1250, "currency": "USD"},
+        }
+        return json.dumps(event).encode(), "ap_1"
+
+    def sign(self, body, *, wrong_secret=False):
+        secret = b"another" if wrong_secret else b"ws_test"
+        return {"X-Acme-Signature": hmac.new(secret, body, hashlib.sha256).hexdigest()}

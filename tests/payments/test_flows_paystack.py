@@ -22,13 +22,11 @@ import pytest
 from commerce.payments import services
 from commerce.payments.exceptions import (
     GatewayError,
-    RefundExceedsCapturedError,
-    WebhookVerificationError,
 )
 from commerce.payments.models import Payment, Refund, WebhookEvent
 from tests.orders.conftest import money, stock
-from tests.payments.flows import fresh, kinds, payment_gateways, snapshot
-from tests.payments.test_paystack import (
+from tests.payments.flows import FlowContract, fresh, kinds, payment_gateways, snapshot
+from tests.payments.paystack_fakes import (
     CHARGE_SUCCESS,
     DISPUTE_CREATE,
     SECRET,
@@ -40,7 +38,7 @@ from tests.payments.test_paystack import (
     signed,
     verify_data,
 )
-from tests.payments.test_paystack import sign as paystack_sign
+from tests.payments.paystack_fakes import sign as paystack_sign
 
 pytestmark = pytest.mark.django_db
 
@@ -157,10 +155,76 @@ def verify_path(payment: Payment) -> tuple[str, str]:
     return ("GET", f"/transaction/verify/{payment.reference}")
 
 
-# --- the happy path ------------------------------------------------------------------------
+# --- the flow every provider follows, and what the start sends -----------------------------
 
 
-def test_initialize_then_a_verified_charge_success_pays_the_order(order, shirt, api):
+class TestPaystackFlows(FlowContract):
+    """The flow every provider follows (:class:`tests.payments.flows.FlowContract`);
+    Paystack's captures are confirmed with ``GET /transaction/verify`` first."""
+
+    alias = "paystack"
+    refund_request = ("POST", "/refund")
+
+    @pytest.fixture(autouse=True)
+    def _paystack(self, api):
+        self.api = api
+
+    def start(self, order):
+        return start(order, self.api)
+
+    def capture_webhook(self, payment):
+        return signed(charge_success(payment))
+
+    def arrange_capture_confirmation(self, payment):
+        self.api.answer(verified(payment))
+
+    def capture_confirmation_requests(self, payment):
+        return [verify_path(payment)]
+
+    def bad_webhook(self, payment, case):
+        body, headers = signed(charge_success(payment))
+        if case == "forged":
+            headers = {"X-Paystack-Signature": paystack_sign(body, "sk_test_someone_else")}
+        elif case == "tampered":  # signed for 25.00, delivered claiming another amount
+            tampered = body.replace(b'"amount": 2500', b'"amount": 250000')
+            assert tampered != body
+            body = tampered
+        else:
+            headers = {}
+        return body, headers
+
+    def dispute_webhook(self, payment):
+        payload = copy.deepcopy(DISPUTE_CREATE)
+        payload["data"].update(refund_amount=2500, currency="USD")
+        payload["data"]["transaction"].update(
+            reference=payment.reference, amount=2500, currency="USD"
+        )
+        return signed(payload)
+
+    def arrange_refund(self, payment, amount, *, settled):
+        refund_id = 3018000 + amount
+        status = "processed" if settled else "pending"
+        self.api.answer(refunded(payment, status, amount, refund_id=refund_id))
+        return str(refund_id)
+
+    def arrange_refund_timeout(self):
+        self.api.answer(httpx.ReadTimeout("timed out"))
+
+    def refund_webhook(self, payment, amount, *, total):
+        # Paystack's refund.processed carries this refund's amount, as a string.
+        return signed(refund_webhook(payment, "refund.processed", str(amount)))
+
+    def sent(self):
+        return self.api.sent()
+
+    def clear_requests(self):
+        self.api.requests.clear()
+
+    def while_in_flight(self, action):
+        self.api.in_flight.append(action)
+
+
+def test_initialize_sends_the_total_under_our_reference(order, shirt, api):
     api.answer(initialized())
     started = services.start_payment(order, "paystack", return_url=RETURN_URL)
     payment = started.payment
@@ -182,60 +246,8 @@ def test_initialize_then_a_verified_charge_success_pays_the_order(order, shirt, 
     assert payment.client_secret == ""
     assert stock(shirt) == (10, 2)
 
-    api.answer(verified(payment))
-    [record] = deliver(charge_success(payment))
-
-    assert api.sent()[1:] == [verify_path(payment)]
-    assert (record.result, record.duplicate) == (Result.APPLIED, False)
-    assert (record.type, record.payment_id, record.amount) == ("captured", payment.pk, money("25"))
-    payment, order = fresh(payment)
-    assert payment.status == Status.CAPTURED
-    assert payment.captured_amount == money("25.00")
-    assert not payment.flagged
-    assert order.status == "paid"
-    assert stock(shirt) == (8, 0)
-    assert kinds(payment) == ["created", "initiate", "mark_processing", "capture"]
-
 
 # --- webhooks that must not count ----------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", ["forged", "tampered", "unsigned"])
-def test_a_bad_webhook_is_rejected_before_any_call_and_stores_nothing(order, shirt, api, case):
-    payment = start(order, api)
-    before = snapshot(payment, shirt)
-    body, headers = signed(charge_success(payment))
-    if case == "forged":
-        forged = json.dumps(charge_success(payment)).encode()
-        headers = {"X-Paystack-Signature": paystack_sign(forged, "sk_test_someone_else")}
-    elif case == "tampered":  # signed for 25.00, delivered claiming another amount
-        tampered = body.replace(b'"amount": 2500', b'"amount": 250000')
-        assert tampered != body
-        body = tampered
-    else:
-        headers = {}
-
-    with pytest.raises(WebhookVerificationError):
-        services.handle_webhook("paystack", body, headers)
-
-    assert api.requests == []  # not even a verify call
-    assert snapshot(payment, shirt) == before
-    assert WebhookEvent.objects.count() == 0
-
-
-def test_the_same_event_delivered_twice_changes_state_once(order, shirt, api):
-    payment = start(order, api)
-    api.answer(verified(payment))
-    [first] = deliver(charge_success(payment))
-    after_first = snapshot(payment, shirt)
-    [second] = deliver(charge_success(payment))
-
-    assert (first.duplicate, second.duplicate) == (False, True)
-    assert second.pk == first.pk
-    assert api.sent() == [verify_path(payment)]  # a redelivery is not verified again
-    assert snapshot(payment, shirt) == after_first
-    assert kinds(payment, "capture") == ["capture"]
-    assert stock(shirt) == (8, 0)
 
 
 # --- charges the verify API does not confirm as they claim ------------------------------------
@@ -310,20 +322,6 @@ def test_when_the_verify_api_cannot_answer_nothing_is_stored_and_a_redelivery_ap
     assert (payment.status, payment.captured_amount) == (Status.CAPTURED, money("25.00"))
     assert order.status == "paid"
     assert stock(shirt) == (8, 0)
-
-
-def test_a_dispute_flags_the_payment(order, shirt, api):
-    payment = paid(order, api)
-    payload = copy.deepcopy(DISPUTE_CREATE)
-    payload["data"].update(refund_amount=2500, currency="USD")
-    payload["data"]["transaction"].update(reference=payment.reference, amount=2500, currency="USD")
-    [record] = deliver(payload)
-    assert record.result == Result.FLAGGED
-    payment, order = fresh(payment)
-    assert payment.flagged
-    assert "dispute" in payment.flag_reason
-    assert (payment.status, order.status) == (Status.CAPTURED, "paid")
-    assert api.requests == []
 
 
 # --- refunds -----------------------------------------------------------------------------
@@ -401,64 +399,6 @@ def test_refund_failed_marks_the_pending_refund_failed(order, shirt, api):
     assert again.status == Refund.Status.SUCCEEDED
     payment, order = fresh(payment)
     assert (payment.status, order.status) == (Status.REFUNDED, "refunded")
-
-
-def test_a_refund_without_an_answer_stays_pending_until_refund_processed(order, shirt, api):
-    payment = paid(order, api)
-    api.answer(httpx.ReadTimeout("timed out"))
-    refund = services.refund_payment(payment, money("25.00"))
-    assert refund.status == Refund.Status.PENDING
-    assert api.sent() == [("POST", "/refund")]  # once: a resent POST /refund can refund twice
-    payment, order = fresh(payment)
-    assert (payment.status, payment.refunded_amount, order.status) == (
-        Status.CAPTURED,
-        None,
-        "paid",
-    )
-
-    [record] = deliver(refund_webhook(payment, "refund.processed", "2500"))
-    assert record.result == Result.APPLIED
-    refund.refresh_from_db()
-    assert refund.status == Refund.Status.SUCCEEDED
-    assert Refund.objects.count() == 1
-    payment, order = fresh(payment)
-    assert (payment.status, payment.refunded_amount) == (Status.REFUNDED, money("25.00"))
-    assert order.status == "refunded"
-
-
-def test_refund_processed_overtaking_the_refund_calls_answer_counts_once(order, shirt, api):
-    payment = paid(order, api)
-    webhooks: list[WebhookEvent] = []
-    api.in_flight.append(
-        lambda: webhooks.extend(deliver(refund_webhook(payment, "refund.processed", "1000")))
-    )
-    api.answer(refunded(payment, "processed", 1000, refund_id=3018284))
-    refund = services.refund_payment(payment, money("10.00"))
-
-    [record] = webhooks
-    assert record.result == Result.APPLIED
-    assert (refund.status, refund.gateway_reference) == (Refund.Status.SUCCEEDED, "3018284")
-    assert Refund.objects.count() == 1
-    payment, order = fresh(payment)
-    assert (payment.status, payment.refunded_amount) == (
-        Status.PARTIALLY_REFUNDED,
-        money("10.00"),
-    )
-    assert kinds(payment, "refund_partially") == ["refund_partially"]
-    assert order.status == "paid"
-
-
-def test_a_refund_beyond_what_is_left_is_refused_and_sends_nothing(order, shirt, api):
-    payment = paid(order, api)
-    api.answer(refunded(payment, "pending", 2000, refund_id=3018284))
-    services.refund_payment(payment, money("20.00"))
-    api.requests.clear()
-    before = snapshot(payment, shirt)
-
-    with pytest.raises(RefundExceedsCapturedError):
-        services.refund_payment(payment, money("5.01"))  # 20.00 of 25.00 is being refunded
-    assert api.requests == []
-    assert snapshot(payment, shirt) == before
 
 
 # --- reconciliation --------------------------------------------------------------------------

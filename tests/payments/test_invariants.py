@@ -29,7 +29,8 @@ from commerce.payments import services
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 from commerce.testing.factories import ProductFactory, VariantFactory
-from tests.payments.conftest import deliver, money, place
+from tests.orders.conftest import money, place
+from tests.payments.flows import deliver
 from tests.test_invariants import constraint_dropped, documented_codes, found
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from commerce.catalog.models import StockRecord
 from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
-from tests.payments.conftest import deliver, money
+from tests.orders.conftest import money
+from tests.payments.flows import deliver
 
 pytestmark = pytest.mark.django_db
 

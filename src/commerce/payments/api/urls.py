@@ -1,6 +1,8 @@
 """Payment endpoints, mounted at the API root by :mod:`commerce.urls`.
 
-Every view here is ``non_atomic_requests``: the services call providers
+The dummy gateway's confirmation page is mounted here too (its view lives with
+the gateway, in :mod:`commerce.payments.gateways.dummy.views`). Every view here
+is ``non_atomic_requests``: the services call providers
 between short transactions of their own, so a request-wide transaction
 (``ATOMIC_REQUESTS``) must not wrap them.
 """
@@ -9,6 +11,7 @@ from django.db import transaction
 from django.urls import path
 
 from commerce.payments.api import views
+from commerce.payments.gateways.dummy.views import DummyConfirmView
 
 app_name = "commerce_payments"
 
@@ -23,7 +26,7 @@ urlpatterns = [
     path("payments/webhooks/<str:alias>/", _view(views.WebhookView), name="webhook"),
     path(
         "payments/dummy/<str:gateway_reference>/confirm/",
-        _view(views.DummyConfirmView),
+        _view(DummyConfirmView),
         name="dummy-confirm",
     ),
     path("payments/<str:reference>/", _view(views.PaymentDetailView), name="payment-detail"),

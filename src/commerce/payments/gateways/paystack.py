@@ -45,13 +45,14 @@ from djmoney.money import Money
 import commerce
 from commerce.core.exceptions import CommerceError, CommerceValidationError
 from commerce.payments.exceptions import (
-    GatewayConfigurationError,
     GatewayError,
     MissingDependencyError,
     UnsupportedAmountError,
     WebhookVerificationError,
 )
 from commerce.payments.gateways.base import (
+    POSITIVE_NUMBER,
+    TEXT,
     Capability,
     EventType,
     GatewayEvent,
@@ -61,6 +62,7 @@ from commerce.payments.gateways.base import (
     PaymentGateway,
     PaymentInfo,
     header_value,
+    instance_of,
 )
 
 try:
@@ -301,39 +303,30 @@ class PaystackGateway(PaymentGateway):
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.WEBHOOKS})
     # A charge.success is applied only once GET /transaction/verify confirms it.
     confirm_webhook_captures = True
+    # Paystack signs webhooks with the account's secret key (HMAC-SHA512), which the
+    # gateway cannot be built without: a configured Paystack gateway can always verify.
+    webhook_secret_options = ("secret_key",)
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(alias=alias, options=options)
         if httpx is None:
             raise MissingDependencyError("paystack", "httpx", "paystack")
-        secret_key = self.options.get("secret_key")
-        if not isinstance(secret_key, str) or not secret_key.strip():
-            raise GatewayConfigurationError(
-                f'COMMERCE["PAYMENT_GATEWAYS"][{alias!r}]["OPTIONS"] needs a "secret_key".'
-            )
-        timeout = self.options.get("timeout", DEFAULT_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise GatewayConfigurationError(
-                f'COMMERCE["PAYMENT_GATEWAYS"][{alias!r}]["OPTIONS"]["timeout"] must be a '
-                "positive number of seconds."
-            )
-        transport = self.options.get("transport")
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise GatewayConfigurationError(
-                f'COMMERCE["PAYMENT_GATEWAYS"][{alias!r}]["OPTIONS"]["transport"] must be an '
-                "httpx.BaseTransport."
-            )
+        secret_key = self.option("secret_key", TEXT)
+        timeout = self.option("timeout", POSITIVE_NUMBER, DEFAULT_TIMEOUT)
+        transport = self.option(
+            "transport", instance_of(httpx.BaseTransport, "an httpx.BaseTransport"), None
+        )
+        self.public_key = self.option("public_key", TEXT, "")
         self._secret = secret_key.encode()
         self.client = PaystackClient(
             secret_key,
-            base_url=str(self.options.get("base_url") or DEFAULT_BASE_URL),
+            base_url=self.option("base_url", TEXT, DEFAULT_BASE_URL),
             timeout=float(timeout),
             transport=transport,
         )
 
     def public_config(self) -> dict[str, Any]:
-        public_key = self.options.get("public_key")
-        return {"public_key": public_key} if public_key else {}
+        return {"public_key": self.public_key} if self.public_key else {}
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -611,7 +604,7 @@ class PaystackGateway(PaymentGateway):
             raise WebhookVerificationError("The Paystack webhook signature does not match.")
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise WebhookVerificationError("The Paystack webhook body is not valid JSON.") from exc
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
             raise WebhookVerificationError("The Paystack webhook body has no event name.")
@@ -649,7 +642,9 @@ def derive_event_id(event: str, data: Mapping[str, Any]) -> str:
     else:
         parts = [json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)]
     key = "\x1f".join(["paystack", event, *("" if part is None else str(part) for part in parts)])
-    return hashlib.sha256(key.encode()).hexdigest()
+    # surrogatepass: a signed payload may hold a lone surrogate (such as U+D800), which
+    # strict UTF-8 cannot encode; the id must still be derived, not a 500.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _normalized_amount(amount: Any) -> str:

@@ -41,16 +41,18 @@ from typing import TYPE_CHECKING, Any
 
 from djmoney.money import Money
 
-from commerce.core.exceptions import CurrencyMismatchError, InvalidAmountError
-from commerce.core.money import normalize_currency
+from commerce.core.exceptions import CurrencyMismatchError
 from commerce.payments.exceptions import (
-    GatewayConfigurationError,
     GatewayError,
     MissingDependencyError,
     UnsupportedAmountError,
     WebhookVerificationError,
 )
 from commerce.payments.gateways.base import (
+    NON_NEGATIVE_INTEGER,
+    POSITIVE_INTEGER,
+    POSITIVE_NUMBER,
+    TEXT,
     Capability,
     EventType,
     GatewayEvent,
@@ -59,7 +61,10 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
     PaymentInfo,
+    currency_codes,
     header_value,
+    instance_of,
+    one_of,
 )
 
 if TYPE_CHECKING:
@@ -156,6 +161,8 @@ class StripeGateway(PaymentGateway):
     refund_amounts_are_cumulative = True
     # Stripe keeps idempotency keys for at least 24 hours; stay inside that.
     refund_retry_window = 23 * 3600
+    # Stripe signs each webhook endpoint's events with that endpoint's own secret.
+    webhook_secret_options = ("webhook_secret",)
 
     def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(alias=alias, options=options)
@@ -166,39 +173,30 @@ class StripeGateway(PaymentGateway):
         except ImportError as exc:
             raise MissingDependencyError("stripe", "stripe", "stripe") from exc
 
-        secret_key = self.options.get("secret_key")
-        if not isinstance(secret_key, str) or not secret_key.strip():
-            raise self._config_error('needs a "secret_key" (sk_live_... or sk_test_...)')
+        secret_key = self.option("secret_key", TEXT)
         self._secret_key = secret_key
-
-        self.capture_method = self.options.get("capture_method", "automatic")
-        if self.capture_method not in CAPTURE_METHODS:
-            raise self._config_error(f'"capture_method" must be one of {CAPTURE_METHODS}')
-        self.webhook_tolerance = self._positive_number(
-            "webhook_tolerance", DEFAULT_WEBHOOK_TOLERANCE, integer=True
+        self.capture_method = self.option("capture_method", one_of(*CAPTURE_METHODS), "automatic")
+        self.webhook_tolerance = self.option(
+            "webhook_tolerance", POSITIVE_INTEGER, DEFAULT_WEBHOOK_TOLERANCE
         )
-        timeout = self._positive_number("timeout", DEFAULT_TIMEOUT)
-        retries = self.options.get("max_network_retries", DEFAULT_MAX_NETWORK_RETRIES)
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise self._config_error('"max_network_retries" must be a non-negative integer')
-
-        currencies = self.options.get("currencies")
+        self.webhook_secret = self.option("webhook_secret", TEXT, "")
+        self.publishable_key = self.option("publishable_key", TEXT, "")
+        timeout = self.option("timeout", POSITIVE_NUMBER, DEFAULT_TIMEOUT)
+        retries = self.option(
+            "max_network_retries", NON_NEGATIVE_INTEGER, DEFAULT_MAX_NETWORK_RETRIES
+        )
+        currencies = self.option("currencies", currency_codes, None)
         if currencies is not None:
-            try:
-                if isinstance(currencies, str):
-                    raise TypeError(currencies)
-                codes = frozenset(normalize_currency(code) for code in currencies)
-            except (TypeError, ValueError) as exc:
-                raise self._config_error('"currencies" must be a list of ISO 4217 codes') from exc
             # Shadows the class attribute for this instance only.
-            self.currencies = codes
-
-        http_client = self.options.get("http_client")
+            self.currencies = currencies
+        http_client = self.option(
+            "http_client",
+            instance_of(self._stripe.HTTPClient, "a stripe.HTTPClient instance"),
+            None,
+        )
         if http_client is None:
             http_client = self._stripe.RequestsClient(timeout=timeout)
-        elif not isinstance(http_client, self._stripe.HTTPClient):
-            raise self._config_error('"http_client" must be a stripe.HTTPClient instance')
-        api_base = self.options.get("api_base")
+        api_base = self.option("api_base", TEXT, "")
         self._client = self._stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
@@ -206,24 +204,11 @@ class StripeGateway(PaymentGateway):
             http_client=http_client,
         )
 
-    def _config_error(self, problem: str) -> GatewayConfigurationError:
-        return GatewayConfigurationError(
-            f'COMMERCE["PAYMENT_GATEWAYS"][{self.alias!r}]["OPTIONS"] {problem}.'
-        )
-
-    def _positive_number(self, key: str, default: float, *, integer: bool = False) -> Any:
-        value = self.options.get(key, default)
-        kinds = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
-            kind = "integer" if integer else "number"
-            raise self._config_error(f'"{key}" must be a positive {kind} of seconds')
-        return value
-
     def public_config(self) -> dict[str, Any]:
         """The publishable key and capture method: what Stripe.js needs, never a secret."""
         config: dict[str, Any] = {"capture_method": self.capture_method}
-        if self.options.get("publishable_key"):
-            config["publishable_key"] = self.options["publishable_key"]
+        if self.publishable_key:
+            config["publishable_key"] = self.publishable_key
         return config
 
     # --- amounts -----------------------------------------------------------------------
@@ -266,7 +251,8 @@ class StripeGateway(PaymentGateway):
         return int(scaled)
 
     def from_minor_units(self, amount: int, currency: str) -> Money:
-        """The inverse of :meth:`to_minor_units` (``500`` ISK is 5 ISK)."""
+        """The inverse of :meth:`to_minor_units` (``500`` ISK is 5 ISK); ``currency``
+        in Stripe's lower case or ISO's upper case."""
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise UnsupportedAmountError(f"Stripe amounts are integers, not {amount!r}.")
         code = self.check_currency(currency)
@@ -406,7 +392,7 @@ class StripeGateway(PaymentGateway):
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Check the ``Stripe-Signature`` header with the SDK (signature and timestamp)."""
-        secret = self.options.get("webhook_secret")
+        secret = self.webhook_secret
         if not secret:
             raise WebhookVerificationError(
                 f"The {self.alias} gateway has no webhook_secret configured."
@@ -421,11 +407,18 @@ class StripeGateway(PaymentGateway):
             raise WebhookVerificationError(
                 f"Stripe webhook signature rejected: {exc.user_message}"
             ) from exc
-        except (ValueError, TypeError, AttributeError) as exc:  # not UTF-8, JSON, an event
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            # Not UTF-8, not JSON (or nested past Python's recursion limit), not an event.
             raise WebhookVerificationError("The webhook body is not a Stripe event.") from exc
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[GatewayEvent]:
-        """One normalized event per (verified) Stripe event; unmapped kinds are ``UNKNOWN``."""
+        """One normalized event per (verified) Stripe event; unmapped kinds are ``UNKNOWN``.
+
+        A body that is not a Stripe event (no id, type, object or timestamp) is
+        refused. An amount that is not an integer, or in a currency commerce
+        does not know, makes the event ``UNKNOWN`` with the reason in its
+        ``problems``: it is recorded, never applied.
+        """
         try:
             event = json.loads(body)
             event_id = event["id"]
@@ -438,28 +431,35 @@ class StripeGateway(PaymentGateway):
                 raise TypeError("data.object must be an object, created a timestamp")
             occurred_at = datetime.fromtimestamp(int(created), tz=UTC)
             event_type, amount_field = EVENT_TYPES.get(kind, (EventType.UNKNOWN, ""))
-            if event_type == EventType.FAILED and obj.get("status") != "canceled":
-                # One declined attempt: the PaymentIntent goes back to
-                # requires_payment_method and the customer may pay with another card.
-                # Only an intent that can no longer be paid has failed.
+            raw_amount = obj[amount_field] if amount_field else None
+            currency = obj["currency"] if amount_field else None
+        except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError) as exc:
+            raise WebhookVerificationError(
+                f"Malformed or unsupported Stripe event: {type(exc).__name__}"
+            ) from exc
+        if event_type == EventType.FAILED and obj.get("status") != "canceled":
+            # One declined attempt: the PaymentIntent goes back to
+            # requires_payment_method and the customer may pay with another card.
+            # Only an intent that can no longer be paid has failed.
+            event_type = EventType.UNKNOWN
+        if obj.get("object") == "payment_intent":
+            reference = obj.get("id") or ""
+        else:  # a charge, refund or dispute names its PaymentIntent
+            reference = obj.get("payment_intent") or ""
+        amount, problem = None, ""
+        if amount_field:
+            amount, problem = self.read_minor_units(raw_amount, currency)
+            if problem:
                 event_type = EventType.UNKNOWN
-            if obj.get("object") == "payment_intent":
-                reference = obj.get("id") or ""
-            else:  # a charge, refund or dispute names its PaymentIntent
-                reference = obj.get("payment_intent") or ""
-            amount = None
-            if amount_field:
-                amount = self.from_minor_units(obj[amount_field], str(obj["currency"]).upper())
-        except (ValueError, KeyError, TypeError, OverflowError, InvalidAmountError) as exc:
-            raise WebhookVerificationError(f"Malformed or unsupported Stripe event: {exc}") from exc
         return [
             GatewayEvent(
                 event_id=event_id,
                 type=event_type,
-                gateway_reference=str(reference),
+                gateway_reference=reference,  # GatewayEvent drops one no payment could have
                 amount=amount,
                 occurred_at=occurred_at,
                 raw=event,
+                problems=(problem,) if problem else (),
             )
         ]
 
@@ -559,7 +559,7 @@ class StripeGateway(PaymentGateway):
         return GatewayError(message, details=details)
 
     def _scrub(self, text: str) -> str:
-        for secret in (self._secret_key, self.options.get("webhook_secret")):
+        for secret in (self._secret_key, self.webhook_secret):
             if secret:
                 text = text.replace(secret, "[redacted]")
         return _KEY_PATTERN.sub("[redacted]", text)

@@ -17,7 +17,9 @@ import hmac
 import json
 import secrets
 import time
+from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +30,8 @@ from djmoney.money import Money
 
 from commerce.payments.exceptions import WebhookVerificationError
 from commerce.payments.gateways.base import (
+    POSITIVE_INTEGER,
+    TEXT,
     Capability,
     EventType,
     GatewayEvent,
@@ -37,13 +41,28 @@ from commerce.payments.gateways.base import (
     PaymentGateway,
     PaymentInfo,
     header_value,
+    one_of,
 )
 
 SIGNATURE_HEADER = "X-Dummy-Signature"
 DEFAULT_TOLERANCE = 300
+DEFAULT_CONFIRM_URL = "/api/v1/payments/dummy/{reference}/confirm/"
+CAPTURE_METHODS = ("automatic", "manual")
+#: How many requests :attr:`DummyGateway.requests` keeps (the instance lives as long
+#: as the process: an unbounded list would grow in a long-running demo).
+REQUEST_LOG_SIZE = 200
 
 #: What the customer can choose on the dummy's confirmation page.
 CONFIRM_CHOICES = ("succeed", "fail", "requires_action")
+
+
+@dataclass(frozen=True)
+class DummyRequest:
+    """One request the dummy gateway sent its "provider" (what an HTTP fake would see)."""
+
+    operation: str
+    gateway_reference: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 class DummyGateway(PaymentGateway):
@@ -53,6 +72,10 @@ class DummyGateway(PaymentGateway):
     ``confirm_url`` (a template with ``{reference}``; default
     ``/api/v1/payments/dummy/{reference}/confirm/``), ``capture_method``
     (``"automatic"`` or ``"manual"``), ``webhook_tolerance`` (seconds, 300).
+
+    :attr:`requests` lists the requests the gateway sent its provider, newest
+    last (the last :data:`REQUEST_LOG_SIZE`), so tests assert on them as they
+    do on a real gateway's faked HTTP.
     """
 
     name = "dummy"
@@ -60,6 +83,27 @@ class DummyGateway(PaymentGateway):
     capabilities = frozenset(Capability)
     # The dummy provider remembers refund keys as long as the payment's state.
     refund_retry_window = 6 * 24 * 3600
+    # It signs with the webhook_secret option or, without one, a secret derived from
+    # SECRET_KEY: it can always verify its own webhooks, so no option is required.
+    webhook_secret_options = ()
+
+    def __init__(self, *, alias: str, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(alias=alias, options=options)
+        self._webhook_secret = self.option("webhook_secret", TEXT, "")
+        self.confirm_url = self.option("confirm_url", TEXT, DEFAULT_CONFIRM_URL)
+        if "{reference}" not in self.confirm_url:
+            raise self.option_error(
+                "confirm_url", 'a URL template containing "{reference}"', value=self.confirm_url
+            )
+        self.capture_method = self.option("capture_method", one_of(*CAPTURE_METHODS), "automatic")
+        self.webhook_tolerance = self.option(
+            "webhook_tolerance", POSITIVE_INTEGER, DEFAULT_TOLERANCE
+        )
+        self.requests: deque[DummyRequest] = deque(maxlen=REQUEST_LOG_SIZE)
+
+    def _send(self, operation: str, gateway_reference: str, **params: Any) -> None:
+        """Record one request to the dummy provider (its operations call this first)."""
+        self.requests.append(DummyRequest(operation, gateway_reference, params))
 
     # --- the "provider": state in the cache ---------------------------------------------
 
@@ -75,13 +119,13 @@ class DummyGateway(PaymentGateway):
 
     @property
     def manual_capture(self) -> bool:
-        return self.options.get("capture_method", "automatic") == "manual"
+        return self.capture_method == "manual"
 
     @property
     def webhook_secret(self) -> str:
-        secret = self.options.get("webhook_secret")
-        if secret:
-            return secret
+        if self._webhook_secret:
+            return self._webhook_secret
+        # Read when used, not when built: override_settings(SECRET_KEY=...) reaches it.
         return salted_hmac("commerce.payments.dummy", self.alias, algorithm="sha256").hexdigest()
 
     # --- operations ---------------------------------------------------------------------
@@ -90,18 +134,26 @@ class DummyGateway(PaymentGateway):
         self, payment: PaymentInfo, *, idempotency_key: str, return_url: str = ""
     ) -> InitiateResult:
         gateway_reference = f"dummy_{payment.reference}"
+        amount = self.to_minor_units(payment.amount)  # refused before any request
+        currency = str(payment.amount.currency)
+        self._send(
+            "initiate",
+            gateway_reference,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+        )
         state = self.provider_state(gateway_reference)
         if state is None:  # a retried initiate finds what the first one created
             state = {
                 "status": "requires_confirmation",
-                "amount": self.to_minor_units(payment.amount),
-                "currency": str(payment.amount.currency),
+                "amount": amount,
+                "currency": currency,
                 "captured": 0,
                 "refunded": 0,
             }
             self._save_state(gateway_reference, state)
-        template = self.options.get("confirm_url", "/api/v1/payments/dummy/{reference}/confirm/")
-        url = template.format(reference=gateway_reference)
+        url = self.confirm_url.replace("{reference}", gateway_reference)
         if return_url:
             url = f"{url}?{urlencode({'return_url': return_url})}"
         return InitiateResult(
@@ -143,13 +195,20 @@ class DummyGateway(PaymentGateway):
     def capture(
         self, payment: PaymentInfo, amount: Money | None = None, *, idempotency_key: str
     ) -> OperationResult:
+        minor_requested = self.to_minor_units(amount) if amount is not None else None
+        self._send(
+            "capture",
+            payment.gateway_reference,
+            amount=minor_requested,
+            idempotency_key=idempotency_key,
+        )
         state = self.provider_state(payment.gateway_reference)
         if state is None or state["status"] not in ("authorized", "captured"):
             return OperationResult(
                 Outcome.FAILED, payment.gateway_reference, message="Nothing to capture."
             )
         if state["status"] == "authorized":
-            minor = self.to_minor_units(amount) if amount is not None else state["amount"]
+            minor = minor_requested if minor_requested is not None else state["amount"]
             if minor > state["amount"]:
                 return OperationResult(
                     Outcome.FAILED, payment.gateway_reference, message="More than authorized."
@@ -165,6 +224,7 @@ class DummyGateway(PaymentGateway):
         )
 
     def void(self, payment: PaymentInfo, *, idempotency_key: str) -> OperationResult:
+        self._send("void", payment.gateway_reference, idempotency_key=idempotency_key)
         state = self.provider_state(payment.gateway_reference)
         if state is None or state["status"] not in ("requires_confirmation", "authorized"):
             return OperationResult(
@@ -177,13 +237,20 @@ class DummyGateway(PaymentGateway):
     def refund(
         self, payment: PaymentInfo, amount: Money | None = None, *, idempotency_key: str
     ) -> OperationResult:
+        minor_requested = self.to_minor_units(amount) if amount is not None else None
+        self._send(
+            "refund",
+            payment.gateway_reference,
+            amount=minor_requested,
+            idempotency_key=idempotency_key,
+        )
         state = self.provider_state(payment.gateway_reference)
         if state is None or state["status"] != "captured":
             return OperationResult(
                 Outcome.FAILED, payment.gateway_reference, message="Nothing captured."
             )
         refundable = state["captured"] - state["refunded"]
-        minor = self.to_minor_units(amount) if amount is not None else refundable
+        minor = minor_requested if minor_requested is not None else refundable
         if minor <= 0 or minor > refundable:
             return OperationResult(
                 Outcome.FAILED, payment.gateway_reference, message="More than refundable."
@@ -202,6 +269,7 @@ class DummyGateway(PaymentGateway):
         )
 
     def fetch_status(self, payment: PaymentInfo) -> OperationResult:
+        self._send("fetch_status", payment.gateway_reference)
         state = self.provider_state(payment.gateway_reference)
         if state is None:
             return OperationResult(Outcome.UNKNOWN, payment.gateway_reference)
@@ -258,30 +326,44 @@ class DummyGateway(PaymentGateway):
             signature = parts["v1"]
         except (KeyError, ValueError) as exc:
             raise WebhookVerificationError("Malformed signature header.") from exc
-        tolerance = int(self.options.get("webhook_tolerance", DEFAULT_TOLERANCE))
-        if abs(time.time() - timestamp) > tolerance:
+        if abs(time.time() - timestamp) > self.webhook_tolerance:
             raise WebhookVerificationError("Signature timestamp outside the tolerance.")
         expected = self.sign(body, timestamp=timestamp)[SIGNATURE_HEADER].split("v1=", 1)[1]
         if not hmac.compare_digest(expected, signature):
             raise WebhookVerificationError("Signature does not match.")
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[GatewayEvent]:
+        """The one event a dummy webhook carries. A body without an id, type,
+        reference, amount, currency or timestamp is refused; an amount that is not
+        an integer (or a currency commerce does not know) makes the event
+        ``UNKNOWN`` with the reason in its ``problems``."""
         try:
             data = json.loads(body)
-            try:
-                event_type = EventType(data["type"])
-            except ValueError:
-                event_type = EventType.UNKNOWN
-            amount = self.from_minor_units(int(data["amount"]), data["currency"])
-            return [
-                GatewayEvent(
-                    event_id=str(data["id"]),
-                    type=event_type,
-                    gateway_reference=str(data["reference"]),
-                    amount=amount,
-                    occurred_at=datetime.fromtimestamp(int(data["created"]), tz=UTC),
-                    raw=data,
-                )
-            ]
-        except (ValueError, KeyError, TypeError) as exc:
+            event_id, kind, reference = data["id"], data["type"], data["reference"]
+            raw_amount, currency = data["amount"], data["currency"]
+            created = data["created"]
+            if not all(isinstance(value, str) for value in (event_id, kind, reference)):
+                raise TypeError("id, type and reference must be strings")
+            if isinstance(created, bool) or not isinstance(created, int):
+                raise TypeError("created must be a unix timestamp")
+            occurred_at = datetime.fromtimestamp(created, tz=UTC)
+        except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError) as exc:
             raise WebhookVerificationError("Malformed webhook body.") from exc
+        try:
+            event_type = EventType(kind)
+        except ValueError:
+            event_type = EventType.UNKNOWN
+        amount, problem = self.read_minor_units(raw_amount, currency)
+        if problem:
+            event_type = EventType.UNKNOWN
+        return [
+            GatewayEvent(
+                event_id=event_id,
+                type=event_type,
+                gateway_reference=reference,
+                amount=amount,
+                occurred_at=occurred_at,
+                raw=data,
+                problems=(problem,) if problem else (),
+            )
+        ]
