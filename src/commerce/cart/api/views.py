@@ -15,6 +15,7 @@ from commerce.cart import services
 from commerce.cart.api import serializers
 from commerce.cart.exceptions import CartLineError, CartNotFoundError
 from commerce.conf import commerce_settings
+from commerce.core.api.parsers import PARSER_CLASSES
 
 TOKEN_HEADER = "X-Cart-Token"
 
@@ -55,6 +56,7 @@ def validated_data(serializer_class, request) -> dict:
 
 
 class CartMixin:
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
 
     def find_cart(self):

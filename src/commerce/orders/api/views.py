@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from commerce.cart import services as cart_services
 from commerce.cart.api.views import CART_TOKEN_PARAMETER, request_cart_token
+from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.idempotency import idempotent
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff, user_is_staff
@@ -42,6 +43,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 
 class CheckoutView(ScopedThrottleMixin, APIView):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     throttle_scope = CHECKOUT_SCOPE
 
@@ -96,6 +98,7 @@ class CheckoutView(ScopedThrottleMixin, APIView):
     ),
 )
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     lookup_field = "number"
     permission_classes = [AllowAny]
     pagination_class = CommerceCursorPagination
@@ -196,6 +199,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     retrieve=extend_schema(summary="One such order"),
 )
 class VendorOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     lookup_field = "number"
     permission_classes = [IsAuthenticated]
     pagination_class = CommerceCursorPagination
@@ -208,6 +212,7 @@ class VendorOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 class AddressViewSet(viewsets.ModelViewSet):
     """The signed-in customer's address book. Others' addresses are 404."""
 
+    parser_classes = PARSER_CLASSES
     permission_classes = [IsAuthenticated]
     serializer_class = serializers.AddressSerializer
     pagination_class = None

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.core.api.fields import format_money
+from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.exceptions import CommerceValidationError, NotFoundError
 from commerce.core.idempotency import REPLAY_HEADER, request_key
 from commerce.core.permissions import IsStaff, user_is_staff
@@ -54,6 +55,7 @@ def describe(gateway) -> dict:
 
 
 class GatewayListView(APIView):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     pagination_class = None
 
@@ -90,6 +92,7 @@ def _payment_data(request, payment: Payment) -> dict:
 
 
 class OrderPaymentView(ScopedThrottleMixin, APIView):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     throttle_scope = PAYMENT_SCOPE
 
@@ -118,6 +121,8 @@ class OrderPaymentView(ScopedThrottleMixin, APIView):
 
 class PaymentLookupMixin:
     """Finds the payment named in the URL for its order's owner, guest token holder or staff."""
+
+    parser_classes = PARSER_CLASSES
 
     def get_payment(self, request, reference: str) -> Payment:
         payment = Payment.objects.select_related("order").filter(reference=reference).first()
@@ -242,6 +247,7 @@ WEBHOOK_RESPONSE = inline_serializer(
 class WebhookView(ScopedThrottleMixin, APIView):
     """The provider's webhook: no authentication, no CSRF, verified on the raw body."""
 
+    parser_classes = PARSER_CLASSES
     authentication_classes: list = []
     permission_classes = [AllowAny]
     # Per sending address; a throttled delivery is not lost: providers retry non-2xx.
@@ -282,6 +288,7 @@ class DummyConfirmView(APIView):
     under any server), verified and applied like any provider's.
     """
 
+    parser_classes = PARSER_CLASSES
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
