@@ -446,3 +446,37 @@ def test_an_auth_scope_turned_off_is_never_a_500(auth_rate):
     client = APIClient()
     for n in range(25):
         assert login_attempts(client, f"203.0.113.{n}").status_code == 401
+
+
+# --- database timeouts ---------------------------------------------------------------
+
+POSTGRES_URL = "postgres://shop:secret@db.internal:5432/shop"
+
+
+def test_postgresql_connections_get_statement_and_lock_timeouts(load):
+    options = load(DATABASE_URL=POSTGRES_URL)["DATABASES"]["default"]["OPTIONS"]["options"]
+    assert options.split() == [
+        "-c",
+        "statement_timeout=15000",
+        "-c",
+        "lock_timeout=5000",
+        "-c",
+        "idle_in_transaction_session_timeout=60000",
+    ]
+
+
+def test_database_timeouts_come_from_the_environment(load):
+    settings = load(
+        DATABASE_URL=POSTGRES_URL,
+        DATABASE_STATEMENT_TIMEOUT="0",
+        DATABASE_LOCK_TIMEOUT="250",
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT="1000",
+    )
+    options = settings["DATABASES"]["default"]["OPTIONS"]["options"]
+    assert "-c statement_timeout=0 " in options  # off, e.g. for a long migration
+    assert "-c lock_timeout=250 " in options
+    assert options.endswith("-c idle_in_transaction_session_timeout=1000")
+
+
+def test_sqlite_gets_no_postgresql_options(load):
+    assert "options" not in load()["DATABASES"]["default"].get("OPTIONS", {})

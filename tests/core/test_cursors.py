@@ -18,7 +18,7 @@ from commerce.core.pagination import CommerceCursorPagination
 from commerce.testing.factories import BrandFactory, ProductFactory, VariantFactory
 from tests.catalog.conftest import assert_error
 from tests.conftest import client_for
-from tests.core.test_request_shape import commerce_views
+from tests.routes import commerce_views
 
 #: Every cursor-paginated list: (app, path, caller, the position's kind).
 LISTS = [

@@ -13,7 +13,6 @@ import logging
 import pytest
 from django.apps import apps
 from django.core.exceptions import RequestDataTooBig
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.exceptions import ParseError
 
 from commerce.core.api.parsers import (
@@ -24,21 +23,9 @@ from commerce.core.api.parsers import (
 )
 from tests.catalog.conftest import assert_error
 from tests.conftest import client_for
+from tests.routes import commerce_views
 
 LIMIT = 1024
-
-
-def commerce_views(patterns=None, prefix=""):
-    """(route, view class) for every DRF view mounted under ``api/v1/``."""
-    if patterns is None:
-        patterns = get_resolver().url_patterns
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from commerce_views(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            view_class = getattr(pattern.callback, "cls", None)
-            if view_class is not None and prefix.startswith("api/v1/"):
-                yield prefix + str(pattern.pattern), view_class
 
 
 def test_every_commerce_view_parses_with_commerce_parsers():
