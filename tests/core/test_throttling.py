@@ -220,6 +220,9 @@ def test_behind_one_proxy_the_address_it_appended_counts():
         (1, "6.6.6.6, not-an-address", "198.51.100.7"),
         (1, "6.6.6.6, " + "9" * 10_000, "198.51.100.7"),
         (1, "6.6.6.6, 203.0.113.1 extra", "198.51.100.7"),
+        # A NUM_PROXIES that is no number never makes the header trusted, nor a 500.
+        ("two", "6.6.6.6, 203.0.113.1", "198.51.100.7"),
+        (-1, "6.6.6.6, 203.0.113.1", "198.51.100.7"),
     ],
 )
 def test_client_address(num_proxies, forwarded_for, expected):

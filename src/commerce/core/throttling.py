@@ -119,7 +119,10 @@ def client_address(request) -> str:
     is an IP address. A client can add entries to the header but never choose this one.
     """
     remote_addr = request.META.get("REMOTE_ADDR") or ""
-    num_proxies = api_settings.NUM_PROXIES or 0
+    try:
+        num_proxies = int(api_settings.NUM_PROXIES or 0)
+    except (TypeError, ValueError):
+        num_proxies = 0  # not a number: trust no header rather than fail the request
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
     if num_proxies <= 0 or not forwarded:
         return remote_addr
