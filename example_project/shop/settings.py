@@ -4,7 +4,7 @@ Everything has a default that runs the demo on a laptop (SQLite file, local
 memory cache, ``DEBUG`` off); production sets the variables below, or puts
 them in ``example_project/.env``. ``DJANGO_ENV=production`` turns on what
 ``manage.py check --deploy`` asks for (HTTPS redirect, HSTS, secure cookies)
-and makes ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS`` required.
+and makes ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` and ``CACHE_URL`` required.
 
 ==============================  =============================================================
 Variable                        Meaning (default)
@@ -259,7 +259,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "commerce.core.api.parsers.JSONParser",
         "commerce.core.api.parsers.FormParser",
-        "commerce.core.api.parsers.MultiPartParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     # Only views that name a ``throttle_scope`` are throttled (the auth endpoints).
     # commerce's throttle: rates read per request, "off" understood, clients told

@@ -11,7 +11,7 @@ may use the same classes for its own views::
         "DEFAULT_PARSER_CLASSES": [
             "commerce.core.api.parsers.JSONParser",
             "commerce.core.api.parsers.FormParser",
-            "commerce.core.api.parsers.MultiPartParser",
+            "rest_framework.parsers.MultiPartParser",
         ],
     }
 
@@ -148,12 +148,8 @@ class FormParser(parsers.FormParser):
         return QueryDict(read_body(stream, parser_context), encoding=encoding)
 
 
-class MultiPartParser(parsers.MultiPartParser):
-    """DRF's ``MultiPartParser``. Django's multipart parser already enforces
-    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (for fields), ``DATA_UPLOAD_MAX_NUMBER_FIELDS``
-    and ``DATA_UPLOAD_MAX_NUMBER_FILES``; uploaded files are bounded only by the web
-    server in front (see the deployment how-to)."""
-
-
-#: The parsers every commerce view uses.
-PARSER_CLASSES = [JSONParser, FormParser, MultiPartParser]
+#: The parsers every commerce view uses. DRF's ``MultiPartParser`` needs no change:
+#: Django's multipart parser enforces ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (for fields),
+#: ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` and ``DATA_UPLOAD_MAX_NUMBER_FILES`` itself; uploaded
+#: files are bounded only by the web server in front (see the deployment how-to).
+PARSER_CLASSES = [JSONParser, FormParser, parsers.MultiPartParser]
