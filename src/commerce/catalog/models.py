@@ -22,6 +22,7 @@ require_installed("commerce.catalog", "commerce.core")
 from commerce.core.models import BaseModel  # noqa: E402
 from commerce.core.money import MONEY_FIELD_OPTIONS  # noqa: E402
 
+
 class Category(MP_Node, BaseModel):
     """A node in the category tree (materialized path, via django-treebeard)."""
 
@@ -163,7 +164,9 @@ class Product(BaseModel):
     is_featured = models.BooleanField(_("featured"), default=False)
     # The lowest price among active variants, kept by the services so the list
     # can filter and order on one indexed column. Null while no variant is active.
-    price = MoneyField(_("from price"), null=True, blank=True, editable=False, **MONEY_FIELD_OPTIONS)
+    price = MoneyField(
+        _("from price"), null=True, blank=True, editable=False, **MONEY_FIELD_OPTIONS
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
 
@@ -213,7 +216,9 @@ class Variant(BaseModel):
     # Option values, e.g. {"size": "M", "colour": "red"}.
     options = models.JSONField(_("options"), default=dict, blank=True)
     price = MoneyField(_("price"), **MONEY_FIELD_OPTIONS)
-    compare_at_price = MoneyField(_("compare-at price"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
+    compare_at_price = MoneyField(
+        _("compare-at price"), null=True, blank=True, **MONEY_FIELD_OPTIONS
+    )
     # What the vendor paid: shown to vendor members and staff only.
     cost_price = MoneyField(_("cost price"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
     is_active = models.BooleanField(_("active"), default=True)
