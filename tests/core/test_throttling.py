@@ -388,3 +388,19 @@ def test_shared_cache_checks_run_only_with_deploy():
         deploy = registry.run_checks(tags=["caches"], include_deployment_checks=True)
     assert not {message.id for message in plain} & {"commerce.W020", "commerce.W022"}
     assert "commerce.W022" in {message.id for message in deploy}
+
+
+def test_the_mixin_gives_a_hosts_drf_throttle_the_same_reading():
+    from rest_framework.throttling import AnonRateThrottle
+
+    from commerce.core.throttling import ClientAddressMixin
+
+    class HostAnonThrottle(ClientAddressMixin, AnonRateThrottle):
+        pass
+
+    request = APIRequestFactory().get(
+        "/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.1"
+    )
+    with rest_framework(NUM_PROXIES=None):
+        assert AnonRateThrottle().get_ident(request) == "203.0.113.1"  # DRF: the header
+        assert HostAnonThrottle().get_ident(request) == "198.51.100.7"

@@ -38,8 +38,9 @@ request could pick a fresh identity. Commerce's throttle reads ``None`` as
 ``NUM_PROXIES = N`` proxies, takes the address the N-th proxy from the end
 appended to ``X-Forwarded-For``, falling back to ``REMOTE_ADDR`` when that is
 not an IP address. ``check --deploy`` warns about ``NUM_PROXIES = None``
-(``commerce.W024``), since any DRF throttle of the host's still trusts the
-header.
+while ``DEFAULT_THROTTLE_CLASSES`` lists throttles (``commerce.W024``): DRF's
+throttles still trust the header. :class:`ClientAddressMixin` gives a host's
+own throttles commerce's reading.
 """
 
 from __future__ import annotations
