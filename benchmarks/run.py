@@ -247,9 +247,11 @@ class Host:
         return env
 
     def manage(self, *command: str, capture: bool = False) -> str:
+        # Seeding a million products runs statements longer than a request may
+        # (the shop's DATABASE_STATEMENT_TIMEOUT); the server keeps the timeout.
         result = subprocess.run(
             [sys.executable, "-m", "django", *command],
-            env=self.env(),
+            env={**self.env(), "DATABASE_STATEMENT_TIMEOUT": "0"},
             cwd=ROOT,
             check=False,
             text=True,

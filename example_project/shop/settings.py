@@ -4,7 +4,7 @@ Everything has a default that runs the demo on a laptop (SQLite file, local
 memory cache, ``DEBUG`` off); production sets the variables below, or puts
 them in ``example_project/.env``. ``DJANGO_ENV=production`` turns on what
 ``manage.py check --deploy`` asks for (HTTPS redirect, HSTS, secure cookies)
-and makes ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS`` required.
+and makes ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` and ``CACHE_URL`` required.
 
 ==============================  =============================================================
 Variable                        Meaning (default)
@@ -29,19 +29,28 @@ Variable                        Meaning (default)
                                 ``example_project/db.sqlite3``).
 ``CONN_MAX_AGE``                Seconds a database connection is kept between requests (60).
 ``CONN_HEALTH_CHECKS``          Check a kept connection before reusing it (on).
-``CACHE_URL``                   e.g. ``rediscache://127.0.0.1:6379/1`` (``locmemcache://``). In
-                                production the catalog cache is on only with a shared cache.
+``CACHE_URL``                   e.g. ``rediscache://127.0.0.1:6379/1`` (``locmemcache://``;
+                                required in production: throttle counters and the dummy
+                                gateway's state must be shared by every worker).
+``DATABASE_STATEMENT_TIMEOUT``  PostgreSQL: milliseconds a statement may run (15000; 0 for
+                                none, e.g. for a long migration).
+``DATABASE_LOCK_TIMEOUT``       PostgreSQL: milliseconds a statement may wait for a lock
+                                (5000; 0 for none).
+``DATABASE_IDLE_IN_TRANSACTION_TIMEOUT`` PostgreSQL: milliseconds a session may sit idle in
+                                a transaction before the server ends it (60000; 0 for none).
 ``JWT_SIGNING_KEY``             HMAC key for access/refresh tokens, at least 32 bytes
                                 (``DJANGO_SECRET_KEY``).
 ``JWT_ACCESS_MINUTES``          Access-token lifetime in minutes (15).
 ``JWT_REFRESH_DAYS``            Refresh-token lifetime in days (7).
-``AUTH_THROTTLE_RATE``          Requests per client to each auth endpoint (``20/minute``).
+``AUTH_THROTTLE_RATE``          Requests per client to each auth endpoint (``20/minute``;
+                                ``off`` for none).
 ``CHECKOUT_THROTTLE_RATE``      Checkouts per client (``30/minute``; ``off`` for none).
 ``PAYMENT_THROTTLE_RATE``       Payment starts per client (``30/minute``; ``off`` for none).
 ``WEBHOOK_THROTTLE_RATE``       Webhook deliveries per sending address (``600/minute``;
                                 ``off`` for none).
-``DJANGO_NUM_PROXIES``          Proxies in front of the app, so throttling sees the client's
-                                address (unset: trust ``REMOTE_ADDR``).
+``DJANGO_NUM_PROXIES``          Proxies in front of the app that append to
+                                ``X-Forwarded-For``, so throttling sees the client's address
+                                (0: the connection's address, ``REMOTE_ADDR``).
 ``WHITENOISE_USE_FINDERS``      Serve static files straight from the apps, no ``collectstatic``
                                 (on; turn off in production after ``collectstatic``).
 ``DJANGO_STATIC_ROOT``          Where ``collectstatic`` writes when the finders are off
@@ -180,8 +189,29 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR
 # endpoint, so connections persist; the health check drops one the server closed.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The server cancels a statement that runs or waits too long, before gunicorn's
+    # worker timeout (30 s) kills a worker whose statement would run on, holding its
+    # locks; and ends a session left idle in a transaction. 0 turns one off (a long
+    # migration: DATABASE_STATEMENT_TIMEOUT=0 python manage.py migrate).
+    _timeouts = {
+        "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=15_000),
+        "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=5_000),
+        "idle_in_transaction_session_timeout": env.int(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
+        ),
+    }
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(
+        [_options.get("options", ""), *(f"-c {name}={ms}" for name, ms in _timeouts.items())]
+    ).strip()
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttle counters and the dummy gateway's provider state live in the default cache:
+# with several worker processes it must be one they share, so production names it.
+if PRODUCTION:
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -220,7 +250,11 @@ MEDIA_ROOT = BASE_DIR / "media"
 
 
 def _rate(variable: str, default: str) -> str | None:
-    """A throttle rate such as ``30/minute`` from the environment; ``off`` means none."""
+    """A throttle rate such as ``30/minute`` from the environment; ``off`` means none.
+
+    Any other value is passed on: the system checks (``commerce.E023``) refuse one
+    that is not a rate.
+    """
     value = env.str(variable, default=default).strip()
     return None if value.lower() in ("", "off", "none") else value
 
@@ -235,17 +269,27 @@ REST_FRAMEWORK = {
     # drf-spectacular's, tagging each commerce operation with its app.
     "DEFAULT_SCHEMA_CLASS": "commerce.core.api.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "commerce.core.api.errors.exception_handler",
+    # Body size (DATA_UPLOAD_MAX_MEMORY_SIZE), JSON depth and NUL characters checked
+    # for the demo's own views too (commerce's views declare these themselves).
+    "DEFAULT_PARSER_CLASSES": [
+        "commerce.core.api.parsers.JSONParser",
+        "commerce.core.api.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Only views that name a ``throttle_scope`` are throttled (the auth endpoints).
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ScopedRateThrottle"],
+    # commerce's throttle: rates read per request, "off" understood, clients told
+    # apart by address whatever X-Forwarded-For they send.
+    "DEFAULT_THROTTLE_CLASSES": ["commerce.core.throttling.ScopedRateThrottle"],
     # commerce's checkout, payment-start and webhook views throttle their own scopes.
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env.str("AUTH_THROTTLE_RATE", default="20/minute"),
+        "auth": _rate("AUTH_THROTTLE_RATE", "20/minute"),
         "commerce_checkout": _rate("CHECKOUT_THROTTLE_RATE", "30/minute"),
         "commerce_payment": _rate("PAYMENT_THROTTLE_RATE", "30/minute"),
         # Generous: a provider sends bursts from a few addresses, and retries what is refused.
         "commerce_webhook": _rate("WEBHOOK_THROTTLE_RATE", "600/minute"),
     },
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=None),
+    # 0: the connection's address. DRF's default, None, would trust X-Forwarded-For.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 
 SIMPLE_JWT = {

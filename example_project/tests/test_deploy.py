@@ -33,6 +33,8 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
     "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    # Throttle counters and the dummy gateway's state must be shared by the workers.
+    "CACHE_URL": "rediscache://cache.internal:6379/1",
 }
 
 
@@ -164,16 +166,33 @@ def test_development_keeps_the_demo_on_plain_http(load):
 
 def test_the_catalog_cache_needs_a_shared_cache_in_production(load):
     # Several worker processes each with their own LocMem would serve stale catalog reads.
-    assert load(**PRODUCTION, DJANGO_SECRET_KEY="k" * 64)["COMMERCE"]["CATALOG_CACHE"] is None
-    shared = load(
-        **PRODUCTION, DJANGO_SECRET_KEY="k" * 64, CACHE_URL="rediscache://127.0.0.1:6379/1"
-    )
+    per_process = load(**{**PRODUCTION, "CACHE_URL": "locmemcache://"}, DJANGO_SECRET_KEY="k" * 64)
+    assert per_process["COMMERCE"]["CATALOG_CACHE"] is None
+    shared = load(**PRODUCTION, DJANGO_SECRET_KEY="k" * 64)
+    assert shared["CACHES"]["default"]["BACKEND"].endswith("RedisCache")
     assert shared["COMMERCE"]["CATALOG_CACHE"] == "default"
     assert load()["COMMERCE"]["CATALOG_CACHE"] == "default"  # the one-process demo
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
-def test_production_requires_a_secret_key_and_hosts(load, missing):
+def test_check_deploy_refuses_a_per_process_cache_in_production():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **{**PRODUCTION, "CACHE_URL": "locmemcache://"},
+        DJANGO_SECRET_KEY=secret_key(),
+        COMMERCE_DUMMY_GATEWAY="true",  # production leaves it out unless asked
+    )
+    assert result.returncode != 0
+    # Throttle counters and the dummy gateway's state; the catalog cache is already off.
+    assert "commerce.W020" in result.stderr
+    assert "commerce.W021" in result.stderr
+    assert "commerce.W022" not in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "CACHE_URL"])
+def test_production_requires_a_secret_key_hosts_and_a_shared_cache(load, missing):
     env = {**PRODUCTION, "DJANGO_SECRET_KEY": "k" * 64}
     del env[missing]
     with pytest.raises(ImproperlyConfigured, match=missing):
@@ -380,3 +399,112 @@ def test_a_webhook_with_a_bad_signature_leaves_no_secret_in_the_logs(console):
     assert "GET /api/v1/orders/1/" in output
     for leak in LEAKS:
         assert leak not in output, leak
+
+
+# --- client identity: DJANGO_NUM_PROXIES ----------------------------------------------
+
+
+def test_num_proxies_comes_from_the_environment(load):
+    # DRF's default, None, would identify clients by the X-Forwarded-For they send.
+    assert load()["REST_FRAMEWORK"]["NUM_PROXIES"] == 0
+    assert load(DJANGO_NUM_PROXIES="2")["REST_FRAMEWORK"]["NUM_PROXIES"] == 2
+
+
+@pytest.mark.parametrize("value", ["off", "OFF", "none", ""])
+def test_every_throttle_rate_variable_can_be_turned_off(load, value):
+    variables = ["AUTH", "CHECKOUT", "PAYMENT", "WEBHOOK"]
+    settings = load(**{f"{name}_THROTTLE_RATE": value for name in variables})
+    rates = settings["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"]
+    assert set(rates.values()) == {None}
+
+
+def test_a_bad_throttle_rate_variable_fails_the_checks():
+    result = manage("check", CHECKOUT_THROTTLE_RATE="30 a minute")
+    assert result.returncode != 0
+    assert "commerce.E023" in result.stderr
+    assert "commerce_checkout" in result.stderr
+
+
+def login_attempts(client, forwarded_for: str, remote_addr: str = "198.51.100.20"):
+    return client.post(
+        "/api/v1/auth/token/",
+        {"email": "nobody@example.com", "password": "wrong"},
+        format="json",
+        REMOTE_ADDR=remote_addr,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+@pytest.fixture
+def auth_rate(settings):
+    def auth_rate(rate, num_proxies):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"auth": rate},
+            "NUM_PROXIES": num_proxies,
+        }
+
+    return auth_rate
+
+
+@pytest.mark.django_db
+def test_a_client_cannot_pick_a_new_identity_with_x_forwarded_for(auth_rate):
+    auth_rate("3/minute", django_settings.REST_FRAMEWORK["NUM_PROXIES"])
+    client = APIClient()
+    for n in range(3):
+        assert login_attempts(client, f"203.0.113.{n}").status_code == 401
+    assert_throttled(login_attempts(client, "203.0.113.99"))
+
+
+@pytest.mark.django_db
+def test_behind_the_configured_proxies_each_client_counts_on_its_own(auth_rate):
+    auth_rate("2/minute", 1)  # DJANGO_NUM_PROXIES=1
+    client = APIClient()
+    proxy = "10.0.0.1"
+    for spoof in ("1.1.1.1", "2.2.2.2"):
+        response = login_attempts(client, f"{spoof}, 203.0.113.7", remote_addr=proxy)
+        assert response.status_code == 401
+    assert_throttled(login_attempts(client, "3.3.3.3, 203.0.113.7", remote_addr=proxy))
+    assert login_attempts(client, "203.0.113.8", remote_addr=proxy).status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_auth_scope_turned_off_is_never_a_500(auth_rate):
+    auth_rate(None, 0)
+    client = APIClient()
+    for n in range(25):
+        assert login_attempts(client, f"203.0.113.{n}").status_code == 401
+
+
+# --- database timeouts ---------------------------------------------------------------
+
+POSTGRES_URL = "postgres://shop:secret@db.internal:5432/shop"
+
+
+def test_postgresql_connections_get_statement_and_lock_timeouts(load):
+    options = load(DATABASE_URL=POSTGRES_URL)["DATABASES"]["default"]["OPTIONS"]["options"]
+    assert options.split() == [
+        "-c",
+        "statement_timeout=15000",
+        "-c",
+        "lock_timeout=5000",
+        "-c",
+        "idle_in_transaction_session_timeout=60000",
+    ]
+
+
+def test_database_timeouts_come_from_the_environment(load):
+    settings = load(
+        DATABASE_URL=POSTGRES_URL,
+        DATABASE_STATEMENT_TIMEOUT="0",
+        DATABASE_LOCK_TIMEOUT="250",
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT="1000",
+    )
+    options = settings["DATABASES"]["default"]["OPTIONS"]["options"]
+    assert "-c statement_timeout=0 " in options  # off, e.g. for a long migration
+    assert "-c lock_timeout=250 " in options
+    assert options.endswith("-c idle_in_transaction_session_timeout=1000")
+
+
+def test_sqlite_gets_no_postgresql_options(load):
+    assert "options" not in load()["DATABASES"]["default"].get("OPTIONS", {})

@@ -133,6 +133,7 @@ def test_unset_gateway_options_keep_the_gateways_defaults(load):
 def test_production_leaves_the_dummy_gateway_out_unless_asked(load):
     production = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "s" * 64}
     production["DJANGO_ALLOWED_HOSTS"] = "shop.example.com"
+    production["CACHE_URL"] = "rediscache://127.0.0.1:6379/1"  # production requires one
 
     assert load(**production)["COMMERCE"]["PAYMENT_GATEWAYS"] == {}
     assert set(

@@ -23,6 +23,20 @@ Ids are stable; the settings reference lists them:
   ``webhook_secret_options``), so every webhook it is sent would be refused.
 - ``commerce.W012`` (``check --deploy`` only): a commerce throttle scope has no rate in
   ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, so its endpoints are not throttled.
+
+Request handling (throttles, caches, proxies):
+
+- ``commerce.W020`` (``check --deploy`` only): throttling counts in a cache each worker
+  process keeps for itself (``LocMemCache``), or in none (``DummyCache``).
+- ``commerce.W021`` (``check --deploy`` only): the dummy gateway keeps its provider state
+  in such a cache, so a payment started in one worker is unknown to the next.
+- ``commerce.W022`` (``check --deploy`` only): ``CATALOG_CACHE`` names a per-process
+  cache, so one worker keeps serving what another worker's write changed.
+- ``commerce.E023``: a commerce throttle scope's rate is neither a rate
+  (``"30/minute"``) nor off (``None``, ``""``, ``"off"``).
+- ``commerce.W024`` (``check --deploy`` only): ``REST_FRAMEWORK["NUM_PROXIES"]`` is
+  ``None`` while ``DEFAULT_THROTTLE_CLASSES`` lists throttles, so DRF's throttles
+  identify clients by the ``X-Forwarded-For`` they send.
 """
 
 from __future__ import annotations
@@ -236,12 +250,12 @@ def check_commerce_settings(app_configs=None, **kwargs):
 @register(Tags.security, deploy=True)
 def check_throttle_rates(app_configs=None, **kwargs):
     """Checkout, payment starts and webhooks should be rate-limited in production."""
-    from commerce.core.throttling import SCOPES, configured_rate
+    from commerce.core.throttling import SCOPES, is_off
 
     missing = [
         f"{scope} ({what})"
         for scope, (app, what) in SCOPES.items()
-        if apps.is_installed(app) and not configured_rate(scope)
+        if apps.is_installed(app) and is_off(_throttle_rates().get(scope))
     ]
     if not missing:
         return []
@@ -251,5 +265,149 @@ def check_throttle_rates(app_configs=None, **kwargs):
             hint="Set a rate for each scope in REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], "
             'for example "30/minute" (see the deployment how-to).',
             id="commerce.W012",
+        )
+    ]
+
+
+# --- request handling: throttle rates, proxies, per-process caches ------------------------
+
+#: Cache backends that keep their data in each process (or keep none).
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps its data in each worker process",
+    "django.core.cache.backends.dummy.DummyCache": "keeps no data at all",
+}
+#: The cache DRF's throttles count in (``SimpleRateThrottle.cache``) and where the dummy
+#: gateway keeps its provider state (``django.core.cache.cache``).
+THROTTLE_CACHE = DUMMY_GATEWAY_CACHE = "default"
+SINGLE_PROCESS_HINT = (
+    "Use a cache every worker shares (Redis, Memcached, the database cache), or add "
+    "the id to SILENCED_SYSTEM_CHECKS if the site runs one process only."
+)
+
+
+def _throttle_rates() -> dict:
+    from rest_framework.settings import api_settings
+
+    return api_settings.DEFAULT_THROTTLE_RATES or {}
+
+
+def _per_process(alias: str) -> str | None:
+    """Why cache ``alias`` is not shared between processes, or ``None`` if it is."""
+    backend = getattr(settings, "CACHES", {}).get(alias, {}).get("BACKEND", "")
+    reason = PER_PROCESS_CACHES.get(backend)
+    return f"CACHES[{alias!r}] is {backend.rsplit('.', 1)[-1]}, which {reason}" if reason else None
+
+
+def _throttling_in_use() -> bool:
+    from rest_framework.settings import api_settings
+
+    from commerce.core.throttling import SCOPES, is_off
+
+    installed_scopes = [scope for scope, (app, _what) in SCOPES.items() if apps.is_installed(app)]
+    rates = _throttle_rates()
+    return bool(api_settings.DEFAULT_THROTTLE_CLASSES) or any(
+        not is_off(rates.get(scope)) for scope in installed_scopes
+    )
+
+
+def _dummy_gateway_aliases() -> list[str]:
+    configured = {**DEFAULTS, **getattr(settings, "COMMERCE", {})}["PAYMENT_GATEWAYS"]
+    if not isinstance(configured, dict) or not apps.is_installed("commerce.payments"):
+        return []
+    from commerce.payments.gateways.dummy import DummyGateway
+
+    aliases = []
+    for alias, entry in sorted(configured.items()):
+        backend = entry.get("BACKEND") if isinstance(entry, dict) else None
+        try:
+            backend_class = import_from_string(backend, "PAYMENT_GATEWAYS") if backend else None
+        except ImproperlyConfigured:
+            continue  # commerce.E011 reports it
+        if isinstance(backend_class, type) and issubclass(backend_class, DummyGateway):
+            aliases.append(alias)
+    return aliases
+
+
+@register(Tags.caches, deploy=True)
+def check_shared_caches(app_configs=None, **kwargs):
+    """Throttle counters, the dummy gateway's state and the catalog cache must be shared
+    by every worker process; a per-process cache gives each worker its own."""
+    warnings = []
+    problem = _per_process(THROTTLE_CACHE)
+    if problem and _throttling_in_use():
+        warnings.append(
+            Warning(
+                f"Throttles count requests in the default cache: {problem}, so each worker "
+                "allows the full rate (a client gets the rate times the number of workers).",
+                hint=SINGLE_PROCESS_HINT,
+                id="commerce.W020",
+            )
+        )
+    dummies = _dummy_gateway_aliases()
+    problem = _per_process(DUMMY_GATEWAY_CACHE)
+    if problem and dummies:
+        warnings.append(
+            Warning(
+                f"The dummy gateway ({', '.join(dummies)}) keeps its provider state in the "
+                f"default cache: {problem}, so a payment started in one worker is unknown "
+                "to the others.",
+                hint=SINGLE_PROCESS_HINT + " The dummy gateway is for demos and tests only.",
+                id="commerce.W021",
+            )
+        )
+    catalog_cache = {**DEFAULTS, **getattr(settings, "COMMERCE", {})}["CATALOG_CACHE"]
+    if isinstance(catalog_cache, str) and apps.is_installed("commerce.catalog"):
+        problem = _per_process(catalog_cache)
+        # A DummyCache caches nothing: harmless, merely off.
+        if problem and "DummyCache" not in problem:
+            warnings.append(
+                Warning(
+                    f"COMMERCE['CATALOG_CACHE'] is {catalog_cache!r}: {problem}, so a worker "
+                    "keeps serving catalog reads another worker's write changed (up to "
+                    "CATALOG_CACHE_TIMEOUT seconds).",
+                    hint=SINGLE_PROCESS_HINT + " Or set CATALOG_CACHE to None.",
+                    id="commerce.W022",
+                )
+            )
+    return warnings
+
+
+@register(Tags.compatibility)
+def check_throttle_rate_values(app_configs=None, **kwargs):
+    """Every commerce scope's rate is a rate or off; anything else would never throttle."""
+    from commerce.core.throttling import SCOPES, rate_problem
+
+    rates = _throttle_rates()
+    errors = []
+    for scope in SCOPES:
+        problem = rate_problem(rates.get(scope))
+        if problem:
+            errors.append(
+                Error(
+                    f"REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'][{scope!r}]: {problem}.",
+                    id="commerce.E023",
+                )
+            )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_num_proxies(app_configs=None, **kwargs):
+    """DRF trusts ``X-Forwarded-For`` while ``NUM_PROXIES`` is ``None``.
+
+    Only with default throttle classes: commerce's own throttles read ``None`` as ``0``.
+    """
+    from rest_framework.settings import api_settings
+
+    if api_settings.NUM_PROXIES is not None or not api_settings.DEFAULT_THROTTLE_CLASSES:
+        return []
+    return [
+        Warning(
+            "REST_FRAMEWORK['NUM_PROXIES'] is not set: DRF's throttles then identify an "
+            "anonymous client by the X-Forwarded-For header it sends, so a client can pick "
+            "a new identity for every request (commerce's own throttles read None as 0).",
+            hint="Set NUM_PROXIES = 0 when clients connect directly, or the number of "
+            "proxies in front of the application (see the deployment how-to).",
+            id="commerce.W024",
         )
     ]

@@ -7,6 +7,7 @@ from tests.core import views
 urlpatterns = [
     path("errors/private/", views.PrivateView.as_view()),
     path("errors/atomic/", views.AtomicWriteView.as_view()),
+    path("slow/<slug:slug>/", views.SlowWriteView.as_view()),
     path("errors/<str:name>/", views.RaiseView.as_view()),
     path("plain/error/", views.plain_django_error),
     path("plain/404/", views.plain_django_404),

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions, serializers
 from rest_framework.generics import ListAPIView
@@ -68,6 +68,24 @@ class AtomicWriteView(APIView):
     def post(self, request):
         Brand.objects.create(name="Rolled back", slug="rolled-back")
         raise CommerceValidationError("Changed my mind.")
+
+
+class SlowWriteView(APIView):
+    """Locks and changes a brand, then runs a statement for ``?seconds=`` (PostgreSQL).
+
+    Stands for request work that outlives the database's ``statement_timeout``.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def post(self, request, slug):
+        with transaction.atomic():
+            Brand.objects.select_for_update().get(slug=slug)
+            Brand.objects.filter(slug=slug).update(name="Changed by a slow request")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(%s)", [float(request.query_params["seconds"])])
+        return Response({"done": True})
 
 
 def plain_django_error(request):

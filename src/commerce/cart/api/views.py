@@ -15,6 +15,7 @@ from commerce.cart.api import serializers
 from commerce.cart.exceptions import CartLineError, CartNotFoundError
 from commerce.conf import commerce_settings
 from commerce.core.api.parameters import CART_TOKEN_HEADER, CART_TOKEN_PARAMETER
+from commerce.core.api.parsers import PARSER_CLASSES
 
 
 def request_cart_token(request) -> str | None:
@@ -45,6 +46,7 @@ def validated_data(serializer_class, request) -> dict:
 
 
 class CartMixin:
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
 
     def find_cart(self):

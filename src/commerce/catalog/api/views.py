@@ -19,6 +19,7 @@ from commerce.catalog.api import serializers
 from commerce.catalog.api.filters import ProductFilter, StrictOrderingFilter
 from commerce.catalog.models import Brand, Category, Product, ProductImage
 from commerce.catalog.permissions import CanManageVendorObject
+from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff
 
@@ -34,6 +35,7 @@ class NameCursorPagination(CommerceCursorPagination):
     retrieve=extend_schema(summary="A category with its parent, ancestors and children"),
 )
 class CategoryViewSet(viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     # The catalog is public whatever the host's DEFAULT_PERMISSION_CLASSES say.
     permission_classes = [AllowAny]
     queryset = Category.objects.all()
@@ -65,6 +67,7 @@ class CategoryViewSet(viewsets.GenericViewSet):
 
 
 class BrandViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     queryset = Brand.objects.all()
     serializer_class = serializers.BrandSerializer
@@ -76,6 +79,7 @@ class BrandViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     serializer_class = serializers.VendorSerializer
     pagination_class = NameCursorPagination
@@ -107,6 +111,7 @@ class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     ),
 )
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     lookup_field = "slug"
     http_method_names = ["get", "post", "patch", "head", "options"]
     permission_classes = [IsAuthenticatedOrReadOnly, CanManageVendorObject]
@@ -198,6 +203,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class ProductChildViewSet(viewsets.GenericViewSet):
     """Base for objects under ``/products/{slug}/``: only the vendor's members and staff."""
 
+    parser_classes = PARSER_CLASSES
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     def get_product(self) -> Product:

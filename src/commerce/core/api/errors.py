@@ -7,6 +7,10 @@ Every error body is::
 
 Unhandled exceptions are logged with their traceback and answered with a
 generic 500: the client never sees the traceback or the exception text.
+Client mistakes that Django signals with exceptions (a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413, any other ``SuspiciousOperation`` a
+400) and a statement PostgreSQL cancelled (``statement_timeout``,
+``lock_timeout``: a 503) are logged at WARNING, without a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -88,17 +98,36 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         body = error_body("invalid", "Invalid input.", details)
+    elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        logger.warning("Request too large: %s", exc)
+        status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        body = error_body(
+            "request_too_large",
+            "The request body is larger than this server accepts.",
+            {"reason": type(exc).__name__},
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        logger.warning("Bad request: %s: %s", type(exc).__name__, exc)
+        status_code = status.HTTP_400_BAD_REQUEST
+        body = error_body("bad_request", "The request could not be understood.")
+    elif _is_cancelled_statement(exc):
+        # Not an outage: one statement waited or ran longer than the database allows.
+        logger.warning(
+            "Database statement cancelled in %s: %s",
+            _view_name(context),
+            _first_line(exc),
+        )
+        status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        body = error_body(
+            "timeout", "The request took too long and was cancelled. Try again later."
+        )
+        headers["Retry-After"] = "1"
     elif _is_connection_error(exc):
         logger.error("Database unavailable: %s", type(exc).__name__, exc_info=exc)
         status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         body = error_body("service_unavailable", "The service is temporarily unavailable.")
     else:
-        view = context.get("view")
-        logger.error(
-            "Unhandled exception in %s",
-            type(view).__name__ if view is not None else "API view",
-            exc_info=exc,
-        )
+        logger.error("Unhandled exception in %s", _view_name(context), exc_info=exc)
         status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
         body = error_body("server_error", SERVER_ERROR_MESSAGE)
 
@@ -109,3 +138,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def _is_connection_error(exc: Exception) -> bool:
     # InterfaceError is not a DatabaseError (both subclass django.db.Error).
     return isinstance(exc, InterfaceError | OperationalError)
+
+
+#: PostgreSQL's SQLSTATEs for a statement cancelled by ``statement_timeout``
+#: (query_canceled) and for a lock not granted within ``lock_timeout``
+#: (lock_not_available).
+CANCELLED_STATEMENT_STATES = frozenset({"57014", "55P03"})
+
+
+def _is_cancelled_statement(exc: Exception) -> bool:
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    return (
+        getattr(cause, "sqlstate", None) in CANCELLED_STATEMENT_STATES
+        or getattr(cause, "pgcode", None) in CANCELLED_STATEMENT_STATES
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _view_name(context: dict[str, Any]) -> str:
+    view = context.get("view")
+    return type(view).__name__ if view is not None else "API view"

@@ -18,6 +18,7 @@ from commerce.core.api.parameters import (
     ORDER_TOKEN_HEADER,
     ORDER_TOKEN_PARAMETER,
 )
+from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.idempotency import idempotent
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff, user_is_staff
@@ -29,6 +30,7 @@ from commerce.orders.models import Address, Order, OrderEvent
 
 
 class CheckoutView(ScopedThrottleMixin, APIView):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     throttle_scope = CHECKOUT_SCOPE
 
@@ -83,6 +85,7 @@ class CheckoutView(ScopedThrottleMixin, APIView):
     ),
 )
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     lookup_field = "number"
     permission_classes = [AllowAny]
     pagination_class = CommerceCursorPagination
@@ -179,6 +182,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     retrieve=extend_schema(summary="One such order"),
 )
 class VendorOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = PARSER_CLASSES
     lookup_field = "number"
     permission_classes = [IsAuthenticated]
     pagination_class = CommerceCursorPagination
@@ -191,6 +195,7 @@ class VendorOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 class AddressViewSet(viewsets.ModelViewSet):
     """The signed-in customer's address book. Others' addresses are 404."""
 
+    parser_classes = PARSER_CLASSES
     permission_classes = [IsAuthenticated]
     serializer_class = serializers.AddressSerializer
     pagination_class = None

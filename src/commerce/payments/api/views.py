@@ -21,6 +21,7 @@ from commerce.core.api.parameters import (
     ORDER_TOKEN_HEADER,
     ORDER_TOKEN_PARAMETER,
 )
+from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.exceptions import NotFoundError
 from commerce.core.idempotency import REPLAY_HEADER, request_key
 from commerce.core.permissions import IsStaff, user_is_staff
@@ -46,6 +47,7 @@ def describe(gateway) -> dict:
 
 
 class GatewayListView(APIView):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     pagination_class = None
 
@@ -79,6 +81,7 @@ def _payment_data(request, payment: Payment) -> dict:
 
 
 class OrderPaymentView(ScopedThrottleMixin, APIView):
+    parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
     throttle_scope = PAYMENT_SCOPE
 
@@ -107,6 +110,8 @@ class OrderPaymentView(ScopedThrottleMixin, APIView):
 
 class PaymentLookupMixin:
     """Finds the payment named in the URL for its order's owner, guest token holder or staff."""
+
+    parser_classes = PARSER_CLASSES
 
     def get_payment(self, request, reference: str) -> Payment:
         payment = Payment.objects.select_related("order").filter(reference=reference).first()
@@ -231,6 +236,7 @@ WEBHOOK_RESPONSE = inline_serializer(
 class WebhookView(ScopedThrottleMixin, APIView):
     """The provider's webhook: no authentication, no CSRF, verified on the raw body."""
 
+    parser_classes = PARSER_CLASSES
     authentication_classes: list = []
     permission_classes = [AllowAny]
     # Per sending address; a throttled delivery is not lost: providers retry non-2xx.

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.core.api.fields import format_money
+from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.exceptions import CommerceValidationError, NotFoundError
 from commerce.payments.api import serializers
 from commerce.payments.gateways.dummy import CONFIRM_CHOICES, DummyGateway
@@ -41,6 +42,7 @@ class DummyConfirmView(APIView):
     under any server), verified and applied like any provider's.
     """
 
+    parser_classes = PARSER_CLASSES
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
