@@ -645,9 +645,12 @@ def _move_stock(lines, *, kind: str, reference: str, reason: str) -> list[StockR
                 reference=reference,
             )
         )
-    StockRecord.objects.bulk_update(
-        records, ["quantity", "reserved", "updated_at"], batch_size=batching.BATCH_SIZE
-    )
+    # Only the columns this kind of move changes: each one is a CASE branch per row
+    # that Django builds in Python and PostgreSQL plans.
+    fields = ["reserved", "updated_at"]
+    if any(movement.quantity_change for movement in movements):
+        fields.append("quantity")
+    StockRecord.objects.bulk_update(records, fields, batch_size=batching.BATCH_SIZE)
     StockMovement.objects.bulk_create(movements, batch_size=batching.BATCH_SIZE)
     return records
 
