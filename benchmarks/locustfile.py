@@ -15,6 +15,8 @@ Scenarios (each user loops without think time):
 ``cart_add``  POST /api/v1/cart/lines/ into anonymous carts of up to 5 lines
 ``checkout``  one flow = cart add + guest checkout + dummy payment start
 ``webhook``   signed dummy ``captured`` webhooks for the payments checkout started
+``bigcart``   one flow = the largest cart (``CART_MAX_LINES`` distinct variants, added
+              one by one) + guest checkout + dummy payment start
 ``hot:NAME``  the checkout flow on the few variants of hot set NAME
 
 Locust's own statistics round latencies; this file records every response
@@ -244,6 +246,56 @@ class BenchUser(FastHttpUser):
         RECORDER.record(f"{prefix}{FLOW}", milliseconds, 201, None)
         RECORDER.outcome(f"{prefix}{FLOW}", "completed")
 
+    def big_cart(self):
+        """The largest cart the shop allows, of distinct variants, checked out and paid for.
+
+        Records the whole flow (``bigcart flow``), the time to add every line
+        (``bigcart add all``), each add, the checkout and the payment start. A
+        variant found sold out is replaced by another; any other refusal ends the
+        flow as a failure.
+        """
+        prefix = "bigcart "
+        lines = DATA["cart_max_lines"]
+        started = time.perf_counter()
+        added = 0
+        for variant in self.rng.sample(DATA["variants"], min(len(DATA["variants"]), 2 * lines)):
+            if added == lines:
+                break
+            response = self.add_line(
+                variant, f"{prefix}cart add", new_cart=added == 0, sold_out_ok=True
+            )
+            added += response is not None
+        if added < lines:
+            RECORDER.outcome(f"{prefix}flow", "failed to fill the cart")
+            return
+        adds_ms = (time.perf_counter() - started) * 1000
+        RECORDER.record(f"{prefix}add all", adds_ms, 201, None)
+        placed = self.call(
+            "POST",
+            "/api/v1/checkout/",
+            f"{prefix}checkout",
+            expect=(201,),
+            json={"email": "buyer@example.com", "shipping_address": ADDRESS},
+            headers={"X-Cart-Token": self.cart_token, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        if placed is None:
+            RECORDER.outcome(f"{prefix}flow", "refused at checkout")
+            return
+        order = placed.json()
+        paid = self.call(
+            "POST",
+            f"/api/v1/orders/{order['number']}/payments/",
+            f"{prefix}payment start",
+            expect=(201,),
+            json={"gateway": "dummy", "return_url": "http://127.0.0.1/thanks/"},
+            headers={"X-Order-Token": order["access_token"], "Idempotency-Key": uuid.uuid4().hex},
+        )
+        if paid is None:
+            RECORDER.outcome(f"{prefix}flow", "failed at payment start")
+            return
+        RECORDER.record(f"{prefix}flow", (time.perf_counter() - started) * 1000, 201, None)
+        RECORDER.outcome(f"{prefix}flow", "completed")
+
     def webhook(self):
         reference, amount, currency = next(PAYMENTS)
         body = json.dumps(
@@ -289,6 +341,7 @@ class BenchUser(FastHttpUser):
             "cart_add": self.cart_add,
             "checkout": lambda: self.checkout_flow(DATA["variants"]),
             "webhook": self.webhook,
+            "bigcart": self.big_cart,
         }[SCENARIO]()
 
 

@@ -24,6 +24,17 @@ ENDPOINT_ROWS = [
     ("payment webhook (signed dummy event)", "webhook", "webhook", None),
 ]
 
+#: (row label, stats entry) of the largest-cart table, in order; {lines} is the cart size.
+BIGCART_ROWS = [
+    ("whole flow: {lines} adds + checkout + payment start", "bigcart flow"),
+    ("adding all {lines} lines", "bigcart add all"),
+    ("one cart add", "bigcart cart add"),
+    ("checkout of the {lines}-line cart", "bigcart checkout"),
+    ("payment start", "bigcart payment start"),
+]
+#: gunicorn's default worker timeout, which the largest checkout must stay well under.
+WORKER_TIMEOUT_S = 30
+
 #: Product list targets by catalog cache mode.
 LIST_TARGETS = {"off": 0.50, "on": 0.90}
 #: Product list p99 at the largest catalog over the smallest.
@@ -93,6 +104,59 @@ def scale_rows(results: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def bigcart_rows(results: dict) -> list[dict]:
+    """The largest cart's steps: label, requests, p50, p90, p99, max, errors."""
+    run = results.get("bigcart")
+    if not run:
+        return []
+    endpoints = run["stats"]["endpoints"]
+    rows = []
+    for label, entry in BIGCART_ROWS:
+        stats = endpoints.get(entry)
+        if stats is None:
+            continue
+        rows.append(
+            {
+                "label": label.format(lines=run["lines"]),
+                "requests": stats["requests"],
+                "p50": stats["p50_ms"],
+                "p90": stats["p90_ms"],
+                "p99": stats["p99_ms"],
+                "max": stats["max_ms"],
+                "errors": stats["errors"],
+            }
+        )
+    return rows
+
+
+def bigcart_sentence(results: dict) -> str:
+    """What the largest cart's checkout took, against the worker timeout."""
+    run = results["bigcart"]
+    endpoints = run["stats"]["endpoints"]
+    checkout = endpoints.get("bigcart checkout")
+    outcomes = endpoints.get("bigcart flow", {}).get("outcomes", {})
+    done = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items())) or "none"
+    jit = results["meta"].get("jit", "?")
+    if checkout is None:
+        return f"Largest cart ({run['lines']} lines): no checkout completed ({done})."
+    worst = checkout["max_ms"] / 1000
+    sentence = (
+        f"Largest cart ({run['lines']} lines, {run['users']} shopper(s) at once, PostgreSQL "
+        f"JIT {jit}): flows {done}; the slowest checkout took {worst:.2f} s, "
+        f"{worst / WORKER_TIMEOUT_S:.1%} of gunicorn's default {WORKER_TIMEOUT_S} s worker "
+        "timeout."
+    )
+    plan = run.get("plan")
+    if plan:
+        sentence += (
+            f" Its checkout and payment sent {plan['statements']} statements (the longest "
+            f"{plan['longest_statement_chars']:,} characters); the costliest is planned at "
+            f"{plan['highest_planned_cost']:,.0f}, against a JIT threshold "
+            f"(jit_above_cost) of {plan['jit_above_cost']:,.0f}."
+        )
+    return sentence
 
 
 def contention_rows(results: dict) -> list[dict]:
@@ -246,6 +310,26 @@ def markdown(results: dict) -> str:
     if results.get("sellout"):
         lines += ["", sellout_sentence(results["sellout"])]
 
+    bigcart = bigcart_rows(results)
+    if bigcart:
+        lines += [
+            "",
+            "## The largest cart",
+            "",
+            "One shopper fills a cart to `CART_MAX_LINES` with distinct variants, one add at a "
+            "time, then checks out as a guest and starts a dummy payment.",
+            "",
+            "| Step | Count | p50 ms | p90 ms | p99 ms | Max ms | Errors |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in bigcart:
+            lines.append(
+                f"| {row['label']} | {row['requests']:,} | {_ms(row['p50'])} | "
+                f"{_ms(row['p90'])} | {_ms(row['p99'])} | {_ms(row['max'])} | {row['errors']} |"
+            )
+    if results.get("bigcart"):
+        lines += ["", bigcart_sentence(results)]
+
     checks = results.get("checks", {})
     if checks:
         lines += ["", "## Consistency after the run", ""]
@@ -288,7 +372,8 @@ def rst(results: dict) -> str:
         "",
     ]
     met = {None: "", True: "yes", False: "**no**"}
-    lines += _list_table(
+    endpoints = endpoint_rows(results)
+    lines += endpoints and _list_table(
         "Endpoints (ratio: requests, or checkout flows, per second over the ceiling's)",
         [
             "Endpoint",
@@ -313,7 +398,7 @@ def rst(results: dict) -> str:
                 "-" if row["target"] is None else f">= {row['target']:.2f}",
                 met[row["met"]],
             ]
-            for row in endpoint_rows(results)
+            for row in endpoints
         ],
     )
     scale = scale_rows(results)
@@ -366,6 +451,26 @@ def rst(results: dict) -> str:
         )
     if results.get("sellout"):
         lines += [sellout_sentence(results["sellout"]), ""]
+    bigcart = bigcart_rows(results)
+    if bigcart:
+        lines += _list_table(
+            "The largest cart: filled one add at a time, checked out, payment started",
+            ["Step", "Count", "p50 ms", "p90 ms", "p99 ms", "Max ms", "Errors"],
+            [
+                [
+                    row["label"],
+                    f"{row['requests']:,}",
+                    _ms(row["p50"]),
+                    _ms(row["p90"]),
+                    _ms(row["p99"]),
+                    _ms(row["max"]),
+                    str(row["errors"]),
+                ]
+                for row in bigcart
+            ],
+        )
+    if results.get("bigcart"):
+        lines += [bigcart_sentence(results), ""]
     for database, found in results.get("checks", {}).items():
         problems = (found.get("catalog") or []) + (found.get("commerce_invariants") or [])
         status = "no problems" if not problems else f"{len(problems)} problems"

@@ -41,7 +41,14 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://commerce:commerce@127.0.0.1:5432/commerce"
 READ_SCENARIOS = ["ceiling", "list", "search", "detail"]
 WRITE_SCENARIOS = ["cart_add", "checkout", "webhook"]
-ALL_SCENARIOS = [*READ_SCENARIOS, *WRITE_SCENARIOS, "contention", "sellout", "scale"]
+ALL_SCENARIOS = [
+    *READ_SCENARIOS,
+    *WRITE_SCENARIOS,
+    "contention",
+    "sellout",
+    "bigcart",
+    "scale",
+]
 
 POSTGRES_HELP = """\
 PostgreSQL did not answer at {url}: {error}
@@ -118,6 +125,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--hot-stock", type=int, default=100_000, help="stock of each contended variant"
     )
+    parser.add_argument(
+        "--bigcart-users",
+        type=int,
+        default=1,
+        help="shoppers checking out the largest cart at once (bigcart scenario)",
+    )
     parser.add_argument("--sellout-buyers", type=int, default=32)
     parser.add_argument("--sellout-stock", type=int, default=50)
     parser.add_argument(
@@ -178,6 +191,14 @@ def redact(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
+
+
+def postgres_setting(url: str, name: str) -> str:
+    """A server setting as the bench databases see it (``SHOW``), e.g. whether JIT is on."""
+    from psycopg import sql
+
+    with connect(url) as connection:
+        return connection.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
 
 
 def database_exists(admin_url: str, name: str) -> bool:
@@ -496,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
             **machine(),
             "python": f"Python {platform.python_version()}",
             "postgres": postgres,
+            "jit": postgres_setting(args.database_url, "jit"),
             "git": git_revision(),
             "workers": args.workers,
             "users": args.users,
@@ -513,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
 
     main_host = Host(args, f"{args.db_prefix}_{args.products}", out, secret)
     endpoint_scenarios = [s for s in [*READ_SCENARIOS, *WRITE_SCENARIOS] if s in wanted]
-    needs_main = endpoint_scenarios or {"contention", "sellout"} & wanted
+    needs_main = endpoint_scenarios or {"contention", "sellout", "bigcart"} & wanted
     sizes = sorted(set(args.sizes)) if "scale" in wanted else []
     hosts = {size: Host(args, f"{args.db_prefix}_{size}", out, secret) for size in sizes}
     if needs_main:
@@ -603,6 +625,16 @@ def run_endpoints(args, host: Host, out: Path, wanted: set[str], results: dict) 
                     }
             if "sellout" in wanted:
                 results["sellout"] = sellout(args, host, data, fixture)
+            if "bigcart" in wanted:
+                results["bigcart"] = {
+                    "lines": fixture["cart_max_lines"],
+                    "users": args.bigcart_users,
+                    "stats": host.load("bigcart", data, users=args.bigcart_users),
+                }
+                log("  bigcart: planning every statement of the largest checkout")
+                plan = host.manage("bench_statement_costs", capture=True)
+                results["bigcart"]["plan"] = json.loads(plan.strip().splitlines()[-1])
+                log(f"    {results['bigcart']['plan']}")
         finally:
             host.stop()
 

@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from benchhost import checks, seed
 from commerce.catalog.models import Product, StockMovement, StockRecord, Variant
 from commerce.conf import commerce_settings
+from commerce.orders.models import Order
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -33,6 +34,10 @@ pytestmark = [
 
 #: The run the docs publish (docs/performance.rst includes its tables and chart).
 PUBLISHED_RUN = Path(__file__).resolve().parent.parent / "results" / "published" / "results.json"
+#: The run of the largest cart the docs publish.
+PUBLISHED_BIGCART = (
+    Path(__file__).resolve().parent.parent / "results" / "published-bigcart" / "results.json"
+)
 
 
 @pytest.fixture
@@ -173,7 +178,26 @@ def test_the_fixture_prepares_hot_variants(seeded, tmp_path):
         Variant.objects.filter(pk__in=data["variants"]).values_list("price_currency", flat=True)
     )
     assert currencies == {commerce_settings.DEFAULT_CURRENCY}
+    assert data["cart_max_lines"] == commerce_settings.CART_MAX_LINES
     assert checks.catalog_problems() == []
+
+
+def test_the_largest_checkout_is_planned_then_rolled_back(seeded, settings, tmp_path):
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINES": 40}
+    before = (StockRecord.objects.filter(reserved__gt=0).count(), StockMovement.objects.count())
+    out = tmp_path / "out.txt"
+    with out.open("w") as handle:
+        call_command("bench_statement_costs", stdout=handle)
+    found = json.loads(out.read_text().strip().splitlines()[-1])
+    assert found["lines"] == 40
+    # Checkout and payment, whatever the cart's size: one batch per step.
+    assert 10 <= found["statements"] <= 25
+    assert 0 < found["highest_planned_cost"] < found["jit_above_cost"]
+    assert found["jit"] in {"on", "off"}
+    # Nothing stays: no order, no reservation, no movement.
+    assert not Order.objects.exists()
+    after = (StockRecord.objects.filter(reserved__gt=0).count(), StockMovement.objects.count())
+    assert after == before
 
 
 def test_the_report_renders_the_published_run(tmp_path):
@@ -214,3 +238,25 @@ def test_the_rst_tables_hold_the_report_figures(tmp_path):
     assert f"   * - product list\n     - off\n     - {listed['rps']:.1f}\n" in text
     assert "Sell-out:" in text
     assert "no problems" in text
+
+
+def test_the_report_renders_the_published_largest_cart(tmp_path):
+    from report import bigcart_rows, write_report
+
+    results = tmp_path / "results.json"
+    results.write_text(PUBLISHED_BIGCART.read_text())
+    found = json.loads(results.read_text())
+    markdown = write_report(results).read_text()
+    rows = {row["label"]: row for row in bigcart_rows(found)}
+    lines = found["bigcart"]["lines"]
+    checkout = rows[f"checkout of the {lines}-line cart"]
+    assert checkout["errors"] == 0
+    assert checkout["max"] == found["bigcart"]["stats"]["endpoints"]["bigcart checkout"]["max_ms"]
+    assert f"| checkout of the {lines}-line cart |" in markdown
+    assert "worker timeout" in markdown
+    text = (tmp_path / "tables.rst.inc").read_text()
+    table = text.split(".. list-table:: The largest cart")[1]
+    widths = {row.count("\n     -") + 1 for row in table.split("   * - ")[1:6]}
+    assert widths == {7}
+    threshold = found["bigcart"]["plan"]["jit_above_cost"]
+    assert f"JIT threshold (jit_above_cost) of {threshold:,.0f}" in text

@@ -44,6 +44,14 @@ DEFAULTS: dict[str, Any] = {
     "CART_TTL": 14 * 24 * 3600,
     # Most units of one variant a cart line may hold.
     "CART_MAX_LINE_QUANTITY": 99,
+    # Most lines (distinct variants) a cart may hold; checkout refuses a larger cart.
+    "CART_MAX_LINES": 100,
+    # Most addresses a customer's address book may hold.
+    "ADDRESS_BOOK_MAX_ENTRIES": 50,
+    # Most variants one product may have.
+    "PRODUCT_MAX_VARIANTS": 250,
+    # Most images one product may have.
+    "PRODUCT_MAX_IMAGES": 50,
     # Seconds an unpaid order holds its stock before commerce_expire_orders cancels it.
     "RESERVATION_TTL": 1800,
     # Seconds an Idempotency-Key and its stored response are kept.

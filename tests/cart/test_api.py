@@ -305,6 +305,16 @@ def test_add_line_refuses_more_than_the_configured_maximum(settings, api_client,
     assert not Cart.objects.exists()
 
 
+@pytest.mark.parametrize("who", ["anonymous_with_token", "customer"])
+def test_add_line_refuses_a_line_past_the_cart_limit(settings, client_as, carts, mug, who):
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINES": 1}
+    before = snapshot()
+    response = client_as(who).post(LINES, {"variant": str(mug.pk)}, format="json")
+    error = assert_error(response, 400, "cart_full")
+    assert error["details"] == {"lines": 1, "maximum": 1, "setting": "CART_MAX_LINES"}
+    assert snapshot() == before
+
+
 @pytest.mark.parametrize("who", ["anonymous", "anonymous_with_token", "customer"])
 def test_add_line_refuses_more_than_is_available(client_as, carts, mug, who):
     before, count = snapshot(), Cart.objects.count()
@@ -658,9 +668,9 @@ def test_signed_in_get_cart_query_count(django_assert_num_queries, customer, lin
 
 #: ``POST /cart/lines/`` inside the test's transaction: the view's and the service's
 #: savepoints (2 + 2 releases), find or create the cart, lock it, the variant with its
-#: product, vendor and stock, the existing line, insert the line, bump the version, and
-#: the priced cart's lines.
-ADD_LINE_QUERIES = 11
+#: product, vendor and stock, the existing line, count the lines (a new one must fit
+#: ``CART_MAX_LINES``), insert the line, bump the version, and the priced cart's lines.
+ADD_LINE_QUERIES = 12
 
 
 @pytest.mark.parametrize("lines", [0, 1, 20])

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from commerce.cart import services
 from commerce.cart.exceptions import (
+    CartFullError,
     CartLineError,
     CartNotFoundError,
     QuantityUnavailableError,
@@ -20,7 +21,8 @@ from commerce.cart.exceptions import (
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog import services as catalog
 from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
-from tests.cart.conftest import UNAVAILABLE, money
+from tests.cart.conftest import UNAVAILABLE, make_variant, money
+from tests.statements import batch_size, recording
 
 pytestmark = pytest.mark.django_db
 
@@ -627,3 +629,106 @@ def test_a_change_restarts_the_expiry_clock(settings, shirt):
     services.add_line(cart, variant_id=shirt.pk, quantity=1)
     assert services.delete_expired_carts(now=timezone.now() + timedelta(seconds=30)) == 0
     assert services.find_cart(token=token) == cart
+
+
+# --- size limits ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def max_two_lines(settings):
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINES": 2}
+
+
+def test_add_line_refuses_a_line_past_the_cart_limit(max_two_lines, cart, shirt, mug):
+    hat = make_variant("HAT")
+    services.add_line(cart, variant_id=shirt.pk, quantity=1)
+    services.add_line(cart, variant_id=mug.pk, quantity=1)
+    with pytest.raises(CartFullError) as excinfo:
+        services.add_line(cart, variant_id=hat.pk, quantity=1)
+    error = excinfo.value
+    assert (error.status_code, error.code) == (400, "cart_full")
+    assert error.details == {"lines": 2, "maximum": 2, "setting": "CART_MAX_LINES"}
+    # A line already in the full cart may still grow, and a freed place may be taken.
+    services.add_line(cart, variant_id=shirt.pk, quantity=2)
+    services.remove_line(cart, line_id=CartLine.objects.get(cart=cart, variant=mug).pk)
+    services.add_line(cart, variant_id=hat.pk, quantity=1)
+    assert lines_of(cart) == {"SHIRT-M": 3, "HAT": 1}
+
+
+def test_set_line_quantity_keeps_the_per_line_maximum(settings, cart, shirt_line):
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINE_QUANTITY": 4}
+    with pytest.raises(CartLineError) as excinfo:
+        services.set_line_quantity(cart, line_id=shirt_line.pk, quantity=5)
+    assert excinfo.value.code == "invalid_quantity"
+    assert excinfo.value.details == {"quantity": 5, "maximum": 4}
+    services.set_line_quantity(cart, line_id=shirt_line.pk, quantity=4)
+    assert lines_of(cart) == {"SHIRT-M": 4}
+
+
+def test_merge_stops_adding_lines_at_the_cart_limit(settings, customer, shirt, mug):
+    hat, scarf = make_variant("HAT"), make_variant("SCARF")
+    user_cart, _ = services.get_or_create_cart(user=customer)
+    services.add_line(user_cart, variant_id=shirt.pk, quantity=1)
+    token = anonymous_with(a=(hat, 2), b=(mug, 1), c=(shirt, 2), d=(scarf, 1))
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINES": 2}
+    result = services.merge_carts(user=customer, token=token)
+    # In the order they were added: the hat takes the one free place, the mug and the
+    # scarf do not fit; the shirt is already a line of the user's, so it still grows.
+    assert lines_of(result.cart) == {"SHIRT-M": 3, "HAT": 2}
+    assert result.adjustments == [
+        {"sku": "MUG", "reason": "cart_full", "requested": 1, "merged": 0},
+        {"sku": "SCARF", "reason": "cart_full", "requested": 1, "merged": 0},
+    ]
+
+
+def test_merge_never_drops_the_users_own_lines_over_a_lowered_limit(settings, customer, shirt, mug):
+    user_cart, _ = services.get_or_create_cart(user=customer)
+    services.add_line(user_cart, variant_id=shirt.pk, quantity=1)
+    services.add_line(user_cart, variant_id=mug.pk, quantity=1)
+    token = anonymous_with(a=(make_variant("HAT"), 1), b=(shirt, 1))
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINES": 1}
+    result = services.merge_carts(user=customer, token=token)
+    assert lines_of(result.cart) == {"SHIRT-M": 2, "MUG": 1}
+    assert result.adjustments == [
+        {"sku": "HAT", "reason": "cart_full", "requested": 1, "merged": 0}
+    ]
+
+
+def test_merge_writes_lines_in_bounded_batches(customer):
+    variants = [make_variant(f"V{n}", quantity=50) for n in range(25)]
+
+    def merge(count: int):
+        user_cart, _ = services.get_or_create_cart(user=customer)
+        services.clear_cart(user_cart)
+        # Half the lines already in the user's cart (they grow), half new.
+        for variant in variants[: count // 2]:
+            services.add_line(user_cart, variant_id=variant.pk, quantity=1)
+        cart, token = services.create_anonymous_cart()
+        for variant in variants[:count]:
+            services.add_line(cart, variant_id=variant.pk, quantity=1)
+        with recording() as statements:
+            result = services.merge_carts(user=customer, token=token)
+        assert len(lines_of(result.cart)) == count
+        return statements
+
+    with batch_size(4):
+        small, large = merge(8), merge(24)
+    assert large.largest == small.largest
+    # 4 new and 4 grown lines are one INSERT and one UPDATE; 12 and 12 are three of each.
+    assert len(large) - len(small) == 4
+
+
+def test_delete_expired_carts_goes_in_bounded_batches(shirt, customer):
+    carts = []
+    for _ in range(7):
+        cart, _ = services.create_anonymous_cart()
+        services.add_line(cart, variant_id=shirt.pk, quantity=1)
+        carts.append(cart)
+    for cart in carts[:5]:
+        age(cart, 15 * 24 * 3600)
+    with batch_size(2), recording() as statements:
+        assert services.delete_expired_carts() == 5
+    assert set(Cart.objects.values_list("pk", flat=True)) == {cart.pk for cart in carts[5:]}
+    assert CartLine.objects.count() == 2
+    # At most two carts (and their lines) per statement.
+    assert statements.largest[1] <= 4

@@ -356,6 +356,19 @@ def test_add_variant_bad_input(client_as, product, payload, status_code, code, f
         ]
 
 
+def test_add_variant_past_the_limit_is_a_400(settings, client_as, product):
+    settings.COMMERCE = {**settings.COMMERCE, "PRODUCT_MAX_VARIANTS": 1}
+    before = state(product)
+    response = client_as("vendor_member").post(
+        product_url(product, "variants/"),
+        {"sku": "SHIRT-L", "price": {"amount": "14.00", "currency": "USD"}},
+        format="json",
+    )
+    error = assert_error(response, 400, "too_many_variants")
+    assert error["details"] == {"setting": "PRODUCT_MAX_VARIANTS", "maximum": 1}
+    assert state(product) == before
+
+
 def test_patch_variant(client_as, api_client, product):
     member = client_as("vendor_member")
     url = product_url(product, "variants/SHIRT-M/")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from commerce.catalog import services
@@ -23,6 +25,7 @@ from commerce.core.exceptions import (
     DuplicateError,
     InsufficientStockError,
     InvalidAmountError,
+    LimitExceededError,
     NotFoundError,
     StockError,
     UnknownCurrencyError,
@@ -35,6 +38,7 @@ from commerce.testing.factories import (
     VendorFactory,
 )
 from tests.catalog.conftest import add_image, money, png_bytes
+from tests.statements import batch_size, recording
 
 pytestmark = pytest.mark.django_db
 
@@ -697,3 +701,87 @@ def test_variant_factory_builds_through_the_services():
     variant = VariantFactory()
     assert variant.product.price == variant.price
     assert stock_of(variant).quantity == 10
+
+
+# --- size limits and bounded statements -------------------------------------------------
+
+
+class TestSizeLimits:
+    def test_a_product_has_at_most_the_configured_variants(self, settings, product):
+        settings.COMMERCE = {**settings.COMMERCE, "PRODUCT_MAX_VARIANTS": 2}
+        services.create_variant(product, sku="SHIRT-L", price=money("12.00"))
+        with pytest.raises(LimitExceededError) as excinfo:
+            services.create_variant(product, sku="SHIRT-XL", price=money("12.00"))
+        error = excinfo.value
+        assert (error.status_code, error.code) == (400, "too_many_variants")
+        assert error.details == {"setting": "PRODUCT_MAX_VARIANTS", "maximum": 2}
+        assert not Variant.objects.filter(sku="SHIRT-XL").exists()
+        # Changing a variant of a full product is fine.
+        services.update_variant(product.variants.get(sku="SHIRT-L"), price=money("13.00"))
+
+    def test_a_product_has_at_most_the_configured_images(self, settings, product):
+        settings.COMMERCE = {**settings.COMMERCE, "PRODUCT_MAX_IMAGES": 2}
+        first = add_image(product, "a.png")
+        add_image(product, "b.png")
+        with pytest.raises(LimitExceededError) as excinfo:
+            add_image(product, "c.png")
+        assert excinfo.value.code == "too_many_images"
+        assert excinfo.value.details == {"setting": "PRODUCT_MAX_IMAGES", "maximum": 2}
+        assert product.images.count() == 2
+        services.delete_product_image(first)
+        add_image(product, "c.png")
+        assert product.images.count() == 2
+
+
+class TestBoundedStockMoves:
+    @pytest.fixture
+    def variants(self, db):
+        return [VariantFactory(quantity=5) for _ in range(40)]
+
+    @pytest.mark.parametrize("move", ["reserve", "release", "commit"])
+    def test_no_statement_grows_with_the_lines(self, variants, move):
+        """10 lines or 30, each statement is the same size; only their number grows."""
+        small = {variant.pk: 1 for variant in variants[:10]}
+        large = {variant.pk: 1 for variant in variants[10:]}
+        if move != "reserve":
+            services.reserve({**small, **large})
+        with batch_size(10):
+            with recording() as few:
+                getattr(services, move)(small)
+            with recording() as many:
+                records = getattr(services, move)(large)
+        assert many.largest == few.largest
+        # Two more batches of three statements each: lock, UPDATE, INSERT of movements.
+        assert len(many) - len(few) == 6
+        assert len(records) == 30
+        expected = {"reserve": (5, 1), "release": (5, 0), "commit": (4, 0)}[move]
+        for variant in variants:
+            record = stock_of(variant)
+            assert (record.quantity, record.reserved) == expected
+
+    def test_rows_are_locked_in_variant_order_across_batches(self, variants):
+        locked = []
+
+        def spy(execute, sql, params, many, context):
+            # The locking read (SQLite has no FOR UPDATE but reads in the same batches).
+            if sql.startswith("SELECT") and "commerce_catalog_stockrecord" in sql:
+                locked.extend(uuid.UUID(str(pk)) for pk in params)
+            return execute(sql, params, many, context)
+
+        with batch_size(7), connection.execute_wrapper(spy):
+            records = services.reserve({variant.pk: 1 for variant in variants})
+        ids = [record.variant_id for record in records]
+        assert ids == sorted(variant.pk for variant in variants)
+        # Each batch asks for the next ids in that order.
+        assert locked == ids
+
+    def test_ids_as_strings_and_uuids_are_one_line(self, variants):
+        variant = variants[0]
+        services.reserve([(str(variant.pk), 1), (variant.pk, 2)])
+        assert stock_of(variant).reserved == 3
+        assert StockMovement.objects.filter(stock_record__variant=variant).count() == 2
+
+    def test_an_id_that_is_not_a_uuid_is_not_found(self, variants):
+        with pytest.raises(NotFoundError):
+            services.reserve({variants[0].pk: 1, "not-a-uuid": 1})
+        assert stock_of(variants[0]).reserved == 0

@@ -101,6 +101,12 @@ def test_e005_import_string_cannot_be_imported(value):
         {"MAX_PAGE_SIZE": None},
         {"DEFAULT_LOW_STOCK_THRESHOLD": -1},
         {"DEFAULT_LOW_STOCK_THRESHOLD": "5"},
+        {"CART_MAX_LINES": 0},
+        {"CART_MAX_LINES": "100"},
+        {"CART_MAX_LINE_QUANTITY": 0},
+        {"ADDRESS_BOOK_MAX_ENTRIES": None},
+        {"PRODUCT_MAX_VARIANTS": -1},
+        {"PRODUCT_MAX_IMAGES": 1.5},
     ],
 )
 def test_e006_sizes_must_be_whole_numbers(commerce):

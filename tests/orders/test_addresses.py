@@ -177,3 +177,16 @@ def test_an_invalid_new_default_keeps_the_old_one(client, customer):
     with pytest.raises(ValidationError):
         services.create_address(customer, **{**BILLING, "city": ""}, is_default_shipping=True)
     assert defaults(customer) == {"shipping": ["1 Loop Road"], "billing": []}
+
+
+def test_the_address_book_holds_at_most_the_configured_number(settings, client, customer):
+    settings.COMMERCE = {**settings.COMMERCE, "ADDRESS_BOOK_MAX_ENTRIES": 2}
+    first = services.create_address(customer, **ADDRESS)
+    services.create_address(customer, **BILLING)
+    error = assert_error(client.post(ADDRESSES, ADDRESS, format="json"), 400, "address_book_full")
+    assert error["details"] == {"setting": "ADDRESS_BOOK_MAX_ENTRIES", "maximum": 2}
+    assert Address.objects.filter(user=customer).count() == 2
+    # Changing an entry of a full book is fine; deleting one makes room.
+    services.update_address(first, city="Abuja")
+    assert client.delete(url(first)).status_code == 204
+    assert client.post(ADDRESSES, ADDRESS, format="json").status_code == 201

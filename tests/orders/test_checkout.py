@@ -440,6 +440,31 @@ def test_a_short_line_reserves_nothing_at_all(customer, shirt, mug):
     assert CartLine.objects.filter(cart=cart).count() == 2
 
 
+def test_a_cart_over_a_lowered_line_limit_is_a_400(settings, customer, shirt, mug):
+    cart, _ = fill_cart(customer, {shirt: 1, mug: 1})
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINES": 1}
+    before = counts()
+    error = assert_error(
+        checkout(client_for(customer), {"shipping_address": ADDRESS}), 400, "cart_full"
+    )
+    assert error["details"] == {"lines": 2, "maximum": 1, "setting": "CART_MAX_LINES"}
+    assert counts() == before
+    assert (stock(shirt), stock(mug)) == ((10, 0), (5, 0))
+    assert CartLine.objects.filter(cart=cart).count() == 2
+
+
+def test_a_line_over_a_lowered_quantity_limit_is_a_400(settings, customer, shirt, mug):
+    fill_cart(customer, {shirt: 3, mug: 1})
+    settings.COMMERCE = {**settings.COMMERCE, "CART_MAX_LINE_QUANTITY": 2}
+    before = counts()
+    error = assert_error(
+        checkout(client_for(customer), {"shipping_address": ADDRESS}), 400, "invalid_quantity"
+    )
+    assert error["details"] == {"skus": ["SHIRT-M"], "maximum": 2}
+    assert counts() == before
+    assert stock(shirt) == (10, 0)
+
+
 def test_stock_reserved_by_another_order_counts(customer, customer_b, shirt):
     place(customer_b, {shirt: 9})
     fill_cart(customer, {shirt: 1})

@@ -20,6 +20,7 @@ from commerce.orders.models import Order, OrderEvent
 from commerce.testing.factories import UserFactory
 from tests.conftest import client_for
 from tests.orders.conftest import assert_error, order_url, pay, place, stock
+from tests.statements import batch_size, recording
 
 pytestmark = pytest.mark.django_db
 
@@ -468,6 +469,19 @@ def test_expiring_twice_cancels_once(customer, shirt):
     assert stock(shirt) == (10, 0)
     assert releases(order) == 1
     assert events(order) == [("", "pending"), ("pending", "cancelled")]
+
+
+def test_expiry_reads_expired_orders_in_batches(customer, shirt):
+    orders = [place(customer, {shirt: 1}).order for _ in range(5)]
+    with batch_size(2), recording() as statements:
+        assert expire_all() == 5
+    assert set(Order.objects.filter(status="cancelled").values_list("pk", flat=True)) == {
+        order.pk for order in orders
+    }
+    assert stock(shirt) == (10, 0)
+    # Pages of at most two candidates: 2 + 2 + 1, then an empty one.
+    pages = [sql for sql, _ in statements.sent if sql.endswith("LIMIT 2")]
+    assert len(pages) == 4
 
 
 def test_the_expire_command(customer, shirt):

@@ -6,6 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from commerce.cart.models import Cart
+from commerce.conf import commerce_settings
+from commerce.core import batching
 from commerce.orders import services
 from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.conftest import client_for
@@ -18,6 +21,7 @@ from tests.orders.conftest import (
     order_url,
     place,
 )
+from tests.statements import batch_size, recording
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +146,72 @@ def test_events_do_not_grow(customer, staff_user, variants, steps):
         count_queries(lambda: client_for(customer).get(order_url(order, "events/")))
         == EVENTS_QUERIES
     )
+
+
+# --- the largest cart ----------------------------------------------------------------------
+
+#: Each batch of lines past the first adds, at checkout: a lock of its stock rows, an
+#: UPDATE of them, an INSERT of their movements and an INSERT of their order lines.
+CHECKOUT_QUERIES_PER_BATCH = 4
+#: And when the order is paid or cancelled: the lock, the UPDATE, the movements.
+TRANSITION_QUERIES_PER_BATCH = 3
+
+
+@pytest.fixture
+def many_variants(db):
+    """As many variants as the largest cart may hold."""
+    return [VariantFactory(quantity=5) for _ in range(commerce_settings.CART_MAX_LINES)]
+
+
+@pytest.mark.postgres
+def test_the_largest_cart_checks_out_with_the_queries_of_a_small_one(
+    customer, customer_b, many_variants
+):
+    """On PostgreSQL, a cart of ``CART_MAX_LINES`` lines is one batch per step.
+
+    (SQLite splits the inserts further, by its limit of 999 parameters a statement.)
+    """
+    assert len(many_variants) <= batching.BATCH_SIZE
+    fill_cart(customer, {many_variants[0]: 1})
+    fill_cart(customer_b, dict.fromkeys(many_variants, 1))
+    one = count_queries(lambda: checkout(client_for(customer), {"shipping_address": ADDRESS}))
+    largest = count_queries(lambda: checkout(client_for(customer_b), {"shipping_address": ADDRESS}))
+    assert one == largest == CHECKOUT_QUERIES
+
+
+def test_no_statement_grows_with_the_cart(customer, customer_b, many_variants):
+    """From 10 lines to the largest cart, more statements but never a larger one.
+
+    With batches of 10 rows, both carts send full batches only: if anything were
+    written or locked in one statement per cart, the largest cart's would be ten
+    times the size.
+    """
+    fill_cart(customer, dict.fromkeys(many_variants[:10], 1))
+    fill_cart(customer_b, dict.fromkeys(many_variants, 1))
+    with batch_size(10) as size:
+        with recording() as small:
+            small_order = place_cart(customer)
+        with recording() as large:
+            large_order = place_cart(customer_b)
+        batches = len(many_variants) // size
+        assert large.largest == small.largest
+        assert len(large) - len(small) == CHECKOUT_QUERIES_PER_BATCH * (batches - 1)
+        assert large_order.lines.count() == len(many_variants)
+
+        # Paying (commit) and cancelling (release) move the stock in batches too.
+        for settle in (services.mark_order_paid, services.cancel_order):
+            with recording() as small:
+                settle(small_order)
+            with recording() as large:
+                settle(large_order)
+            assert large.largest == small.largest
+            assert len(large) - len(small) == TRANSITION_QUERIES_PER_BATCH * (batches - 1)
+            small_order = place(customer, dict.fromkeys(many_variants[:10], 1)).order
+            large_order = place(customer_b, dict.fromkeys(many_variants, 1)).order
+
+
+def place_cart(user):
+    """Check out ``user``'s cart through the service."""
+    return services.place_order(
+        cart=Cart.objects.get(user=user), user=user, shipping_address=ADDRESS
+    ).order

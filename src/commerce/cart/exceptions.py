@@ -1,6 +1,6 @@
 """Errors the cart raises; all are ``CommerceError`` subclasses rendered in the envelope."""
 
-from commerce.core.exceptions import CommerceValidationError, NotFoundError
+from commerce.core.exceptions import CommerceValidationError, LimitExceededError, NotFoundError
 
 
 class CartNotFoundError(NotFoundError):
@@ -32,4 +32,22 @@ class QuantityUnavailableError(CartLineError):
         super().__init__(
             f"Only {available} of {sku} available; {requested} requested.",
             details={"sku": sku, "requested": requested, "available": max(available, 0)},
+        )
+
+
+class CartFullError(LimitExceededError):
+    """The cart already holds ``CART_MAX_LINES`` lines (400, ``cart_full``).
+
+    Raised when a new line would go past the limit, and by checkout for a cart
+    that holds more (the limit was lowered since it was filled).
+    """
+
+    default_code = "cart_full"
+
+    def __init__(self, maximum: int, lines: int, message: str | None = None) -> None:
+        super().__init__(
+            message or f"A cart holds at most {maximum} different items.",
+            setting="CART_MAX_LINES",
+            maximum=maximum,
+            details={"lines": lines},
         )

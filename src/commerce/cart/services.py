@@ -17,6 +17,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from commerce.cart.exceptions import (
+    CartFullError,
     CartLineError,
     CartNotFoundError,
     QuantityUnavailableError,
@@ -25,6 +26,7 @@ from commerce.cart.exceptions import (
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog.models import Variant
 from commerce.conf import commerce_settings
+from commerce.core import batching
 from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
 
 __all__ = [
@@ -128,6 +130,13 @@ def _check_quantity(variant: Variant, quantity: int) -> None:
         raise QuantityUnavailableError(variant.sku, quantity, available)
 
 
+def _check_room(lines: int) -> None:
+    """Refuse a new line when the cart already holds ``CART_MAX_LINES``."""
+    maximum = commerce_settings.CART_MAX_LINES
+    if lines >= maximum:
+        raise CartFullError(maximum, lines)
+
+
 def _locked(cart: Cart) -> Cart:
     locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
     if locked is None:
@@ -148,7 +157,9 @@ def add_line(cart: Cart, *, variant_id, quantity: int) -> Cart:
     """Add ``quantity`` of a variant (an existing line for it grows); return the cart.
 
     Raises :class:`VariantUnavailableError`, :class:`QuantityUnavailableError`,
-    :class:`CartLineError` (quantity out of range) or
+    :class:`CartLineError` (quantity out of range),
+    :class:`~commerce.cart.exceptions.CartFullError` (a new line in a cart of
+    ``CART_MAX_LINES`` lines) or
     :class:`~commerce.core.exceptions.CurrencyMismatchError`.
     """
     _check_positive(quantity)
@@ -164,6 +175,8 @@ def add_line(cart: Cart, *, variant_id, quantity: int) -> Cart:
     new_quantity = (line.quantity if line else 0) + quantity
     _check_quantity(variant, new_quantity)
     if line is None:
+        # The cart row is locked, so concurrent adds count one after another.
+        _check_room(cart.lines.count())
         line = CartLine.objects.create(
             cart=cart, variant=variant, quantity=new_quantity, price_when_added=variant.price
         )
@@ -244,13 +257,16 @@ def _adjustment(line: CartLine, reason: str, merged: int = 0) -> dict[str, Any]:
 def merge_carts(*, user, token: str) -> MergeResult:
     """Move an anonymous cart's lines into ``user``'s cart and delete the anonymous one.
 
-    Quantities are capped at availability and ``CART_MAX_LINE_QUANTITY``;
-    lines that cannot be merged (unavailable, other currency) are dropped.
-    Each line moved with less than its quantity is reported in ``adjustments``
-    as ``{sku, reason, requested, merged}``: ``requested`` units were in the
-    anonymous line, ``merged`` of them were added; ``reason`` is ``capped``,
+    The merged cart keeps both limits: quantities are capped at availability
+    and ``CART_MAX_LINE_QUANTITY``, and once it holds ``CART_MAX_LINES`` lines
+    the anonymous cart's remaining new items are left out (in the order they
+    were added, so the first ones the shopper chose win). Lines that cannot be
+    merged (unavailable, other currency) are dropped. Each line moved with
+    less than its quantity is reported in ``adjustments`` as ``{sku, reason,
+    requested, merged}``: ``requested`` units were in the anonymous line,
+    ``merged`` of them were added; ``reason`` is ``capped``, ``cart_full``,
     ``unavailable`` or ``currency_mismatch``. The user's own lines never
-    shrink. Call it from your login flow, or let clients call
+    shrink nor go. Call it from your login flow, or let clients call
     ``POST /cart/merge/``. An unknown or expired token raises
     :class:`CartNotFoundError`.
     """
@@ -262,7 +278,13 @@ def merge_carts(*, user, token: str) -> MergeResult:
     cart = _locked(cart)
     adjustments: list[dict[str, Any]] = []
     existing = {line.variant_id: line for line in cart.lines.select_related("variant__stock")}
-    incoming = anonymous.lines.select_related("variant__product__vendor", "variant__stock")
+    incoming = anonymous.lines.select_related(
+        "variant__product__vendor", "variant__stock"
+    ).order_by("created_at", "pk")
+    max_lines = commerce_settings.CART_MAX_LINES
+    created: list[CartLine] = []
+    grown: list[CartLine] = []
+    now = timezone.now()
     for line in incoming:
         variant = line.variant
         if not variant.is_purchasable:
@@ -273,6 +295,9 @@ def merge_carts(*, user, token: str) -> MergeResult:
             adjustments.append(_adjustment(line, "currency_mismatch"))
             continue
         current = existing.get(variant.pk)
+        if current is None and len(existing) >= max_lines:
+            adjustments.append(_adjustment(line, "cart_full"))
+            continue
         have = current.quantity if current else 0
         available = variant.stock.available if hasattr(variant, "stock") else 0
         limit = min(available, commerce_settings.CART_MAX_LINE_QUANTITY)
@@ -284,28 +309,47 @@ def merge_carts(*, user, token: str) -> MergeResult:
             continue
         if current is None:
             # Keep the price the shopper saw, so a change since then is still flagged.
-            existing[variant.pk] = CartLine.objects.create(
+            existing[variant.pk] = CartLine(
                 cart=cart,
                 variant=variant,
                 quantity=merged,
                 price_when_added=line.price_when_added,
             )
+            created.append(existing[variant.pk])
         else:
             current.quantity = have + merged
-            current.save(update_fields=["quantity", "updated_at"])
+            # bulk_update does not run auto_now.
+            current.updated_at = now
+            grown.append(current)
         cart.currency = currency
+    CartLine.objects.bulk_create(created, batch_size=batching.BATCH_SIZE)
+    CartLine.objects.bulk_update(grown, ["quantity", "updated_at"], batch_size=batching.BATCH_SIZE)
     anonymous.delete()
     cart = _touch(cart)
     return MergeResult(cart=cart, adjustments=adjustments)
 
 
 def delete_expired_carts(*, now=None) -> int:
-    """Delete anonymous carts untouched for ``CART_TTL`` seconds; return how many."""
+    """Delete anonymous carts untouched for ``CART_TTL`` seconds; return how many.
+
+    Carts go :data:`~commerce.core.batching.BATCH_SIZE` at a time, each batch
+    in its own transaction: anyone may create anonymous carts, so one
+    ``DELETE`` over all of them would grow without bound (and hold its locks
+    as long).
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=commerce_settings.CART_TTL)
-    _, per_model = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).delete()
-    # ``delete()``'s total also counts the lines that cascade with the carts.
-    return per_model.get(Cart._meta.label, 0)
+    expired = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(expired.order_by("pk").values_list("pk", flat=True)[: batching.BATCH_SIZE])
+            if not ids:
+                return deleted
+            # Filtered again: a cart touched since it was listed is no longer expired.
+            _, per_model = expired.filter(pk__in=ids).delete()
+        # ``delete()``'s total also counts the lines that cascade with the carts.
+        deleted += per_model.get(Cart._meta.label, 0)
 
 
 # --- reading ------------------------------------------------------------------------

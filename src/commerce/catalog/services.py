@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -35,11 +36,14 @@ from commerce.catalog.models import (
 )
 from commerce.catalog.signals import low_stock
 from commerce.conf import commerce_settings
+from commerce.core import batching
+from commerce.core.batching import batches
 from commerce.core.exceptions import (
     CommerceValidationError,
     CurrencyMismatchError,
     DuplicateError,
     InsufficientStockError,
+    LimitExceededError,
     NotFoundError,
     StockError,
 )
@@ -124,6 +128,20 @@ def _refresh_product_price(product: Product) -> None:
         stored.price = price
         stored.save(update_fields=["price", "price_currency", "updated_at"])
     product.price = price
+
+
+def _check_room(product: Product, related: str, setting: str, code: str) -> None:
+    """Refuse one more of ``product``'s variants or images past the ``setting`` limit."""
+    # Lock the product so two concurrent additions count one after the other.
+    Product.objects.select_for_update().filter(pk=product.pk).exists()
+    maximum = getattr(commerce_settings, setting)
+    if getattr(product, related).count() >= maximum:
+        raise LimitExceededError(
+            f"A product has at most {maximum} {related}.",
+            code=code,
+            setting=setting,
+            maximum=maximum,
+        )
 
 
 def _check_product_currency(product: Product, price: Money, *, exclude_pk=None) -> None:
@@ -283,10 +301,16 @@ def create_variant(
     quantity: int = 0,
     low_stock_threshold: int | None = None,
 ) -> Variant:
-    """Add a SKU to ``product`` with its stock record (``quantity`` on hand)."""
+    """Add a SKU to ``product`` with its stock record (``quantity`` on hand).
+
+    A product has at most ``PRODUCT_MAX_VARIANTS`` variants; one more raises
+    :class:`~commerce.core.exceptions.LimitExceededError` (400,
+    ``too_many_variants``).
+    """
     sku = (sku or "").strip()
     if not sku:
         raise CommerceValidationError(details={"sku": ["Required."]})
+    _check_room(product, "variants", "PRODUCT_MAX_VARIANTS", "too_many_variants")
     validate_money(price, "price")
     validate_money(compare_at_price, "compare_at_price", allow_none=True)
     validate_money(cost_price, "cost_price", allow_none=True)
@@ -370,7 +394,12 @@ def update_variant(variant: Variant, **changes: Any) -> Variant:
 def add_product_image(
     product: Product, *, image, alt_text: str = "", position: int = 0, is_primary: bool = False
 ) -> ProductImage:
-    """Attach an image; the first image of a product becomes its primary one."""
+    """Attach an image; the first image of a product becomes its primary one.
+
+    A product has at most ``PRODUCT_MAX_IMAGES`` images; one more raises
+    :class:`~commerce.core.exceptions.LimitExceededError` (400, ``too_many_images``).
+    """
+    _check_room(product, "images", "PRODUCT_MAX_IMAGES", "too_many_images")
     has_primary = product.images.filter(is_primary=True).exists()
     if is_primary and has_primary:
         product.images.filter(is_primary=True).update(is_primary=False)
@@ -434,6 +463,15 @@ class StockLine:
     quantity: int
 
 
+def _variant_pk(value: Any) -> Any:
+    """A variant id as the primary key field holds it (a UUID), so ids given as
+    strings and as UUIDs merge and sort alike."""
+    try:
+        return Variant._meta.pk.to_python(value)
+    except ValidationError as exc:
+        raise NotFoundError("Unknown variant.", details={"variants": [str(value)]}) from exc
+
+
 def _normalize_lines(
     lines: Iterable[StockLine | tuple[Any, int]] | Mapping[Any, int],
 ) -> dict[Any, int]:
@@ -444,7 +482,7 @@ def _normalize_lines(
         variant, quantity = (
             (line.variant_id, line.quantity) if isinstance(line, StockLine) else line
         )
-        variant_id = variant.pk if isinstance(variant, Variant) else variant
+        variant_id = _variant_pk(variant.pk if isinstance(variant, Variant) else variant)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
             raise CommerceValidationError(
                 "Stock quantities must be positive whole numbers.",
@@ -455,14 +493,22 @@ def _normalize_lines(
 
 
 def _lock_stock(variant_ids: Iterable[Any]) -> list[StockRecord]:
-    """Lock stock rows in a stable order (variant id) so lockers queue, never deadlock."""
-    ids = set(variant_ids)
-    records = list(
-        StockRecord.objects.select_for_update()
-        .select_related("variant")
-        .filter(variant_id__in=ids)
-        .order_by("variant_id")
-    )
+    """Lock stock rows in a stable order (variant id) so lockers queue, never deadlock.
+
+    The rows are locked :data:`~commerce.core.batching.BATCH_SIZE` at a time,
+    so the ``IN`` list stays bounded. The ids are sorted here the way the
+    database orders them (a UUID compares as its bytes in both), so the
+    batches, and the rows within each, are locked in one global order.
+    """
+    ids = sorted({_variant_pk(pk) for pk in variant_ids})
+    records: list[StockRecord] = []
+    for batch in batches(ids):
+        records.extend(
+            StockRecord.objects.select_for_update()
+            .select_related("variant")
+            .filter(variant_id__in=batch)
+            .order_by("variant_id")
+        )
     missing = set(ids) - {record.variant_id for record in records}
     if missing:
         raise NotFoundError(
@@ -483,7 +529,7 @@ def _apply(
 ) -> StockMovement:
     """Change one locked record in memory, schedule ``low_stock``; return its audit row.
 
-    The caller saves the record (one ``bulk_update`` for many) and the movement.
+    The caller saves the record (a batched ``bulk_update`` for many) and the movement.
     """
     available_before = record.available
     availability_before = record.availability
@@ -545,9 +591,13 @@ _MOVES = {
 
 
 def _move_stock(lines, *, kind: str, reference: str, reason: str) -> list[StockRecord]:
-    """Lock every line's record, check all of them, then change all: one UPDATE, one INSERT.
+    """Lock every line's record, check all of them, then change all.
 
-    The query count does not grow with the number of lines.
+    Each step is one statement per :data:`~commerce.core.batching.BATCH_SIZE`
+    lines (lock, UPDATE, INSERT of movements): the number of statements grows
+    with the batches, never the size of one. The records were read under
+    their locks, so the values written are exact; the check constraints
+    (``0 <= reserved <= quantity``) stay the last line against overselling.
     """
     check, changes = _MOVES[kind]
     wanted = _normalize_lines(lines)
@@ -567,8 +617,13 @@ def _move_stock(lines, *, kind: str, reference: str, reason: str) -> list[StockR
                 reference=reference,
             )
         )
-    StockRecord.objects.bulk_update(records, ["quantity", "reserved", "updated_at"])
-    StockMovement.objects.bulk_create(movements)
+    # Only the columns this kind of move changes: each one is a CASE branch per row
+    # that Django builds in Python and PostgreSQL plans.
+    fields = ["reserved", "updated_at"]
+    if any(movement.quantity_change for movement in movements):
+        fields.append("quantity")
+    StockRecord.objects.bulk_update(records, fields, batch_size=batching.BATCH_SIZE)
+    StockMovement.objects.bulk_create(movements, batch_size=batching.BATCH_SIZE)
     return records
 
 

@@ -119,3 +119,28 @@ class StockError(CommerceValidationError):
     """A stock operation that makes no sense (releasing more than is reserved)."""
 
     default_code = "invalid_stock_operation"
+
+
+class LimitExceededError(CommerceValidationError):
+    """A list a client grows (cart lines, addresses, images, variants) is full (400).
+
+    ``details`` names the ``setting`` that sets the limit and its ``maximum``,
+    so a client can tell the user what to remove.
+    """
+
+    default_code = "limit_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        setting: str,
+        maximum: int,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            code=code,
+            details={**(details or {}), "setting": setting, "maximum": maximum},
+        )

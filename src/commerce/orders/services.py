@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -27,14 +28,17 @@ from django.utils.crypto import salted_hmac
 from django_fsm import can_proceed
 from djmoney.money import Money
 
+from commerce.cart.exceptions import CartFullError, CartLineError
 from commerce.cart.models import Cart, CartLine
 from commerce.cart.services import cart_fingerprint
 from commerce.catalog import services as catalog_services
 from commerce.conf import commerce_settings
+from commerce.core import batching
 from commerce.core.exceptions import (
     CommerceValidationError,
     ConflictError,
     InvalidAmountError,
+    LimitExceededError,
 )
 from commerce.core.money import to_minor_units
 from commerce.orders import signals
@@ -156,6 +160,24 @@ def _new_order_number() -> str:
     raise RuntimeError("Could not generate a free order number in 10 tries.")
 
 
+def _check_cart_limits(cart: Cart, lines: list[CartLine], max_lines: int) -> None:
+    """Refuse a cart with more than ``max_lines`` lines, or a line over the quantity limit."""
+    if len(lines) > max_lines:
+        raise CartFullError(
+            max_lines,
+            cart.lines.count(),
+            f"A cart holds at most {max_lines} different items; remove some to check out.",
+        )
+    max_quantity = commerce_settings.CART_MAX_LINE_QUANTITY
+    over = [line.variant.sku for line in lines if line.quantity > max_quantity]
+    if over:
+        raise CartLineError(
+            f"At most {max_quantity} of one item per order.",
+            code="invalid_quantity",
+            details={"skus": over, "maximum": max_quantity},
+        )
+
+
 @transaction.atomic
 def place_order(
     *,
@@ -169,20 +191,30 @@ def place_order(
 ) -> PlacedOrder:
     """Check out ``cart``: reserve its stock and create a pending order.
 
-    Raises :class:`EmptyCartError` (400), :class:`CartChangedError` (409) when
+    A cart over the size limits (filled before ``CART_MAX_LINES`` or
+    ``CART_MAX_LINE_QUANTITY`` were lowered) is refused, so checkout's work
+    stays bounded.
+
+    Raises :class:`EmptyCartError` (400),
+    :class:`~commerce.cart.exceptions.CartFullError` or
+    :class:`~commerce.cart.exceptions.CartLineError` (400, a cart over the
+    limits), :class:`CartChangedError` (409) when
     ``expected_cart_version`` is given and differs from the cart's current
     :func:`~commerce.cart.services.cart_fingerprint` (the shopper has not seen
     the cart as it is now: edited, repriced or withdrawn items), :class:`UnavailableLinesError`
     (400), or :class:`~commerce.core.exceptions.InsufficientStockError` (409).
     """
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    max_lines = commerce_settings.CART_MAX_LINES
+    # One line past the limit is enough to refuse: never read an unbounded cart.
     lines = list(
         cart.lines.select_related("variant__product__vendor", "variant__stock").order_by(
-            "created_at"
-        )
+            "created_at", "pk"
+        )[: max_lines + 1]
     )
     if not lines:
         raise EmptyCartError()
+    _check_cart_limits(cart, lines, max_lines)
     version = cart_fingerprint(lines)
     if expected_cart_version is not None and version != expected_cart_version:
         raise CartChangedError(
@@ -269,7 +301,8 @@ def place_order(
                 line_total=p.line_total,
             )
             for line, p in zip(lines, priced, strict=True)
-        ]
+        ],
+        batch_size=batching.BATCH_SIZE,
     )
     OrderEvent.objects.create(
         order=order, actor=user, from_status="", to_status=order.status, reason="Order placed"
@@ -408,16 +441,25 @@ def expire_orders(*, now=None) -> int:
     expiring = Order.objects.filter(status=Order.Status.PENDING, reservation_expires_at__lte=now)
     for hold in _EXPIRY_HOLDS:
         expiring = expiring.exclude(hold())
-    candidates = list(expiring.values_list("pk", flat=True))
-    for pk in candidates:
-        with transaction.atomic():
-            # Re-checked under the lock: a payment may have been authorized meanwhile.
-            order = expiring.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if order is None:
-                continue
-            transition_order(order, "cancel", reason="Reservation expired")
-            expired += 1
-    return expired
+    # Candidates are read a batch at a time, in id order, so neither a statement nor
+    # this process's memory grows with the number of expired orders.
+    after = None
+    while True:
+        page = expiring.order_by("pk")
+        if after is not None:
+            page = page.filter(pk__gt=after)
+        candidates = list(page.values_list("pk", flat=True)[: batching.BATCH_SIZE])
+        if not candidates:
+            return expired
+        for pk in candidates:
+            with transaction.atomic():
+                # Re-checked under the lock: a payment may have been authorized meanwhile.
+                order = expiring.select_for_update(skip_locked=True).filter(pk=pk).first()
+                if order is None:
+                    continue
+                transition_order(order, "cancel", reason="Reservation expired")
+                expired += 1
+        after = candidates[-1]
 
 
 # --- address book --------------------------------------------------------------------
@@ -446,9 +488,25 @@ def _check_address_fields(fields: Mapping[str, Any]) -> None:
         )
 
 
+@transaction.atomic
 def create_address(user, **fields: Any) -> Address:
-    """Add an address to ``user``'s book."""
+    """Add an address to ``user``'s book.
+
+    A book holds at most ``ADDRESS_BOOK_MAX_ENTRIES`` addresses; one more
+    raises :class:`~commerce.core.exceptions.LimitExceededError` (400,
+    ``address_book_full``).
+    """
     _check_address_fields(fields)
+    # Lock the user's row so two concurrent adds count one after the other.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+    maximum = commerce_settings.ADDRESS_BOOK_MAX_ENTRIES
+    if Address.objects.filter(user=user).count() >= maximum:
+        raise LimitExceededError(
+            f"An address book holds at most {maximum} addresses; delete one first.",
+            code="address_book_full",
+            setting="ADDRESS_BOOK_MAX_ENTRIES",
+            maximum=maximum,
+        )
     return save_address(Address(user=user, **fields))
 
 

@@ -41,7 +41,10 @@ class Command(BaseCommand):
         data = self._payments() if payments else self._catalog(products, variants, hot)
         with open(out, "w") as handle:
             json.dump(data, handle)
-        self.stdout.write(f"Wrote {out}: " + ", ".join(f"{k} {len(v)}" for k, v in data.items()))
+        self.stdout.write(
+            f"Wrote {out}: "
+            + ", ".join(f"{k} {v if isinstance(v, int) else len(v)}" for k, v in data.items())
+        )
 
     def _payments(self) -> dict:
         rows = Payment.objects.filter(
@@ -97,4 +100,6 @@ class Command(BaseCommand):
             "categories": categories,
             "brands": brands,
             "hot": hot_sets,
+            # The bigcart scenario fills a cart to the shop's own limit.
+            "cart_max_lines": commerce_settings.CART_MAX_LINES,
         }
