@@ -6,7 +6,7 @@ ends), all released at the same moment by a barrier. The dummy provider keeps
 its state in the LocMem cache, which every thread of the process shares.
 
 Where the winner of a race decides the outcome, the test accepts each outcome
-the rules in ``commerce.payments.services._apply_observation`` allow and
+the rules in ``commerce.payments.services.observations.apply_observation`` allow and
 checks that the whole state agrees with the one that happened: payments,
 webhook records, order history, stock and its movements.
 """
