@@ -82,13 +82,12 @@ def _check_payment_gateways(configured) -> list[Error]:
         return [Error("COMMERCE['PAYMENT_GATEWAYS'] must be a dict.", id="commerce.E011")]
     # Imported here: the registry imports the gateway base, which the check must not
     # need when payments are not configured at all.
-    from commerce.payments.gateways.registry import GatewayRegistry
+    from commerce.payments.gateways.registry import build_gateway
 
-    registry = GatewayRegistry()
     errors = []
     for alias in sorted(configured):
         try:
-            registry._build(alias, configured)
+            build_gateway(alias, configured[alias])
         except ImproperlyConfigured as exc:
             errors.append(Error(str(exc), id="commerce.E011"))
     return errors

@@ -37,7 +37,7 @@ from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.api import serializers
 from commerce.payments.gateways.dummy import CONFIRM_CHOICES, DummyGateway
-from commerce.payments.gateways.registry import gateways
+from commerce.payments.gateways.registry import UnknownGatewayError, gateways, get_gateway
 from commerce.payments.models import Payment
 
 
@@ -287,8 +287,13 @@ class DummyConfirmView(APIView):
 
     def _gateway_and_payment(self, gateway_reference: str) -> tuple[DummyGateway, Payment]:
         payment = Payment.objects.filter(gateway_reference=gateway_reference).first()
-        gateway = gateways.all().get(payment.gateway) if payment is not None else None
-        if payment is None or not isinstance(gateway, DummyGateway):
+        if payment is None:
+            raise NotFoundError()
+        try:
+            gateway = get_gateway(payment.gateway)
+        except UnknownGatewayError:
+            raise NotFoundError() from None
+        if not isinstance(gateway, DummyGateway):
             raise NotFoundError()
         return gateway, payment
 

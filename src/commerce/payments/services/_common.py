@@ -13,17 +13,14 @@ from django.db import transaction
 from djmoney.money import Money
 
 from commerce.catalog.services import validate_money
-from commerce.conf import commerce_settings
 from commerce.core.exceptions import (
-    CommerceValidationError,
     CurrencyMismatchError,
     InvalidAmountError,
 )
 from commerce.orders.exceptions import InvalidTransitionError
 from commerce.orders.models import Order
 from commerce.payments import signals
-from commerce.payments.gateways.base import OperationResult, PaymentGateway
-from commerce.payments.gateways.registry import UnknownGatewayError, get_gateway
+from commerce.payments.gateways.base import OperationResult
 from commerce.payments.models import Payment, PaymentEvent, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -37,26 +34,6 @@ SIGNALS = {
     "capture": signals.payment_captured,
     "fail": signals.payment_failed,
 }
-
-
-def gateway_for(alias: str) -> PaymentGateway:
-    """The configured gateway ``alias``, or a 400 naming the configured ones."""
-    try:
-        return get_gateway(alias)
-    except UnknownGatewayError as exc:
-        raise CommerceValidationError(
-            f"No payment gateway is configured as {alias!r}.",
-            code="unknown_gateway",
-            details={
-                "gateway": [
-                    f"Choose one of: {', '.join(configured_aliases()) or 'none configured'}."
-                ]
-            },
-        ) from exc
-
-
-def configured_aliases() -> list[str]:
-    return sorted(commerce_settings.PAYMENT_GATEWAYS)
 
 
 def jsonable(data: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -21,12 +21,12 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
 )
+from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, Refund
 from commerce.payments.services._common import (
     Status,
     actor_or_none,
     check_amount,
-    gateway_for,
     lock_payment,
     not_allowed,
     operation_key,
@@ -50,7 +50,7 @@ def capture_payment(payment: Payment, amount: Money | None = None, *, actor=None
     A definite refusal raises :class:`PaymentDeclinedError` (402); an unknown
     answer leaves the payment authorized for reconciliation.
     """
-    gateway = gateway_for(payment.gateway)
+    gateway = get_gateway(payment.gateway)
     gateway.require(Capability.CAPTURE)
     with transaction.atomic():
         payment = lock_payment(payment)
@@ -95,7 +95,7 @@ def capture_payment(payment: Payment, amount: Money | None = None, *, actor=None
 
 def cancel_payment(payment: Payment, *, actor=None, reason: str = "Cancelled") -> Payment:
     """Cancel a payment that has not been captured, voiding it at the provider when it can."""
-    gateway = gateway_for(payment.gateway)
+    gateway = get_gateway(payment.gateway)
     with transaction.atomic():
         payment = lock_payment(payment)
         if payment.status not in Payment.ACTIVE:
@@ -141,7 +141,7 @@ def refund_payment(
     returns the refund the first one made (``refund.replayed`` is true) and
     sends nothing; the same key for another amount or reason is a 422.
     """
-    gateway = gateway_for(payment.gateway)
+    gateway = get_gateway(payment.gateway)
     gateway.require(Capability.REFUND)
     with transaction.atomic():
         payment = lock_payment(payment)

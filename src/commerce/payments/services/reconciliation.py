@@ -12,9 +12,9 @@ from django.utils import timezone
 from commerce.conf import commerce_settings
 from commerce.orders.models import Order
 from commerce.payments.gateways.base import EventType, OperationResult, Outcome
-from commerce.payments.gateways.registry import gateways
+from commerce.payments.gateways.registry import UnknownGatewayError, get_gateway
 from commerce.payments.models import Payment, Refund
-from commerce.payments.services._common import Status, gateway_for, lock_payment, record_result
+from commerce.payments.services._common import Status, lock_payment, record_result
 from commerce.payments.services.observations import apply_observation
 from commerce.payments.services.operations import cancel_payment, send_refund
 from commerce.payments.services.starting import initiate
@@ -28,7 +28,7 @@ def refresh_payment(payment: Payment, *, actor=None) -> Payment:
     A payment whose start never got an answer (no gateway reference yet) is
     started again with the same idempotency key first.
     """
-    gateway = gateway_for(payment.gateway)
+    gateway = get_gateway(payment.gateway)
     if payment.status in (Status.PENDING, Status.PROCESSING) and not payment.gateway_reference:
         payment = initiate(gateway, payment, actor=actor)
     if payment.status not in Payment.ACTIVE:
@@ -133,7 +133,10 @@ def _reconcile_refunds(cutoff, now, report: ReconciliationReport) -> None:
     ).select_related("payment__order")
     for refund in pending.iterator():
         report.refunds_checked += 1
-        gateway = gateways.all().get(refund.payment.gateway)
+        try:
+            gateway = get_gateway(refund.payment.gateway)
+        except UnknownGatewayError:
+            gateway = None  # removed from the settings: left for staff
         window = gateway.refund_retry_window if gateway is not None else 0
         if not window or refund.created_at < now - timedelta(seconds=window):
             report.refunds_unsettled += 1

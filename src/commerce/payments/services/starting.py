@@ -11,12 +11,10 @@ from commerce.core.idempotency import IdempotencyKeyReusedError
 from commerce.orders.models import Order
 from commerce.payments.exceptions import GatewayError, OrderNotPayableError
 from commerce.payments.gateways.base import Capability, OperationResult, Outcome, PaymentGateway
-from commerce.payments.gateways.registry import get_gateway
+from commerce.payments.gateways.registry import UnknownGatewayError, get_gateway
 from commerce.payments.models import Payment
 from commerce.payments.services._common import (
     Status,
-    configured_aliases,
-    gateway_for,
     lock_payment,
     operation_key,
     record_event,
@@ -49,7 +47,7 @@ def start_payment(
     payment whose start never got an answer is started again with the same
     provider idempotency key, so the provider creates nothing twice.
     """
-    chosen = gateway_for(gateway)
+    chosen = get_gateway(gateway)
     chosen.check_currency(order.currency)
     superseded: list[Payment] = []
     with transaction.atomic():
@@ -159,8 +157,11 @@ def void_quietly(payment: Payment, *, actor=None) -> None:
     If the customer still completes it, the capture arrives for a cancelled
     payment and is flagged for a refund; nothing is marked paid twice.
     """
-    gateway = get_gateway(payment.gateway) if payment.gateway in configured_aliases() else None
-    if gateway is None or not payment.gateway_reference or not gateway.supports(Capability.VOID):
+    try:
+        gateway = get_gateway(payment.gateway)
+    except UnknownGatewayError:
+        return  # the gateway was removed from the settings: nothing to call
+    if not payment.gateway_reference or not gateway.supports(Capability.VOID):
         return
     try:
         result = gateway.void(payment, idempotency_key=operation_key(payment, "void"))

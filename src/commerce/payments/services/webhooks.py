@@ -17,11 +17,10 @@ from commerce.payments.gateways.base import (
     Outcome,
     PaymentGateway,
 )
-from commerce.payments.gateways.registry import get_gateway
+from commerce.payments.gateways.registry import UnknownGatewayError, get_gateway
 from commerce.payments.models import Payment, WebhookEvent
 from commerce.payments.services._common import (
     Result,
-    configured_aliases,
     flag,
     jsonable,
     lock_payment,
@@ -37,9 +36,10 @@ def handle_webhook(alias: str, body: bytes, headers: Mapping[str, str]) -> list[
     :class:`~commerce.payments.exceptions.WebhookVerificationError` before
     anything is stored.
     """
-    if alias not in configured_aliases():
-        raise NotFoundError(f"No payment gateway is configured as {alias!r}.")
-    gateway = get_gateway(alias)
+    try:
+        gateway = get_gateway(alias)
+    except UnknownGatewayError as exc:
+        raise NotFoundError(exc.message) from exc
     gateway.require(Capability.WEBHOOKS)
     gateway.verify_webhook(body, headers)
     records = []
