@@ -194,7 +194,13 @@ def test_initialize_then_a_verified_charge_success_pays_the_order(order, shirt, 
     assert not payment.flagged
     assert order.status == "paid"
     assert stock(shirt) == (8, 0)
-    assert kinds(payment) == ["created", "initiate", "mark_processing", "capture"]
+    assert kinds(payment) == [
+        "created",
+        "initiate_requested",
+        "initiate",
+        "mark_processing",
+        "capture",
+    ]
 
 
 # --- webhooks that must not count ----------------------------------------------------------

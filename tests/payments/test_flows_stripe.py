@@ -194,7 +194,13 @@ def test_a_payment_intent_then_its_success_webhook_pays_the_order(
     assert not payment.flagged
     assert order.status == "paid"
     assert stock(shirt) == (8, 0)
-    assert kinds(payment) == ["created", "initiate", "mark_processing", "capture"]
+    assert kinds(payment) == [
+        "created",
+        "initiate_requested",
+        "initiate",
+        "mark_processing",
+        "capture",
+    ]
     assert sent == [("payment_captured", payment.reference), ("order_paid", order.number)]
 
 

@@ -26,11 +26,16 @@ def refresh_payment(payment: Payment, *, actor=None) -> Payment:
     """Ask the provider where an unsettled payment stands and apply the answer.
 
     A payment whose start never got an answer (no gateway reference yet) is
-    started again with the same idempotency key first.
+    started again with the same idempotency key first, unless another request
+    is starting it right now.
     """
+    return _refresh(payment, actor=actor)
+
+
+def _refresh(payment: Payment, *, actor=None, stale_before=None) -> Payment:
     gateway = get_gateway(payment.gateway)
     if payment.status in (Status.PENDING, Status.PROCESSING) and not payment.gateway_reference:
-        payment = initiate(gateway, payment, actor=actor)
+        payment = initiate(gateway, payment, actor=actor, stale_before=stale_before)
     if payment.status not in Payment.ACTIVE:
         return payment
     result = gateway.fetch_status(payment)
@@ -96,7 +101,8 @@ def reconcile_payments(*, older_than: int | None = None, now=None) -> Reconcilia
     for payment in stuck.iterator():
         report.checked += 1
         try:
-            refreshed = refresh_payment(payment)
+            # A start claimed before the cutoff lost its worker (or outlived it): take it over.
+            refreshed = _refresh(payment, stale_before=cutoff)
             if (
                 refreshed.status in Payment.ACTIVE
                 and refreshed.order.status == Order.Status.CANCELLED

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from commerce.core.exceptions import CommerceError
 from commerce.core.idempotency import IdempotencyKeyReusedError
 from commerce.orders.models import Order
-from commerce.payments.exceptions import GatewayError, OrderNotPayableError
+from commerce.payments.exceptions import (
+    GatewayError,
+    OrderNotPayableError,
+    PaymentStartInProgressError,
+)
 from commerce.payments.gateways.base import Capability, OperationResult, Outcome, PaymentGateway
 from commerce.payments.gateways.registry import UnknownGatewayError, get_gateway
 from commerce.payments.models import Payment
 from commerce.payments.services._common import (
     Status,
+    flag,
     lock_payment,
     operation_key,
     record_event,
     transition,
 )
+
+#: Seconds a claimed start holds: longer than a provider takes to answer a start. A
+#: claim older than this lost its worker (or its call outlived it) and may be taken
+#: over; the same idempotency key keeps the provider from creating anything twice.
+START_CLAIM_TTL = 10.0
+#: Seconds a start waits for the answer to a call another request is making for the
+#: same payment (a double-clicked Pay button, a client's quick retry). Longer than
+#: the claim holds, so a retry takes over a dead claim instead of failing; the 409 is
+#: left for clocks that disagree.
+START_WAIT = 15.0
+#: Seconds between looks at whether that answer has been stored.
+START_POLL = 0.05
 
 
 @dataclass
@@ -45,7 +65,13 @@ def start_payment(
     makes this a 409. With ``request_key`` (the client's ``Idempotency-Key``)
     a retried request returns the payment the first one started, and a
     payment whose start never got an answer is started again with the same
-    provider idempotency key, so the provider creates nothing twice.
+    provider idempotency key, so the provider creates nothing twice. A retry
+    that arrives while the first request is with the provider calls nothing:
+    it waits for that answer and returns it (the reference and the client
+    secret stored together). If the first request's worker died, the retry
+    sends the start itself after a few seconds; if its wait runs out first, it
+    is a :class:`~commerce.payments.exceptions.PaymentStartInProgressError`
+    (409), to retry later with the same key.
     """
     chosen = get_gateway(gateway)
     chosen.check_currency(order.currency)
@@ -96,11 +122,74 @@ def start_payment(
     for previous in superseded:
         void_quietly(previous, actor=actor)
     if payment.status in (Status.PENDING, Status.PROCESSING) and not payment.gateway_reference:
-        payment = initiate(chosen, payment, actor=actor)
+        payment = initiate(chosen, payment, actor=actor, wait=START_WAIT)
     return StartedPayment(payment=payment, created=created)
 
 
-def initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> Payment:
+def initiate(
+    gateway: PaymentGateway,
+    payment: Payment,
+    *,
+    actor=None,
+    wait: float | None = None,
+    stale_before: datetime | None = None,
+) -> Payment:
+    """Send ``payment`` to the provider, unless another request is doing it right now.
+
+    The start is claimed first (an ``initiate_requested`` event, under the
+    payment's row lock), so concurrent starts of one payment call the provider
+    once. A caller that finds it claimed waits up to ``wait`` seconds for that
+    call's answer, then returns the payment as stored (its reference with
+    the client secret and redirect URL of the same provider object);
+    :class:`PaymentStartInProgressError` (409) if the answer has not come by then.
+    With ``wait=None`` it returns the payment as it stands at once. A claim
+    made before ``stale_before`` (or :data:`START_CLAIM_TTL` seconds ago, if
+    that is later) is taken over.
+    """
+    deadline = time.monotonic() + (wait or 0)
+    while True:
+        with transaction.atomic():
+            payment = lock_payment(payment)
+            if payment.status not in (Status.PENDING, Status.PROCESSING):
+                return payment
+            if payment.gateway_reference:
+                return payment  # answered, by this request's call or another's
+            claimed = not _start_in_flight(payment, stale_before)
+            if claimed:
+                record_event(
+                    payment,
+                    "initiate_requested",
+                    actor=actor,
+                    data={"idempotency_key": operation_key(payment, "initiate")},
+                )
+        if claimed:
+            return _call_initiate(gateway, payment, actor=actor)
+        if wait is None:
+            return payment
+        # Look without locks until the other call's answer is stored, then again under them.
+        while _start_in_flight(payment, stale_before):
+            if time.monotonic() >= deadline:
+                raise PaymentStartInProgressError(details={"payment": payment.reference})
+            time.sleep(START_POLL)
+
+
+def _start_in_flight(payment: Payment, stale_before: datetime | None) -> bool:
+    """Whether a request claimed the provider call, has not recorded its answer yet, and
+    made its claim after ``stale_before`` and less than :data:`START_CLAIM_TTL` seconds ago."""
+    expired = timezone.now() - timedelta(seconds=START_CLAIM_TTL)
+    stale_before = expired if stale_before is None else max(stale_before, expired)
+    latest = (
+        payment.events.filter(kind__in=("initiate_requested", "initiate"))
+        # On a tie the answer ("initiate") sorts first: it never precedes its claim.
+        .order_by("-created_at", "kind")
+        .values_list("kind", "created_at")
+        .first()
+    )
+    return latest is not None and latest[0] == "initiate_requested" and latest[1] > stale_before
+
+
+def _call_initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> Payment:
+    """Call the provider for a start this request claimed, and apply its answer."""
     try:
         result = gateway.initiate(
             payment,
@@ -117,19 +206,20 @@ def initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> Paymen
             if payment.status in (Status.PENDING, Status.PROCESSING):
                 transition(payment, "fail", actor=actor, reason=exc.message, message=exc.message)
         raise
+    except Exception as exc:
+        # No answer at all: release the claim, so a retry or reconciliation may start it
+        # again (same idempotency key) without waiting for the claim to go stale.
+        with transaction.atomic():
+            record_event(
+                lock_payment(payment),
+                "initiate",
+                actor=actor,
+                reason=f"No answer: {type(exc).__name__}",
+                data={"outcome": str(Outcome.UNKNOWN)},
+            )
+        raise
     with transaction.atomic():
         payment = lock_payment(payment)
-        changed = []
-        if result.gateway_reference and not payment.gateway_reference:
-            payment.gateway_reference = result.gateway_reference
-            changed.append("gateway_reference")
-        for name in ("client_secret", "redirect_url"):
-            value = getattr(result, name)
-            if value and value != getattr(payment, name):
-                setattr(payment, name, value)
-                changed.append(name)
-        if changed:
-            payment.save(update_fields=[*changed, "updated_at"])
         record_event(
             payment,
             "initiate",
@@ -137,6 +227,29 @@ def initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> Paymen
             reason=f"Gateway answered {result.outcome}",
             data={"outcome": str(result.outcome), "raw": result.raw},
         )
+        reference = result.gateway_reference
+        if reference and payment.gateway_reference and reference != payment.gateway_reference:
+            # A start that outlived its claim: another object is stored, with its own
+            # client secret. Keep that pair; this one is for staff to release.
+            flag(
+                payment,
+                f"The provider answered a second start with {reference}, but "
+                f"{payment.gateway_reference} is the payment's; release {reference} there",
+            )
+            return payment
+        if reference:
+            # What the client needs comes only from the provider object that is stored.
+            changed = []
+            if not payment.gateway_reference:
+                payment.gateway_reference = reference
+                changed.append("gateway_reference")
+            for name in ("client_secret", "redirect_url"):
+                value = getattr(result, name)
+                if value and value != getattr(payment, name):
+                    setattr(payment, name, value)
+                    changed.append(name)
+            if changed:
+                payment.save(update_fields=[*changed, "updated_at"])
         if result.outcome == Outcome.FAILED:
             if payment.status in Payment.ACTIVE:
                 transition(payment, "fail", actor=actor, reason="Declined at start")
