@@ -53,6 +53,13 @@ def assert_secret_belongs_to_reference(payment: Payment) -> None:
     assert payment.client_secret == f"{payment.gateway_reference}_secret"
 
 
+def kill_its_worker_mid_call(payment: Payment, recording) -> None:
+    """Leave ``payment`` as a worker killed during its provider call would: claimed, no answer."""
+    PaymentEvent.objects.filter(payment=payment, kind="initiate").delete()
+    Payment.objects.filter(pk=payment.pk).update(gateway_reference="", client_secret="")
+    recording.calls.clear()
+
+
 # --- the same key at the same moment, on real row locks -----------------------------------
 
 
@@ -163,12 +170,8 @@ def test_a_start_whose_worker_died_is_sent_again_once_its_claim_is_stale(
     recording, order, monkeypatch
 ):
     monkeypatch.setattr(starting, "START_WAIT", 0)
-    started = start(order)
-    payment = started.payment
-    # As if the worker had died with the provider call in flight: the claim, no answer.
-    PaymentEvent.objects.filter(payment=payment, kind="initiate").delete()
-    Payment.objects.filter(pk=payment.pk).update(gateway_reference="", client_secret="")
-    recording.calls.clear()
+    payment = start(order).payment
+    kill_its_worker_mid_call(payment, recording)
 
     with pytest.raises(PaymentStartInProgressError):
         start(order)
@@ -191,9 +194,7 @@ def test_a_retry_takes_over_a_claim_whose_worker_died_instead_of_failing(
 ):
     monkeypatch.setattr(starting, "START_CLAIM_TTL", 0.3)
     payment = start(order).payment
-    PaymentEvent.objects.filter(payment=payment, kind="initiate").delete()  # never answered
-    Payment.objects.filter(pk=payment.pk).update(gateway_reference="", client_secret="")
-    recording.calls.clear()
+    kill_its_worker_mid_call(payment, recording)
 
     began = time.monotonic()
     again = start(order)
