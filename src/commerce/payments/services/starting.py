@@ -52,13 +52,13 @@ class StartedPayment:
 
 def start_payment(
     order: Order,
-    gateway: str,
+    alias: str,
     *,
     return_url: str = "",
     request_key: str = "",
     actor=None,
 ) -> StartedPayment:
-    """Start paying ``order``'s total through the gateway configured as ``gateway``.
+    """Start paying ``order``'s total through the gateway configured as ``alias``.
 
     A pending or processing payment the order already has is cancelled (an
     order has at most one active payment); an authorized or captured one
@@ -73,8 +73,8 @@ def start_payment(
     is a :class:`~commerce.payments.exceptions.PaymentStartInProgressError`
     (409), to retry later with the same key.
     """
-    chosen = get_gateway(gateway)
-    chosen.check_currency(order.currency)
+    gateway = get_gateway(alias)
+    gateway.check_currency(order.currency)
     superseded: list[Payment] = []
     with transaction.atomic():
         locked_order = Order.objects.select_for_update().get(pk=order.pk)
@@ -82,7 +82,7 @@ def start_payment(
         if request_key:
             payment = Payment.objects.filter(order=locked_order, request_key=request_key).first()
             if payment is not None and (payment.gateway, payment.return_url) != (
-                gateway,
+                alias,
                 return_url,
             ):
                 raise IdempotencyKeyReusedError(details={"key": request_key})
@@ -106,7 +106,7 @@ def start_payment(
                 superseded.append(previous)
             payment = Payment.objects.create(
                 order=locked_order,
-                gateway=gateway,
+                gateway=alias,
                 amount=locked_order.total,
                 request_key=request_key,
                 return_url=return_url,
@@ -122,7 +122,7 @@ def start_payment(
     for previous in superseded:
         void_quietly(previous, actor=actor)
     if payment.status in (Status.PENDING, Status.PROCESSING) and not payment.gateway_reference:
-        payment = initiate(chosen, payment, actor=actor, wait=START_WAIT)
+        payment = initiate(gateway, payment, actor=actor, wait=START_WAIT)
     return StartedPayment(payment=payment, created=created)
 
 
