@@ -42,6 +42,7 @@ def jsonable(data: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def actor_or_none(actor):
+    """The user to record as the actor: ``None`` for anonymous callers and the system."""
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
@@ -63,6 +64,7 @@ def record_event(
     from_status: str = "",
     to_status: str = "",
 ) -> PaymentEvent:
+    """Write one entry of the payment's history (the gateway reference as it is now)."""
     return PaymentEvent.objects.create(
         payment=payment,
         actor=actor_or_none(actor),
@@ -114,6 +116,7 @@ def flag(payment: Payment, reason: str) -> None:
 
 
 def not_allowed(payment: Payment, action: str) -> InvalidTransitionError:
+    """The 409 for ``action`` on a payment whose status does not allow it."""
     return InvalidTransitionError(
         f"Cannot {action} a payment that is {payment.status}.",
         details={"status": payment.status, "allowed": payment.allowed_transitions()},
@@ -126,6 +129,7 @@ def operation_key(payment: Payment, operation: str) -> str:
 
 
 def check_amount(payment: Payment, amount: Money, field_name: str = "amount") -> None:
+    """Refuse an amount that is not a positive Money in the payment's currency (400)."""
     if not isinstance(amount, Money):
         raise InvalidAmountError(f"{field_name} must be a Money value.")
     if str(amount.currency) != str(payment.amount.currency):
@@ -141,6 +145,7 @@ def check_amount(payment: Payment, amount: Money, field_name: str = "amount") ->
 
 
 def record_result(payment: Payment, operation: str, result: OperationResult, *, actor) -> None:
+    """Record an operation's answer from the provider in the payment's history."""
     record_event(
         payment,
         operation,
