@@ -108,7 +108,7 @@ def _check_payment_gateways(configured) -> list[Error]:
     errors = []
     for alias in sorted(configured):
         try:
-            gateway = build_gateway(alias, configured)
+            gateway = build_gateway(alias, configured[alias])
         except ImproperlyConfigured as exc:
             errors.append(Error(str(exc), id="commerce.E011"))
             continue

@@ -203,7 +203,13 @@ class FlowContract:
         assert not payment.flagged
         assert order.status == "paid"
         assert stock(shirt) == (8, 0)
-        assert kinds(payment) == ["created", "initiate", "mark_processing", "capture"]
+        assert kinds(payment) == [
+            "created",
+            "initiate_requested",
+            "initiate",
+            "mark_processing",
+            "capture",
+        ]
         assert sent == [("payment_captured", payment.reference), ("order_paid", order.number)]
 
     @pytest.mark.parametrize("case", ["forged", "tampered", "unsigned"])

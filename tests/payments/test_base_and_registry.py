@@ -12,6 +12,7 @@ from django.test import override_settings
 from djmoney.money import Money
 
 from commerce.checks import check_commerce_settings
+from commerce.core.exceptions import CommerceError
 from commerce.payments.exceptions import (
     GatewayConfigurationError,
     GatewayUnsupportedFeature,
@@ -27,6 +28,7 @@ from commerce.payments.gateways.base import (
 from commerce.payments.gateways.dummy import DummyGateway
 from commerce.payments.gateways.registry import (
     UnknownGatewayError,
+    build_gateway,
     gateways,
     get_gateway,
     installed_gateway_classes,
@@ -108,6 +110,28 @@ def test_the_registry_builds_each_alias_once_and_forgets_on_settings_change():
 def test_an_unknown_alias_is_a_configuration_error():
     with commerce_with({}), pytest.raises(UnknownGatewayError, match="'nope'"):
         get_gateway("nope")
+
+
+def test_an_unknown_alias_is_a_400_naming_the_configured_gateways():
+    config = {
+        alias: {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"}
+        for alias in ("card", "bank")
+    }
+    with commerce_with(config), pytest.raises(UnknownGatewayError) as raised:
+        get_gateway("nope")
+    error = raised.value
+    assert isinstance(error, CommerceError)
+    assert isinstance(error, GatewayConfigurationError)
+    assert (error.status_code, error.code, error.alias) == (400, "unknown_gateway", "nope")
+    assert error.details == {"gateway": ["Choose one of: bank, card."]}
+
+
+def test_build_gateway_builds_a_fresh_gateway_from_one_entry():
+    entry = {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway", "OPTIONS": {"x": 1}}
+    first, second = build_gateway("demo", entry), build_gateway("demo", entry)
+    assert isinstance(first, DummyGateway)
+    assert (first.alias, first.options) == ("demo", {"x": 1})
+    assert first is not second
 
 
 @pytest.mark.parametrize(

@@ -430,3 +430,22 @@ def test_a_gateway_without_a_retry_window_never_gets_a_refund_twice(order, dummy
     report = services.reconcile_payments(older_than=0)
     assert (report.refunds_checked, report.refunds_unsettled) == (1, 1)
     assert calls == []
+
+
+def test_a_pending_refund_of_a_removed_gateway_is_left_for_staff(
+    order, dummy, monkeypatch, settings
+):
+    payment = captured(order, dummy)
+    lose_refund_answers(monkeypatch)
+    services.refund_payment(payment, money("10.00"))
+    gateways = settings.COMMERCE["PAYMENT_GATEWAYS"]
+    # Gone from the settings; a broken entry next to it is never built for this refund.
+    settings.COMMERCE = {
+        **settings.COMMERCE,
+        "PAYMENT_GATEWAYS": {
+            **{alias: entry for alias, entry in gateways.items() if alias != "dummy"},
+            "broken": {"BACKEND": "nope.Gateway"},
+        },
+    }
+    report = services.reconcile_payments(older_than=0)
+    assert (report.refunds_checked, report.refunds_settled, report.refunds_unsettled) == (1, 0, 1)

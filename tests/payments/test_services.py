@@ -34,7 +34,7 @@ def test_the_dummy_path_pays_the_order_and_commits_stock(order, dummy, shirt):
     record = StockRecord.objects.get(variant=shirt)
     assert (record.quantity, record.reserved) == (8, 0)
     kinds = list(payment.events.values_list("kind", flat=True))
-    assert kinds == ["created", "initiate", "mark_processing", "capture"]
+    assert kinds == ["created", "initiate_requested", "initiate", "mark_processing", "capture"]
 
 
 def test_refund_in_full_marks_the_order_refunded(order, dummy):

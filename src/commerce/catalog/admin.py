@@ -21,7 +21,6 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -43,7 +42,7 @@ from commerce.catalog.models import (
 )
 from commerce.catalog.selectors import in_stock_annotation
 from commerce.conf import commerce_settings
-from commerce.core.admin import money_at_exponent, money_display
+from commerce.core.admin import ServiceErrorsAsMessages, money_at_exponent, money_display
 from commerce.core.exceptions import CommerceError
 from commerce.core.money import validate_money
 
@@ -57,16 +56,6 @@ def _user_search_fields(prefix: str) -> tuple[str, ...]:
     if "email" not in names and any(f.name == "email" for f in user_model._meta.fields):
         names.append("email")
     return tuple(f"{prefix}{name}" for name in names)
-
-
-def _error_text(error: CommerceError) -> str:
-    """The message of a service error, with its field details when it has any."""
-    parts = [
-        f"{field}: {' '.join(map(str, problems))}"
-        for field, problems in error.details.items()
-        if isinstance(problems, list | tuple)
-    ]
-    return " ".join([error.message, *parts])
 
 
 def _adopt(obj, saved) -> None:
@@ -90,17 +79,6 @@ def _admin_link(obj, label, site_name: str) -> str:
     opts = obj._meta
     url = reverse(f"{site_name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label)
-
-
-class ServiceErrorsAsMessages:
-    """Show a service's :class:`CommerceError` as an admin error message, not a 500."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except CommerceError as error:
-            self.message_user(request, _error_text(error), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 class MoneyFormMixin:

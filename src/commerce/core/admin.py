@@ -1,9 +1,16 @@
-"""Admin helpers shared by commerce's apps: amounts as a person reads them.
+"""Admin pieces every commerce app shares: amounts as a person reads them, and service
+errors shown as admin messages.
 
 Money columns keep three decimal places for every currency (KWD needs them), and
-Django's admin shows a decimal column with all of its places: ``$59.000``. These
+Django's admin shows a decimal column with all of its places: ``$59.000``. The money
 helpers show an amount at its currency's ISO 4217 exponent instead: ``$59.00``,
-``¥1,000``, ``KWD1.234``. Nothing is registered here.
+``¥1,000``, ``KWD1.234``.
+
+The admin writes through the services, as the API does, and a service refuses with a
+:class:`~commerce.core.exceptions.CommerceError`. In the API that is a 4xx in the error
+envelope; in the admin it is an error message on the page, never a 500.
+
+This module registers no models.
 """
 
 from __future__ import annotations
@@ -12,10 +19,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from djmoney.money import Money
 
-from commerce.core.exceptions import CommerceError
+from commerce.core.exceptions import CommerceError, CommerceValidationError
 from commerce.core.money import currency_exponent
 
 
@@ -56,3 +65,83 @@ def money_display(field: str, description: Any) -> Callable[[Any, Any], str]:
 
     display.__name__ = f"{field}_display"
     return display
+
+
+def error_text(error: CommerceError) -> str:
+    """What a person reads for ``error``: its message, and for a validation error
+    the problems it lists per field (other errors' details describe state, not input)."""
+    if not isinstance(error, CommerceValidationError):
+        return error.message
+    problems = [
+        f"{name}: {' '.join(map(str, listed))}"
+        for name, listed in error.details.items()
+        if isinstance(listed, list | tuple)
+    ]
+    return " ".join([error.message, *problems])
+
+
+class ServiceErrorsAsMessages:
+    """ModelAdmin mixin: a service's :class:`CommerceError` becomes an error message.
+
+    A save from the change or add form that a service refuses reloads the
+    form with the message; the admin's transaction has rolled back by then,
+    so nothing is half-saved. Buttons and actions that call services report a
+    refusal with :meth:`message_service_error`.
+    """
+
+    def message_service_error(self, request, error: CommerceError, *, subject: str = "") -> None:
+        """Show ``error`` as an error message, after ``subject`` (what it was about) if given."""
+        text = error_text(error)
+        self.message_user(request, f"{subject}: {text}" if subject else text, messages.ERROR)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except CommerceError as error:
+            self.message_service_error(request, error)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class ServiceTransitions(ServiceErrorsAsMessages):
+    """For a django-fsm-2 ``FSMAdminMixin`` admin (list this first) whose buttons call services.
+
+    Each transition button runs its service from :attr:`service_transitions`
+    instead of the model's transition method, only for staff with the change
+    permission; a refusal is an error message.
+    """
+
+    #: Button name -> ``service(obj, actor, **form data)``, returning the success
+    #: message. Names missing here are refused with a message, never forced.
+    service_transitions: dict[str, Callable[..., str]] = {}
+
+    # django-fsm-2 lets any staff member press a transition button; a transition
+    # changes the object, so it takes the change permission, like the form's Save.
+
+    def _get_fsm_extra_context(self, *, request, obj):
+        # No buttons for staff who may not press them.
+        if obj is None or not self.has_change_permission(request, obj):
+            return []
+        return super()._get_fsm_extra_context(request=request, obj=obj)
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        obj = self.get_object(request, object_id)
+        if obj is not None and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        service = self.service_transitions.get(transition_name)
+        if service is None:
+            self.message_user(
+                request, f"'{transition_name}' is not available here.", level=messages.ERROR
+            )
+            return False
+        try:
+            message = service(obj, request.user, **dict(kwargs or {}))
+        except CommerceError as error:
+            self.message_service_error(request, error)
+            return False
+        self.message_user(request, message, level=messages.SUCCESS)
+        return True

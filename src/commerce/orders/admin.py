@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin
 
-from commerce.core.admin import money_display
-from commerce.core.exceptions import CommerceError
+from commerce.core.admin import ServiceTransitions, money_display
 from commerce.orders import services
 from commerce.orders.models import Address, Order, OrderEvent, OrderLine
 
@@ -23,13 +21,24 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=255, initial="Cancelled by staff")
 
 
+def _ship(order, actor, **data) -> str:
+    services.ship_order(order, actor=actor, **data)
+    return f"Order {order.number}: ship done."
+
+
+def _deliver(order, actor) -> str:
+    services.deliver_order(order, actor=actor)
+    return f"Order {order.number}: deliver done."
+
+
+def _cancel(order, actor, **data) -> str:
+    services.cancel_order(order, actor=actor, **data)
+    return f"Order {order.number}: cancel done."
+
+
 #: Transition name -> service. Payment transitions (mark_paid, mark_refunded)
 #: belong to the payments app and are not offered here.
-ADMIN_TRANSITIONS = {
-    "ship": lambda order, actor, **data: services.ship_order(order, actor=actor, **data),
-    "deliver": lambda order, actor, **data: services.deliver_order(order, actor=actor),
-    "cancel": lambda order, actor, **data: services.cancel_order(order, actor=actor, **data),
-}
+ADMIN_TRANSITIONS = {"ship": _ship, "deliver": _deliver, "cancel": _cancel}
 
 #: What each button does, shown on its button and its form (django-fsm-2 printed "None").
 TRANSITION_HELP = {
@@ -75,7 +84,8 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
+class OrderAdmin(ServiceTransitions, FSMAdminMixin, admin.ModelAdmin):
+    service_transitions = ADMIN_TRANSITIONS
     fsm_fields = ["status"]
     fsm_forms = {"ship": ShipForm, "cancel": ReasonForm}
     list_display = ["number", "status", "email", "total_display", "created_at"]
@@ -131,20 +141,6 @@ class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
     def get_help_text(self, transition) -> str:
         return TRANSITION_HELP.get(transition.name) or super().get_help_text(transition) or ""
 
-    # django-fsm-2 checks only that the user is staff: a transition changes the
-    # order, so it takes the change permission, like the change form's Save.
-
-    def _get_fsm_extra_context(self, *, request, obj):
-        if obj is None or not self.has_change_permission(request, obj):
-            return iter(())
-        return super()._get_fsm_extra_context(request=request, obj=obj)
-
-    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
-        obj = self.get_object(request, object_id)
-        if obj is not None and not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
-
     @admin.display(description="ship to")
     def shipping_address_text(self, order):
         return ", ".join(v for v in order.shipping_address.address_data().values() if v)
@@ -154,23 +150,6 @@ class OrderAdmin(FSMAdminMixin, admin.ModelAdmin):
         if order.billing_address is None:
             return "-"
         return ", ".join(v for v in order.billing_address.address_data().values() if v)
-
-    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
-        if not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        service = ADMIN_TRANSITIONS.get(transition_name)
-        if service is None:
-            self.message_user(
-                request, f"'{transition_name}' is not available here.", level=messages.ERROR
-            )
-            return False
-        try:
-            service(obj, request.user, **dict(kwargs or {}))
-        except CommerceError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return False
-        self.message_user(request, f"Order {obj.number}: {transition_name} done.")
-        return True
 
 
 @admin.register(Address)

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 from djmoney.money import Money
 
-from commerce.core.admin import money_display
+from commerce.core.admin import ServiceTransitions, money_display
 from commerce.core.exceptions import CommerceError
 from commerce.payments import services
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
@@ -231,7 +230,8 @@ class WebhookEventInline(ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ServiceTransitions, FSMAdminMixin, admin.ModelAdmin):
+    service_transitions = {name: operation.run for name, operation in OPERATIONS.items()}
     fsm_fields = ["status"]
     fsm_forms = {name: op.form for name, op in OPERATIONS.items() if op.form is not None}
     list_display = [
@@ -304,7 +304,7 @@ class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
 
     def _get_fsm_extra_context(self, *, request, obj):
         if obj is None or not self.has_change_permission(request, obj):
-            return []
+            return []  # as ServiceTransitions does; this list is built here, not by django-fsm-2
         offered = [
             FSMTransitionContext(name=name, label=op.label, help_text=op.help_text)
             for name, op in OPERATIONS.items()
@@ -321,29 +321,6 @@ class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
     def _get_fsm_transition_by_name(self, *, obj, transition_name):
         return _OperationTransition(transition_name)
 
-    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
-        obj = self.get_object(request, object_id)
-        if obj is not None and not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
-
-    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
-        if not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        operation = OPERATIONS.get(transition_name)
-        if operation is None:
-            self.message_user(
-                request, f"'{transition_name}' is not available here.", level=messages.ERROR
-            )
-            return False
-        try:
-            message = operation.run(obj, request.user, **dict(kwargs or {}))
-        except CommerceError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return False
-        self.message_user(request, message, level=messages.SUCCESS)
-        return True
-
     @admin.action(description="Refresh from the gateway", permissions=["change"])
     def refresh_selected(self, request, queryset):
         asked = changed = 0
@@ -351,10 +328,8 @@ class PaymentAdmin(FSMAdminMixin, admin.ModelAdmin):
             before = payment.status
             try:
                 payment = services.refresh_payment(payment, actor=request.user)
-            except CommerceError as exc:
-                self.message_user(
-                    request, f"Payment {payment.reference}: {exc.message}", level=messages.ERROR
-                )
+            except CommerceError as error:
+                self.message_service_error(request, error, subject=f"Payment {payment.reference}")
                 continue
             asked += 1
             changed += payment.status != before

@@ -81,3 +81,14 @@ class PaymentDeclinedError(CommerceError):
     status_code = 402
     default_code = "payment_declined"
     default_message = "The payment provider declined the operation."
+
+
+class PaymentStartInProgressError(ConflictError):
+    """Another request with the same ``Idempotency-Key`` is starting this payment with the
+    provider right now (409); retry with the same key to get its answer. Nothing was sent."""
+
+    default_code = "payment_start_in_progress"
+    default_message = (
+        "This payment is being started with the provider by an earlier request; "
+        "retry with the same Idempotency-Key for its answer."
+    )

@@ -17,6 +17,7 @@ cached until ``COMMERCE`` changes (``override_settings`` included).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 from threading import Lock
 from typing import Any
@@ -26,6 +27,7 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from commerce.conf import commerce_settings
+from commerce.core.exceptions import CommerceValidationError
 from commerce.payments.exceptions import GatewayConfigurationError
 from commerce.payments.gateways.base import PaymentGateway
 
@@ -33,11 +35,50 @@ from commerce.payments.gateways.base import PaymentGateway
 ENTRY_POINT_GROUP = "commerce.payment_gateways"
 
 
-class UnknownGatewayError(GatewayConfigurationError):
-    """No gateway is configured under this alias."""
+class UnknownGatewayError(CommerceValidationError, GatewayConfigurationError):
+    """No gateway is configured under this alias (400 ``unknown_gateway``).
+
+    ``details["gateway"]`` names the configured aliases. It is also a
+    :class:`~commerce.payments.exceptions.GatewayConfigurationError` for code
+    that looks a stored alias up after it was removed from the settings.
+    """
+
+    default_code = "unknown_gateway"
+
+    def __init__(self, alias: str, configured: Iterable[str] = ()) -> None:
+        self.alias = alias
+        choices = ", ".join(sorted(configured)) or "none configured"
+        super().__init__(
+            f"No payment gateway is configured as {alias!r}.",
+            details={"gateway": [f"Choose one of: {choices}."]},
+        )
+
+
+def build_gateway(alias: str, config: Any) -> PaymentGateway:
+    """A new gateway built from one ``COMMERCE["PAYMENT_GATEWAYS"]`` entry (not cached).
+
+    Raises :class:`~commerce.payments.exceptions.GatewayConfigurationError`
+    saying what is wrong with the entry; the system checks report that
+    message as ``commerce.E011``.
+    """
+    if not isinstance(config, dict) or "BACKEND" not in config:
+        raise GatewayConfigurationError(
+            f'COMMERCE["PAYMENT_GATEWAYS"][{alias!r}] needs a "BACKEND" import string.'
+        )
+    try:
+        backend = import_string(config["BACKEND"])
+    except ImportError as exc:
+        raise GatewayConfigurationError(
+            f'Cannot import COMMERCE["PAYMENT_GATEWAYS"][{alias!r}]["BACKEND"]: {exc}'
+        ) from exc
+    if not (isinstance(backend, type) and issubclass(backend, PaymentGateway)):
+        raise GatewayConfigurationError(f"{config['BACKEND']} is not a PaymentGateway subclass.")
+    return backend(alias=alias, options=config.get("OPTIONS") or {})
 
 
 class GatewayRegistry:
+    """The gateways of ``COMMERCE["PAYMENT_GATEWAYS"]``, each built once, on first use."""
+
     def __init__(self) -> None:
         self._instances: dict[str, PaymentGateway] = {}
         self._lock = Lock()
@@ -55,7 +96,10 @@ class GatewayRegistry:
         with self._lock:
             gateway = self._instances.get(alias)
             if gateway is None:
-                gateway = self._instances[alias] = self._build(alias)
+                configured = self.configured()
+                if alias not in configured:
+                    raise UnknownGatewayError(alias, configured)
+                gateway = self._instances[alias] = build_gateway(alias, configured[alias])
             return gateway
 
     def all(self) -> dict[str, PaymentGateway]:
@@ -65,46 +109,21 @@ class GatewayRegistry:
         with self._lock:
             self._instances.clear()
 
-    def _build(self, alias: str, configured: dict[str, Any] | None = None) -> PaymentGateway:
-        config = (self.configured() if configured is None else configured).get(alias)
-        if config is None:
-            raise UnknownGatewayError(f"No payment gateway is configured as {alias!r}.")
-        if not isinstance(config, dict) or "BACKEND" not in config:
-            raise GatewayConfigurationError(
-                f'COMMERCE["PAYMENT_GATEWAYS"][{alias!r}] needs a "BACKEND" import string.'
-            )
-        try:
-            backend = import_string(config["BACKEND"])
-        except ImportError as exc:
-            raise GatewayConfigurationError(
-                f'Cannot import COMMERCE["PAYMENT_GATEWAYS"][{alias!r}]["BACKEND"]: {exc}'
-            ) from exc
-        if not (isinstance(backend, type) and issubclass(backend, PaymentGateway)):
-            raise GatewayConfigurationError(
-                f"{config['BACKEND']} is not a PaymentGateway subclass."
-            )
-        return backend(alias=alias, options=config.get("OPTIONS") or {})
-
 
 #: The process-wide registry.
 gateways = GatewayRegistry()
 
 
 def get_gateway(alias: str) -> PaymentGateway:
-    """Shortcut for ``gateways.get(alias)``."""
-    return gateways.get(alias)
+    """The gateway configured as ``alias``: the one way commerce looks a gateway up.
 
-
-def build_gateway(alias: str, configured: dict[str, Any]) -> PaymentGateway:
-    """Build the gateway that ``configured[alias]`` describes, now and uncached.
-
-    ``configured`` has the shape of ``COMMERCE["PAYMENT_GATEWAYS"]``. Raises
-    :class:`UnknownGatewayError` or :class:`GatewayConfigurationError` (an
-    ``ImproperlyConfigured``) saying what is wrong, exactly as the registry
-    would on first use; the system checks call it to report a bad entry at
-    startup without touching the process-wide registry.
+    Raises :class:`UnknownGatewayError` (a 400 in the API) when no gateway is
+    configured under ``alias``, and
+    :class:`~commerce.payments.exceptions.GatewayConfigurationError` when its
+    entry cannot be built. Callers that answer differently (the webhook
+    endpoint's 404, a best-effort release) catch it.
     """
-    return GatewayRegistry()._build(alias, configured)
+    return gateways.get(alias)
 
 
 def installed_gateway_classes() -> dict[str, str]:

@@ -28,7 +28,7 @@ from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.exceptions import CommerceValidationError, NotFoundError
 from commerce.payments.api import serializers
 from commerce.payments.gateways.dummy import CONFIRM_CHOICES, DummyGateway
-from commerce.payments.gateways.registry import gateways
+from commerce.payments.gateways.registry import UnknownGatewayError, get_gateway
 from commerce.payments.models import Payment
 
 __all__ = ["DummyConfirmView"]
@@ -48,8 +48,13 @@ class DummyConfirmView(APIView):
 
     def _gateway_and_payment(self, gateway_reference: str) -> tuple[DummyGateway, Payment]:
         payment = Payment.objects.filter(gateway_reference=gateway_reference).first()
-        gateway = gateways.all().get(payment.gateway) if payment is not None else None
-        if payment is None or not isinstance(gateway, DummyGateway):
+        if payment is None:
+            raise NotFoundError()
+        try:
+            gateway = get_gateway(payment.gateway)
+        except UnknownGatewayError:
+            raise NotFoundError() from None
+        if not isinstance(gateway, DummyGateway):
             raise NotFoundError()
         return gateway, payment
 
