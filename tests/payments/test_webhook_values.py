@@ -204,10 +204,28 @@ def test_an_unfit_capture_never_touches_the_payment_it_names(order):
     record = recorded("dummy")
     assert record.payment_id == payment.pk
     assert record.type == EventType.UNKNOWN
+    # Recorded and flagged for staff, never applied.
+    assert record.result == WebhookEvent.Result.FLAGGED
+    assert "does not fit a money column" in record.reason
     payment = Payment.objects.select_related("order").get(pk=payment.pk)
+    assert payment.flagged
+    assert payment.flag_reason == record.reason
     assert payment.status == Payment.Status.PROCESSING
     assert payment.captured_amount is None
     assert payment.order.status == "pending"
+
+
+def test_nul_in_a_payload_naming_a_payment_flags_it(order):
+    payment = services.start_payment(order, "dummy").payment
+    body, headers = dummy_event(reference=payment.gateway_reference, extra={"note": "a\x00b"})
+    response = post("dummy", body, headers)
+    assert response.status_code == 200, response.content
+    record = recorded("dummy")
+    assert record.result == WebhookEvent.Result.FLAGGED
+    assert record.payload["note"] == "a\ufffdb"
+    payment.refresh_from_db()
+    assert payment.flagged
+    assert payment.status == Payment.Status.PROCESSING
 
 
 def test_a_clean_event_carries_no_problems():

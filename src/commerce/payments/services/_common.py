@@ -12,11 +12,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from djmoney.money import Money
 
-from commerce.catalog.services import validate_money
 from commerce.core.exceptions import (
     CurrencyMismatchError,
     InvalidAmountError,
 )
+from commerce.core.money import validate_money
 from commerce.orders.exceptions import InvalidTransitionError
 from commerce.orders.models import Order
 from commerce.payments import signals

@@ -128,9 +128,13 @@ def apply_webhook_event(
         if payment_id is None:
             record.result = Result.UNKNOWN_PAYMENT
             record.reason = "No payment has this gateway reference."
-        elif denied:
+        elif denied or event.problems:
+            # A provider's fact commerce could not store as sent (see GatewayEvent) is
+            # never applied: staff look at the payment and the stored payload.
+            why = denied or "values commerce cannot store: " + "; ".join(event.problems)
             payment = lock_payment(Payment(pk=found[0], order_id=found[1]))
-            record.result, record.reason = Result.FLAGGED, f"webhook {event.event_id}: {denied}"
+            record.result = Result.FLAGGED
+            record.reason = f"webhook {event.event_id}: {why}"[:255]
             flag(payment, record.reason)
         else:
             payment = lock_payment(Payment(pk=found[0], order_id=found[1]))
