@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from djmoney.money import Money
 
 from commerce.catalog.models import StockRecord
 from commerce.orders.models import Order
@@ -84,14 +85,16 @@ def test_a_start_the_gateway_refuses_outright_fails_the_payment(order, monkeypat
     assert services.reconcile_payments(older_than=0).checked == 0
 
 
-def test_webhook_driven_transitions_name_their_event_as_the_invariant_checker_expects(order, dummy):
-    # The payments invariants find "applied twice" webhook events by this reason format.
-    from commerce.payments.invariants import WEBHOOK_REASON_PREFIX
-
+def test_webhook_driven_transitions_record_their_event_id_and_amount(order, dummy):
+    # The payments invariants find "applied twice" webhook events by this data key.
     payment = services.start_payment(order, "dummy").payment
     (record,) = deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
     capture = PaymentEvent.objects.get(payment=payment, kind="capture")
-    assert capture.reason == f"{WEBHOOK_REASON_PREFIX}{record.event_id}"
+    assert capture.data[PaymentEvent.WEBHOOK_EVENT_KEY] == record.event_id
+    assert Money(capture.data["amount"], capture.data["currency"]) == payment.amount
+    # Status changes no webhook drove carry no webhook event id.
+    started = PaymentEvent.objects.get(payment=payment, kind="mark_processing")
+    assert PaymentEvent.WEBHOOK_EVENT_KEY not in started.data
 
 
 def test_a_payment_holding_money_keeps_its_order_from_expiring(order):

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum, Value
-from django.db.models.functions import Coalesce, Replace, Substr
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 from commerce.core.invariants import (
     Violation,
@@ -28,11 +29,6 @@ from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 SETTLED_ORDER_STATUSES = ("paid", "shipped", "delivered", "refunded")
 #: Payment statuses whose ``captured_amount`` was taken from the customer.
 CAPTURED_PAYMENT_STATUSES = ("captured", "partially_refunded", "refunded")
-#: The prefix of a payment transition's reason when a webhook drove it (see
-#: ``commerce.payments.services.apply_webhook_event``: ``source="webhook <event id>"``,
-#: with `` (deferred)`` appended when a refund waited for its capture).
-WEBHOOK_REASON_PREFIX = "webhook "
-DEFERRED_SUFFIX = " (deferred)"
 
 
 @register(
@@ -200,17 +196,16 @@ def webhook_transitions() -> Iterator[Violation]:
     """A webhook event moves a payment's status at most once.
 
     The payment services write one :class:`~commerce.payments.models.PaymentEvent`
-    per status change, with both statuses set; when a webhook drove it, its
-    reason is ``webhook <event id>`` (``webhook <event id> (deferred)`` for a
-    refund applied once its capture arrived). Two such rows for one event id of
-    one gateway mean the event was applied twice.
+    per status change, with both statuses set; when a webhook drove it (directly, or
+    a refund applied once its capture arrived), its ``data`` holds the provider's
+    ``webhook_event_id``. Two such rows for one event id of one gateway mean the
+    event was applied twice.
     """
-    start = len(WEBHOOK_REASON_PREFIX) + 1  # SQL strings are 1-indexed
     broken = (
         PaymentEvent.objects.exclude(from_status="")
         .exclude(to_status="")
-        .filter(reason__startswith=WEBHOOK_REASON_PREFIX)
-        .annotate(event_id=Replace(Substr("reason", start), Value(DEFERRED_SUFFIX), Value("")))
+        .filter(data__has_key=PaymentEvent.WEBHOOK_EVENT_KEY)
+        .annotate(event_id=KT(f"data__{PaymentEvent.WEBHOOK_EVENT_KEY}"))
         .order_by()
         .values("payment__gateway", "event_id")
         .annotate(transitions=Count("pk"))

@@ -265,6 +265,9 @@ class Refund(ConcurrentTransitionMixin, BaseModel):
 class PaymentEvent(BaseModel):
     """One row per status change and per gateway call: who, when, from, to, why, what came back."""
 
+    #: The key of ``data`` naming the provider's webhook event that drove a status change.
+    WEBHOOK_EVENT_KEY = "webhook_event_id"
+
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -17,7 +17,7 @@ from commerce.orders import services as order_services
 from commerce.orders.models import Order
 from commerce.payments import signals
 from commerce.payments.gateways.base import EventType, PaymentGateway
-from commerce.payments.models import Payment, Refund
+from commerce.payments.models import Payment, PaymentEvent, Refund
 from commerce.payments.services._common import (
     Result,
     Status,
@@ -36,8 +36,14 @@ def apply_observation(
     gateway: PaymentGateway,
     actor=None,
     source: str,
+    webhook_event_id: str | None = None,
 ) -> tuple[str, str]:
     """Apply one fact from the provider to a locked payment; return (result, reason).
+
+    ``source`` says where the fact came from, for people; the status change's
+    event row carries it with the amount and, when a webhook drove it, the
+    provider's ``webhook_event_id`` as structured data (the invariant checker
+    counts transitions per webhook event from it).
 
     Rules: a currency that differs from the payment's changes nothing and
     flags it; an amount that differs never marks the order paid and flags
@@ -52,7 +58,13 @@ def apply_observation(
         return Result.FLAGGED, reason
     status = payment.status
     active = status in Payment.ACTIVE
-    data = {"source": source, "amount": str(amount.amount) if amount is not None else None}
+    data = {
+        "source": source,
+        "amount": str(amount.amount) if amount is not None else None,
+        "currency": str(amount.currency) if amount is not None else None,
+    }
+    if webhook_event_id is not None:
+        data[PaymentEvent.WEBHOOK_EVENT_KEY] = webhook_event_id
 
     if kind == EventType.AUTHORIZED:
         if status not in (Status.PENDING, Status.PROCESSING):
@@ -99,8 +111,8 @@ def apply_observation(
             flag(payment, reason)
             return Result.FLAGGED, reason
         if gateway.refund_amounts_are_cumulative:
-            return apply_refunded_total(payment, amount, actor=actor, source=source)
-        return _apply_single_refund(payment, amount, actor=actor, source=source)
+            return apply_refunded_total(payment, amount, actor=actor, source=source, data=data)
+        return _apply_single_refund(payment, amount, actor=actor, source=source, data=data)
 
     if kind == EventType.REFUND_FAILED:
         refund = _pending_refund(payment, amount)
@@ -149,6 +161,7 @@ def _apply_deferred(payment: Payment, *, gateway: PaymentGateway) -> None:
             record.amount,
             gateway=gateway,
             source=f"webhook {record.event_id} (deferred)",
+            webhook_event_id=record.event_id,
         )
         record.reason = reason[:255]
         if record.result == Result.APPLIED:
@@ -164,13 +177,15 @@ def _pending_refund(payment: Payment, amount: Money | None) -> Refund | None:
 
 
 def _apply_single_refund(
-    payment: Payment, amount: Money, *, actor=None, source: str
+    payment: Payment, amount: Money, *, actor=None, source: str, data: dict
 ) -> tuple[str, str]:
     """A provider whose refund events carry one refund's amount (not a running total)."""
     refund = _pending_refund(payment, amount)
     if refund is not None:
         total = (payment.refunded_amount or payment.zero) + amount
-        return apply_refunded_total(payment, total, actor=actor, source=source, first=refund)
+        return apply_refunded_total(
+            payment, total, actor=actor, source=source, data=data, first=refund
+        )
     if payment.refunds.filter(status=Refund.Status.SUCCEEDED, amount=amount).exists():
         return Result.IGNORED, "A refund of this amount is already recorded."
     reason = f"{source}: a refund of {amount} that was not started in commerce"
@@ -184,9 +199,13 @@ def apply_refunded_total(
     *,
     actor=None,
     source: str,
+    data: dict | None = None,
     first: Refund | None = None,
 ) -> tuple[str, str]:
     """Bring the payment's refunded amount up to ``total`` (a running total).
+
+    ``data`` is what the status change's event row records (see
+    :func:`apply_observation`).
 
     Pending refunds the increase covers succeed (``first``, then oldest
     first); any rest was refunded at the provider directly and gets a
@@ -232,7 +251,7 @@ def apply_refunded_total(
             )
         )
     name = "refund_fully" if total == captured else "refund_partially"
-    transition(payment, name, actor=actor, reason=source, refunded=total)
+    transition(payment, name, actor=actor, reason=source, data=data, refunded=total)
     actor = actor_or_none(actor)
     for refund in succeeded:
         transaction.on_commit(

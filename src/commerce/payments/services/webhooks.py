@@ -144,6 +144,7 @@ def apply_webhook_event(
                 event.amount,
                 gateway=gateway,
                 source=f"webhook {event.event_id}",
+                webhook_event_id=event.event_id,
             )
         if record.result == Result.APPLIED:
             record.applied_at = timezone.now()
