@@ -362,3 +362,31 @@ def test_events_that_moved_nothing_do_not_count(paid):
     )
     PaymentEvent.objects.filter(payment=paid, kind="created").update(reason=f"webhook {event_id}")
     assert check_invariants() == []
+
+
+@pytest.mark.parametrize("suffix", ["", " (deferred)"], ids=["direct", "deferred"])
+def test_the_backfill_migration_names_webhook_events_written_before_the_data_key(paid, suffix):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    backfill = import_module(
+        "commerce.payments.migrations.0004_payment_event_webhook_event_id"
+    ).backfill
+    key = PaymentEvent.WEBHOOK_EVENT_KEY
+    event_id = capture_event(paid).event_id
+    capture = paid.events.get(kind="capture")
+    # As 0003 left it: the id only in the reason.
+    old_data = {k: v for k, v in capture.data.items() if k != key}
+    PaymentEvent.objects.filter(pk=capture.pk).update(
+        data=old_data, reason=f"webhook {event_id}{suffix}"
+    )
+    untouched = paid.events.get(kind="mark_processing")
+
+    backfill(apps, None)
+
+    capture.refresh_from_db()
+    assert capture.data == {**old_data, key: event_id}
+    untouched_after = PaymentEvent.objects.get(pk=untouched.pk)
+    assert key not in untouched_after.data
+    assert check_invariants() == []
