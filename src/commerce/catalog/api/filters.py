@@ -12,6 +12,20 @@ from commerce.catalog.selectors import category_with_descendants, in_stock_expre
 from commerce.conf import commerce_settings
 from commerce.core.money import is_known_currency
 
+#: The longest ``?search=``: a product name's column (an SKU's is shorter).
+MAX_SEARCH_LENGTH = 200
+
+
+def _max_length(model, name: str = "slug") -> int:
+    return model._meta.get_field(name).max_length
+
+
+def _price_bounds() -> dict[str, int]:
+    # A price the column cannot hold matches nothing: refuse it like any malformed number.
+    column = Product._meta.get_field("price")
+    return {"max_digits": column.max_digits, "decimal_places": column.decimal_places}
+
+
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
 
 
@@ -31,11 +45,12 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
 
 
 class SlugFilter(django_filters.CharFilter):
-    """Filter by the slug of a related object that must exist."""
+    """Filter by the slug of a related object that must exist (no longer than its column)."""
 
     def __init__(self, *args, model, **kwargs):
         # Not ``self.model``: the FilterSet overwrites that with the filtered model.
         self.related_model = model
+        kwargs.setdefault("max_length", _max_length(model))
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -48,25 +63,31 @@ class SlugFilter(django_filters.CharFilter):
 
 class ProductFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(
-        method="filter_category", help_text="Category slug; includes its descendants."
+        method="filter_category",
+        max_length=_max_length(Category),
+        help_text="Category slug; includes its descendants.",
     )
     brand = SlugFilter(field_name="brand__slug", model=Brand, help_text="Brand slug.")
     vendor = SlugFilter(field_name="vendor__slug", model=Vendor, help_text="Vendor slug.")
     min_price = django_filters.NumberFilter(
         method="filter_min_price",
+        **_price_bounds(),
         help_text="Lowest 'from' price, in `currency` (default: COMMERCE DEFAULT_CURRENCY).",
     )
     max_price = django_filters.NumberFilter(
         method="filter_max_price",
+        **_price_bounds(),
         help_text="Highest 'from' price, in `currency` (default: COMMERCE DEFAULT_CURRENCY).",
     )
     currency = django_filters.CharFilter(
-        method="filter_currency", help_text="ISO 4217 code of the product's prices."
+        method="filter_currency", max_length=3, help_text="ISO 4217 code of the product's prices."
     )
     in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true or false.")
     featured = StrictBooleanFilter(field_name="is_featured", help_text="true or false.")
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Text found in the name or description, or an exact SKU."
+        method="filter_search",
+        max_length=MAX_SEARCH_LENGTH,
+        help_text="Text found in the name or description, or an exact SKU.",
     )
 
     class Meta:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from commerce.cart import services as cart_services
 from commerce.cart.api.views import CART_TOKEN_PARAMETER, request_cart_token
+from commerce.core.api.converters import KEY_PATTERN, UUID_PATTERN
 from commerce.core.idempotency import idempotent
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff, user_is_staff
@@ -97,6 +98,7 @@ class CheckoutView(ScopedThrottleMixin, APIView):
 )
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "number"
+    lookup_value_regex = KEY_PATTERN
     permission_classes = [AllowAny]
     pagination_class = CommerceCursorPagination
     serializer_class = serializers.OrderSerializer
@@ -197,6 +199,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 )
 class VendorOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "number"
+    lookup_value_regex = KEY_PATTERN
     permission_classes = [IsAuthenticated]
     pagination_class = CommerceCursorPagination
     serializer_class = serializers.VendorOrderSerializer
@@ -211,6 +214,7 @@ class AddressViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = serializers.AddressSerializer
     pagination_class = None
+    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
