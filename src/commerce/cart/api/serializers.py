@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from commerce.cart.models import CartLine
 from commerce.core.api.fields import MONEY_SCHEMA, MoneyField, column_integer_field, format_money
+from commerce.core.api.serializers import WholeBodyMixin
 
 WARNING_SCHEMA = {
     "type": "object",
@@ -79,7 +80,9 @@ class AddLineSerializer(serializers.Serializer):
     quantity = column_integer_field(CartLine, "quantity", default=1)
 
 
-class LineQuantitySerializer(serializers.Serializer):
+class LineQuantitySerializer(WholeBodyMixin, serializers.Serializer):
+    """``{quantity}``: the line's new quantity (required, PATCH as it is)."""
+
     quantity = column_integer_field(CartLine, "quantity")
 
 

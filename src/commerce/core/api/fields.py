@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commerce.conf import commerce_settings
+from commerce.core.api.serializers import RejectUnknownFieldsMixin
 from commerce.core.columns import integer_range, is_storable_text
 from commerce.core.money import currency_exponent, is_known_currency
 
@@ -71,6 +72,35 @@ class MoneyField(serializers.Field):
         if amount != round(amount, places):
             self.fail("places", places=places, currency=currency)
         return Money(amount, currency)
+
+
+class NonBlankStringSchema(OpenApiSerializerFieldExtension):
+    """Documents a string input that may not be blank with ``minLength: 1``.
+
+    DRF refuses a blank (or, after trimming, all-whitespace) string unless
+    ``allow_blank=True``; drf-spectacular does not say so. Output-only
+    serializers are left alone (a response may carry an empty string, such as
+    a redirect gateway's client secret); a write serializer's component may
+    be mapped for a response first and shared with the request body, so its
+    writable fields get the bound either way.
+    """
+
+    target_class = serializers.CharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        writes = direction == "request" or isinstance(field.parent, RejectUnknownFieldsMixin)
+        if (
+            writes
+            and not field.read_only
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and "enum" not in schema
+        ):
+            schema["minLength"] = max(schema.get("minLength", 0), 1)
+        return schema
 
 
 def column_integer_field(model, field_name: str, **kwargs) -> serializers.IntegerField:
