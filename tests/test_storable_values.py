@@ -20,6 +20,7 @@ import json
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from drf_spectacular.plumbing import analyze_named_regex_pattern
@@ -30,7 +31,7 @@ from commerce.core.api.converters import KEY_PATTERN, SLUG_PATTERN
 from commerce.core.api.fields import StringMapField, column_integer_field
 from commerce.core.columns import integer_range, is_storable_text
 from tests.authz import World, client_for_actor
-from tests.catalog.conftest import assert_error
+from tests.catalog.conftest import assert_error, png_bytes
 from tests.openapi import openapi_schema, operations
 
 pytestmark = pytest.mark.django_db
@@ -308,6 +309,18 @@ def test_a_nul_in_a_multipart_field_is_a_400(world):
     response = request(world, "staff_user", "patch", path, body, multipart=True)
     assert "alt_text" in assert_error(response, 400, "invalid")["details"]
     assert ProductImage.objects.get().alt_text == "Front"
+
+
+@pytest.mark.parametrize("name", ["a\x00b.png", "x" * 300 + ".png"], ids=["NUL", "300 characters"])
+def test_an_upload_s_file_name_is_stored_as_its_column_holds_it(world, settings, tmp_path, name):
+    settings.MEDIA_ROOT = str(tmp_path)
+    upload = SimpleUploadedFile(name, png_bytes(), content_type="image/png")
+    path = "/api/v1/catalog/products/{product}/images/"
+    response = request(world, "staff_user", "post", path, {"image": upload}, multipart=True)
+    assert response.status_code == 201, response.content
+    stored = ProductImage.objects.get(pk=response.json()["id"]).image.name
+    assert is_storable_text(stored)
+    assert len(stored) <= ProductImage._meta.get_field("image").max_length
 
 
 # --- query strings ------------------------------------------------------------------------
