@@ -43,3 +43,11 @@ def body_schema(schema: dict[str, Any], path: str, method: str, media_type="appl
 
 def response_content(schema: dict[str, Any], path: str, method: str, status: str):
     return schema["paths"][path][method]["responses"][status].get("content", {})
+
+
+def parameters_named(schema, location: str, name: str):
+    """``("method /path/", schema)`` of every ``location`` parameter called ``name``."""
+    for path, method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            if (parameter["in"], parameter["name"]) == (location, name):
+                yield f"{method} {path}", parameter["schema"]

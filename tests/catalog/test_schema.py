@@ -75,3 +75,80 @@ def test_the_image_upload_body_is_a_file_and_the_image_read_back_a_uri():
     schema = components()
     assert schema["ImageWrite"]["properties"]["image"] == {"type": "string", "format": "binary"}
     assert schema["Image"]["properties"]["url"]["format"] == "uri"
+
+
+def product_parameters() -> dict[str, dict]:
+    operation = openapi_schema()["paths"][PRODUCTS]["get"]
+    return {parameter["name"]: parameter["schema"] for parameter in operation["parameters"]}
+
+
+@pytest.mark.parametrize("name", ["in_stock", "featured"])
+def test_query_booleans_are_the_strings_the_server_accepts(api_client, db, name):
+    schema = product_parameters()[name]
+    assert schema["type"] == "string"
+    assert sorted(schema["enum"]) == ["0", "1", "false", "true"]
+    for value in schema["enum"]:
+        assert api_client.get(PRODUCTS, {name: value}).status_code == 200, value
+    assert api_client.get(PRODUCTS, {name: "yes"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "longest"), [("search", 200), ("category", 140), ("brand", 140), ("currency", 3)]
+)
+def test_query_strings_declare_the_length_the_server_accepts(api_client, db, name, longest):
+    assert product_parameters()[name]["maxLength"] == longest
+    response = api_client.get(PRODUCTS, {name: "x" * (longest + 1)})
+    assert response.status_code == 400
+    assert name in response.json()["error"]["details"]
+    if name == "search":
+        assert api_client.get(PRODUCTS, {name: "x" * longest}).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["min_price", "max_price"])
+def test_price_filters_declare_the_range_the_price_column_holds(api_client, db, name):
+    schema = product_parameters()[name]
+    assert (schema["minimum"], schema["maximum"]) == (-(10**11), 10**11)
+    assert schema["exclusiveMinimum"] is schema["exclusiveMaximum"] is True
+    assert api_client.get(PRODUCTS, {name: "99999999999.999"}).status_code == 200
+    assert api_client.get(PRODUCTS, {name: "100000000000"}).status_code == 400
+
+
+def test_write_strings_that_may_not_be_blank_say_so_and_blank_ones_do_not():
+    product = components()["ProductWrite"]["properties"]
+    assert product["name"]["minLength"] == 1
+    assert product["vendor"]["minLength"] == 1
+    assert "minLength" not in product["description"]
+    variant = components()["PatchedVariantWrite"]["properties"]
+    assert variant["sku"]["minLength"] == 1
+    assert "minLength" not in variant["name"]
+
+
+@pytest.mark.django_db
+def test_a_blank_name_the_schema_refuses_is_refused(vendor_member, vendor):
+    CategoryFactory(slug="mugs")
+    body = {"vendor": vendor.slug, "category": "mugs", "name": "  "}
+    response = client_for(vendor_member).post(PRODUCTS, body, format="json")
+    assert response.status_code == 400
+    assert "name" in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    ("component", "fields"),
+    [
+        ("VariantWrite", {"position", "quantity", "low_stock_threshold"}),
+        ("StockAdjustment", {"change", "quantity"}),
+        ("PatchedImageWrite", {"position"}),
+    ],
+)
+def test_write_integers_declare_their_column_s_range(component, fields):
+    properties = components()[component]["properties"]
+    for name in fields:
+        assert properties[name]["maximum"] == 2**31 - 1, name
+        assert properties[name]["minimum"] in (0, -(2**31 - 1)), name
+
+
+def test_variant_options_declare_their_bounds():
+    options = components()["VariantWrite"]["properties"]["options"]
+    assert options["maxProperties"] == 50
+    assert options["additionalProperties"]["maxLength"] == 100
+    assert "1 to 100 characters" in options["description"]

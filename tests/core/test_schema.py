@@ -7,10 +7,15 @@ kind of mismatch between what the schema says and what the API does from coming 
 from __future__ import annotations
 
 import inspect
+import re
 
-from commerce.core.api.schema import ERROR_COMPONENT, declare_error_responses
+from commerce.core.api.schema import (
+    ERROR_COMPONENT,
+    declare_error_responses,
+    declare_parameter_bounds,
+)
 from commerce.core.api.serializers import RejectUnknownFieldsMixin
-from tests.openapi import component_refs, openapi_schema, operations
+from tests.openapi import component_refs, openapi_schema, operations, parameters_named
 
 ENVELOPE_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
 
@@ -74,3 +79,44 @@ def test_no_component_is_described_by_the_reject_unknown_fields_mixin():
     mixin_doc = inspect.cleandoc(RejectUnknownFieldsMixin.__doc__)
     for name, component in openapi_schema()["components"]["schemas"].items():
         assert component.get("description") != mixin_doc, name
+
+
+def test_every_page_size_declares_the_bounds_the_server_enforces():
+    found = dict(parameters_named(openapi_schema(), "query", "page_size"))
+    # The catalog's three lists exist in every host configuration.
+    assert len(found) >= 3
+    for operation, schema in found.items():
+        assert schema == {"type": "integer", "minimum": 1, "maximum": 100}, operation
+
+
+def test_page_size_bounds_follow_the_setting(settings):
+    settings.COMMERCE = {**settings.COMMERCE, "MAX_PAGE_SIZE": 7}
+    result = {
+        "paths": {
+            "/things/": {
+                "get": {
+                    "parameters": [
+                        {"in": "query", "name": "page_size", "schema": {"type": "integer"}},
+                        {"in": "path", "name": "page_size", "schema": {"type": "string"}},
+                    ]
+                }
+            }
+        }
+    }
+    declare_parameter_bounds(result, generator=None, request=None, public=True)
+    query, path = result["paths"]["/things/"]["get"]["parameters"]
+    assert query["schema"] == {"type": "integer", "minimum": 1, "maximum": 7}
+    assert path["schema"] == {"type": "string"}
+
+
+def test_no_path_parameter_pattern_admits_a_nul():
+    """The converters' patterns reach the schema, NUL written as an escape."""
+    checked = 0
+    for path, _method, operation in operations(openapi_schema()):
+        for parameter in operation.get("parameters", []):
+            pattern = parameter["schema"].get("pattern")
+            if parameter["in"] == "path" and pattern:
+                assert "\x00" not in pattern, path
+                assert not re.fullmatch(pattern.strip("^$"), "a\x00b"), path
+                checked += 1
+    assert checked >= 10

@@ -20,6 +20,7 @@ from commerce.catalog import services as catalog_services
 from commerce.catalog.models import Category
 from commerce.orders import services as order_services
 from commerce.payments import services as payment_services
+from commerce.payments.gateways.base import EventType
 from commerce.payments.gateways.registry import get_gateway
 from commerce.testing.factories import StaffUserFactory, UserFactory
 
@@ -68,6 +69,14 @@ class Shop:
     gateway_references: list[str] = field(default_factory=list)
     #: the dummy provider's state (kept in the cache) for each seeded payment
     provider_state: dict[str, object] = field(default_factory=dict)
+    #: orders and payments by what may be done to them next
+    unpaid_number: str = ""
+    paid_number: str = ""
+    shipped_number: str = ""
+    authorized_reference: str = ""
+    captured_reference: str = ""
+    #: gateway alias -> webhook bodies its provider would send about a waiting payment
+    webhook_bodies: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 def _pay(order, alias: str, choice: str | None):
@@ -178,6 +187,7 @@ def seed() -> Shop:
     )
     held = place(customer, {mug_variant: 1}).order
     authorized = _pay(held, "dummy_manual", "succeed")
+    unpaid = place(customer, {small: 1}).order
     guest = place(None, {small: 1})
     guest_payment = _pay(guest.order, "dummy", None)
 
@@ -210,8 +220,14 @@ def seed() -> Shop:
         paid.number,
         shipped.number,
         held.number,
+        unpaid.number,
         guest.order.number,
     ]
+    shop.unpaid_number = unpaid.number
+    shop.paid_number = paid.number
+    shop.shipped_number = shipped.number
+    shop.authorized_reference = authorized.reference
+    shop.captured_reference = captured.reference
     shop.order_tokens = [guest.access_token]
     payments = [waiting, captured, authorized, guest_payment]
     shop.payment_references = [payment.reference for payment in payments]
@@ -221,4 +237,13 @@ def seed() -> Shop:
         shop.provider_state[gateway._key(payment.gateway_reference)] = gateway.provider_state(
             payment.gateway_reference
         )
+    # What the provider would say once the customer paid: built, not sent.
+    gateway = get_gateway(waiting.gateway)
+    state = gateway.provider_state(waiting.gateway_reference)
+    shop.webhook_bodies[waiting.gateway] = [
+        gateway.event_body(
+            event_type, waiting.gateway_reference, state["amount"], state["currency"]
+        )
+        for event_type in (EventType.CAPTURED, EventType.FAILED)
+    ]
     return shop

@@ -68,3 +68,9 @@ def test_the_confirmation_page_is_served_as_html(payment):
     response = APIClient().get(confirm_url(payment))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_webhook_documents_every_built_in_gateway_s_signature_header():
+    operation = openapi_schema()["paths"]["/api/v1/payments/webhooks/{alias}/"]["post"]
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert headers == {"Stripe-Signature", "x-paystack-signature", "X-Dummy-Signature"}

@@ -38,6 +38,7 @@ from commerce.catalog.signals import low_stock
 from commerce.conf import commerce_settings
 from commerce.core import batching
 from commerce.core.batching import batches
+from commerce.core.columns import integer_range
 from commerce.core.exceptions import (
     CommerceValidationError,
     CurrencyMismatchError,
@@ -669,6 +670,12 @@ def adjust_stock(
         raise CommerceValidationError(
             "Stock cannot go below zero.",
             details={"change": [f"At most {record.quantity} can be removed."]},
+        )
+    _, most = integer_range(StockRecord._meta.get_field("quantity"))
+    if record.quantity + change > most:
+        raise CommerceValidationError(
+            "Stock cannot grow past what its column holds.",
+            details={"change": [f"At most {most - record.quantity} can be added."]},
         )
     if record.quantity + change < record.reserved:
         raise InsufficientStockError(variant.sku, -change, max(record.available, 0))

@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from commerce.conf import commerce_settings
+from commerce.core.columns import is_storable_text
 from commerce.core.exceptions import CommerceError, CommerceValidationError
 from commerce.core.models import IdempotencyKey
 
@@ -39,16 +40,14 @@ class IdempotencyKeyReusedError(CommerceError):
 
 def request_key(request) -> str:
     """The request's ``Idempotency-Key``, stripped; ``""`` without one; a 400 if it is
-    blank or longer than :data:`MAX_KEY_LENGTH`."""
+    blank, longer than :data:`MAX_KEY_LENGTH` or holds a NUL (which no column stores)."""
     key = request.headers.get(HEADER)
     if key is None:
         return ""
     key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise CommerceValidationError(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
-            details={HEADER: ["Invalid length."]},
-        )
+    if not key or len(key) > MAX_KEY_LENGTH or not is_storable_text(key):
+        message = f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters, without NUL characters."
+        raise CommerceValidationError(message, details={HEADER: [message]})
     return key
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from commerce.core.api.fields import MONEY_SCHEMA, MoneyField, format_money
+from commerce.cart.models import CartLine
+from commerce.core.api.fields import MONEY_SCHEMA, MoneyField, column_integer_field, format_money
+from commerce.core.api.serializers import WholeBodyMixin
 
 WARNING_SCHEMA = {
     "type": "object",
@@ -75,11 +77,13 @@ class AddLineSerializer(serializers.Serializer):
     """``{variant, quantity}``. Any price the client sends is ignored."""
 
     variant = serializers.UUIDField()
-    quantity = serializers.IntegerField(default=1)
+    quantity = column_integer_field(CartLine, "quantity", default=1)
 
 
-class LineQuantitySerializer(serializers.Serializer):
-    quantity = serializers.IntegerField()
+class LineQuantitySerializer(WholeBodyMixin, serializers.Serializer):
+    """``{quantity}``: the line's new quantity (required, PATCH as it is)."""
+
+    quantity = column_integer_field(CartLine, "quantity")
 
 
 class MergeSerializer(serializers.Serializer):

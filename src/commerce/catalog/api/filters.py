@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -12,7 +13,59 @@ from commerce.catalog.selectors import category_with_descendants, in_stock_expre
 from commerce.conf import commerce_settings
 from commerce.core.money import is_known_currency
 
+#: The longest ``?search=``: a product name's column (an SKU's is shorter).
+MAX_SEARCH_LENGTH = 200
+
+
+def _max_length(model, name: str = "slug") -> int:
+    return model._meta.get_field(name).max_length
+
+
+def _price_bounds() -> dict[str, int]:
+    # A price the column cannot hold matches nothing: refuse it like any malformed number.
+    column = Product._meta.get_field("price")
+    return {"max_digits": column.max_digits, "decimal_places": column.decimal_places}
+
+
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
+
+
+def documented(query_filter, **schema):
+    """``query_filter``, its OpenAPI schema saying what the server accepts.
+
+    drf-spectacular reads a filter's type but not its form field's bounds
+    (``max_length``, ``max_digits``), and gives a boolean the string choices
+    of :class:`StrictBooleanFilter` as an enum of ``type: boolean``.
+    """
+    description = query_filter.extra.get("help_text", "")
+    return extend_schema_field({**schema, "description": description})(query_filter)
+
+
+def string_filter(query_filter):
+    """A text filter documented with its ``maxLength``."""
+    return documented(query_filter, type="string", maxLength=query_filter.extra["max_length"])
+
+
+def price_filter(**kwargs):
+    """A price bound, refused (400) unless the price column could hold it."""
+    bounds = _price_bounds()
+    largest = float(10 ** (bounds["max_digits"] - bounds["decimal_places"]))
+    query_filter = django_filters.NumberFilter(**bounds, **kwargs)
+    # Exclusive: the largest a column holds is just under, at its decimal places.
+    return documented(
+        query_filter,
+        type="number",
+        exclusiveMinimum=True,
+        minimum=-largest,
+        exclusiveMaximum=True,
+        maximum=largest,
+    )
+
+
+def boolean_filter(**kwargs):
+    """A :class:`StrictBooleanFilter` documented as the strings it accepts."""
+    choices = [value for value, _ in BOOLEAN_CHOICES]
+    return documented(StrictBooleanFilter(**kwargs), type="string", enum=choices)
 
 
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
@@ -31,11 +84,12 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
 
 
 class SlugFilter(django_filters.CharFilter):
-    """Filter by the slug of a related object that must exist."""
+    """Filter by the slug of a related object that must exist (no longer than its column)."""
 
     def __init__(self, *args, model, **kwargs):
         # Not ``self.model``: the FilterSet overwrites that with the filtered model.
         self.related_model = model
+        kwargs.setdefault("max_length", _max_length(model))
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -47,26 +101,42 @@ class SlugFilter(django_filters.CharFilter):
 
 
 class ProductFilter(django_filters.FilterSet):
-    category = django_filters.CharFilter(
-        method="filter_category", help_text="Category slug; includes its descendants."
+    category = string_filter(
+        django_filters.CharFilter(
+            method="filter_category",
+            max_length=_max_length(Category),
+            help_text="Category slug; includes its descendants.",
+        )
     )
-    brand = SlugFilter(field_name="brand__slug", model=Brand, help_text="Brand slug.")
-    vendor = SlugFilter(field_name="vendor__slug", model=Vendor, help_text="Vendor slug.")
-    min_price = django_filters.NumberFilter(
+    brand = string_filter(
+        SlugFilter(field_name="brand__slug", model=Brand, help_text="Brand slug.")
+    )
+    vendor = string_filter(
+        SlugFilter(field_name="vendor__slug", model=Vendor, help_text="Vendor slug.")
+    )
+    min_price = price_filter(
         method="filter_min_price",
         help_text="Lowest 'from' price, in `currency` (default: COMMERCE DEFAULT_CURRENCY).",
     )
-    max_price = django_filters.NumberFilter(
+    max_price = price_filter(
         method="filter_max_price",
         help_text="Highest 'from' price, in `currency` (default: COMMERCE DEFAULT_CURRENCY).",
     )
-    currency = django_filters.CharFilter(
-        method="filter_currency", help_text="ISO 4217 code of the product's prices."
+    currency = string_filter(
+        django_filters.CharFilter(
+            method="filter_currency",
+            max_length=3,
+            help_text="ISO 4217 code of the product's prices.",
+        )
     )
-    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true or false.")
-    featured = StrictBooleanFilter(field_name="is_featured", help_text="true or false.")
-    search = django_filters.CharFilter(
-        method="filter_search", help_text="Text found in the name or description, or an exact SKU."
+    in_stock = boolean_filter(method="filter_in_stock", help_text="true or false (or 1 or 0).")
+    featured = boolean_filter(field_name="is_featured", help_text="true or false (or 1 or 0).")
+    search = string_filter(
+        django_filters.CharFilter(
+            method="filter_search",
+            max_length=MAX_SEARCH_LENGTH,
+            help_text="Text found in the name or description, or an exact SKU.",
+        )
     )
 
     class Meta:

@@ -20,8 +20,14 @@ from commerce.catalog.models import (
     Variant,
     Vendor,
 )
-from commerce.core.api.fields import MoneyField
+from commerce.core.api.fields import (
+    MoneyField,
+    SlugLookupField,
+    StringMapField,
+    column_integer_field,
+)
 from commerce.core.api.serializers import RejectUnknownFieldsMixin
+from commerce.core.columns import integer_range
 
 
 class BrandSerializer(serializers.ModelSerializer):
@@ -222,9 +228,9 @@ class ProductDetailSerializer(ProductListSerializer):
 class ProductWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """A product to create, or the fields to change (a product never changes vendor)."""
 
-    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    brand = serializers.SlugRelatedField(
+    vendor = SlugLookupField(slug_field="slug", queryset=Vendor.objects.all())
+    category = SlugLookupField(slug_field="slug", queryset=Category.objects.all())
+    brand = SlugLookupField(
         slug_field="slug", queryset=Brand.objects.all(), required=False, allow_null=True
     )
     name = serializers.CharField(max_length=200)
@@ -245,14 +251,16 @@ class VariantWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    options = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
+    options = StringMapField(
+        max_key_length=100, child=serializers.CharField(max_length=100), required=False
+    )
     price = MoneyField()
     compare_at_price = MoneyField(required=False, allow_null=True)
     cost_price = MoneyField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
-    position = serializers.IntegerField(min_value=0, required=False)
-    quantity = serializers.IntegerField(min_value=0, required=False)
-    low_stock_threshold = serializers.IntegerField(min_value=0, required=False)
+    position = column_integer_field(Variant, "position", required=False)
+    quantity = column_integer_field(StockRecord, "quantity", min_value=0, required=False)
+    low_stock_threshold = column_integer_field(StockRecord, "low_stock_threshold", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -265,8 +273,14 @@ class VariantWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 class StockAdjustmentSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Exactly one of ``change`` (add or remove) or ``quantity`` (a count), with a reason."""
 
-    change = serializers.IntegerField(required=False)
-    quantity = serializers.IntegerField(required=False, min_value=0)
+    # A change as large as a count can be; the service refuses a total the column cannot hold.
+    change = column_integer_field(
+        StockRecord,
+        "quantity",
+        min_value=-integer_range(StockRecord._meta.get_field("quantity"))[1],
+        required=False,
+    )
+    quantity = column_integer_field(StockRecord, "quantity", min_value=0, required=False)
     reason = serializers.CharField(max_length=255)
 
     def validate(self, attrs):
@@ -291,7 +305,7 @@ class ImageWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     image = ImageUploadField()
     alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    position = serializers.IntegerField(min_value=0, required=False)
+    position = column_integer_field(ProductImage, "position", required=False)
     is_primary = serializers.BooleanField(required=False)
 
     def __init__(self, *args, **kwargs):

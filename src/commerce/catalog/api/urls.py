@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from commerce.catalog.api import views
+from commerce.core.api import converters  # noqa: F401 - registers commerce_slug, commerce_key
 
 app_name = "commerce_catalog"
 
@@ -21,13 +22,19 @@ image_detail = views.ProductImageViewSet.as_view({"patch": "partial_update", "de
 
 urlpatterns = [
     *router.urls,
-    path("products/<slug:product_slug>/variants/", variant_list, name="variant-list"),
-    path("products/<slug:product_slug>/variants/<str:sku>/", variant_detail, name="variant-detail"),
+    path("products/<commerce_slug:product_slug>/variants/", variant_list, name="variant-list"),
     path(
-        "products/<slug:product_slug>/variants/<str:sku>/stock/",
+        "products/<commerce_slug:product_slug>/variants/<commerce_key:sku>/",
+        variant_detail,
+        name="variant-detail",
+    ),
+    path(
+        "products/<commerce_slug:product_slug>/variants/<commerce_key:sku>/stock/",
         variant_stock,
         name="variant-stock",
     ),
-    path("products/<slug:product_slug>/images/", image_list, name="image-list"),
-    path("products/<slug:product_slug>/images/<uuid:pk>/", image_detail, name="image-detail"),
+    path("products/<commerce_slug:product_slug>/images/", image_list, name="image-list"),
+    path(
+        "products/<commerce_slug:product_slug>/images/<uuid:pk>/", image_detail, name="image-detail"
+    ),
 ]

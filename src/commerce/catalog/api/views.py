@@ -19,6 +19,7 @@ from commerce.catalog.api import serializers
 from commerce.catalog.api.filters import ProductFilter, StrictOrderingFilter
 from commerce.catalog.models import Brand, Category, Product, ProductImage
 from commerce.catalog.permissions import CanManageVendorObject
+from commerce.core.api.converters import KEY_PATTERN, SLUG_PATTERN
 from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff
@@ -40,6 +41,7 @@ class CategoryViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     queryset = Category.objects.all()
     lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
     serializer_class = serializers.CategoryDetailSerializer
     pagination_class = None
 
@@ -84,6 +86,7 @@ class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = serializers.VendorSerializer
     pagination_class = NameCursorPagination
     lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
 
     def get_queryset(self):
         return selectors.vendors_visible_to(self.request.user)
@@ -113,6 +116,7 @@ class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     parser_classes = PARSER_CLASSES
     lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
     http_method_names = ["get", "post", "patch", "head", "options"]
     permission_classes = [IsAuthenticatedOrReadOnly, CanManageVendorObject]
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
@@ -238,7 +242,7 @@ class ProductChildViewSet(viewsets.GenericViewSet):
 )
 class VariantViewSet(ProductChildViewSet):
     lookup_field = "sku"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = KEY_PATTERN
     serializer_class = serializers.VariantWriteSerializer
 
     def get_variant(self, product):

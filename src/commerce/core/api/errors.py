@@ -32,6 +32,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from commerce.core.columns import is_storable_text
 from commerce.core.exceptions import CommerceError
 
 logger = logging.getLogger("commerce.errors")
@@ -64,7 +65,7 @@ def _from_api_exception(exc: exceptions.APIException) -> tuple[dict[str, Any], d
         headers["Retry-After"] = str(int(exc.wait))
 
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
+        detail = _renderable(exc.detail)
         if not isinstance(detail, dict):
             detail = {"non_field_errors": detail if isinstance(detail, list) else [detail]}
         return error_body("invalid", "Invalid input.", detail), headers
@@ -75,6 +76,23 @@ def _from_api_exception(exc: exceptions.APIException) -> tuple[dict[str, Any], d
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         details["retry_after"] = int(exc.wait)
     return error_body(code, _flatten_message(exc.detail), details), headers
+
+
+def _renderable(detail: Any) -> Any:
+    """``detail`` with every lone surrogate escaped (``\\ud800``).
+
+    Messages and unknown-key names may echo input; a JSON body can carry a lone
+    surrogate ("\\ud800"), which no UTF-8 response can, so rendering the error
+    would fail with a 500.
+    """
+    if isinstance(detail, dict):
+        return {_renderable(key): _renderable(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_renderable(item) for item in detail]
+    if isinstance(detail, str) and not is_storable_text(detail):
+        text = detail.encode("utf-8", "backslashreplace").decode("utf-8")
+        return exceptions.ErrorDetail(text, getattr(detail, "code", None))
+    return detail
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

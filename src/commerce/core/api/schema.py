@@ -12,8 +12,10 @@ enums keeps the schema stable and free of collision warnings. A host that
 installs only some of the apps keeps the entries of those apps.
 
 The hooks declare the error envelope as every operation's 4xx and 5xx
-response (:func:`declare_error_responses`), after drf-spectacular's own enum
-hook, which ``POSTPROCESSING_HOOKS`` replaces when set.
+response (:func:`declare_error_responses`) and the bounds the server enforces
+on parameters that no serializer describes (:func:`declare_parameter_bounds`),
+after drf-spectacular's own enum hook, which ``POSTPROCESSING_HOOKS`` replaces
+when set.
 
 :data:`SPECTACULAR_DEFAULTS` bundles all of that with a title, the package's
 version and the sidecar's local Swagger UI: ``SPECTACULAR_SETTINGS =
@@ -82,6 +84,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 POSTPROCESSING_HOOKS = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "commerce.core.api.schema.declare_error_responses",
+    "commerce.core.api.schema.declare_parameter_bounds",
 ]
 
 
@@ -166,3 +169,37 @@ def enum_name_overrides(installed_apps) -> dict[str, str]:
         for name, path in ENUM_NAME_OVERRIDES.items()
         if ".".join(path.split(".")[:2]) in installed
     }
+
+
+def parameter_bounds() -> dict[tuple[str, str], dict[str, Any]]:
+    """``(location, name)`` -> the schema keywords the server enforces on that parameter.
+
+    ``page_size`` is a whole number from 1 (less is a 400) to ``MAX_PAGE_SIZE``
+    (more is served as ``MAX_PAGE_SIZE``); an ``Idempotency-Key`` is 1 to
+    255 characters (anything else is a 400).
+    """
+    from commerce.conf import commerce_settings
+    from commerce.core.idempotency import HEADER, MAX_KEY_LENGTH
+
+    return {
+        ("query", "page_size"): {"minimum": 1, "maximum": commerce_settings.MAX_PAGE_SIZE},
+        ("header", HEADER): {"minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    }
+
+
+def declare_parameter_bounds(result, generator, request, public):
+    """Add to parameters the bounds the server enforces (see :func:`parameter_bounds`).
+
+    Pagination classes and shared header parameters are declared without
+    them; the schema then tells clients (and fuzzers) what is refused.
+    """
+    bounds = parameter_bounds()
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                extra = bounds.get((parameter.get("in"), parameter.get("name")))
+                if extra:
+                    parameter["schema"] = {**parameter.get("schema", {}), **extra}
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
@@ -39,3 +41,25 @@ class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
         # ``self.target`` is the instance: a partial (PATCH) serializer drops fields.
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         return {**schema, "additionalProperties": False}
+
+
+class WholeBodyMixin:
+    """A body its view validates whole even for PATCH: required fields stay required.
+
+    drf-spectacular documents every PATCH body as partial (nothing required);
+    a view that sends a PATCH body to a plain serializer refuses a missing
+    field, and the schema must say so.
+    """
+
+
+class WholeBodySchema(OpenApiSerializerExtension):
+    """Documents :class:`WholeBodyMixin` bodies with their required fields, PATCH or not."""
+
+    target_class = WholeBodyMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        # drf-spectacular hands PATCH bodies over as a partial copy.
+        whole = copy.copy(self.target)
+        whole.partial = False
+        return auto_schema._map_serializer(whole, direction, bypass_extensions=True)

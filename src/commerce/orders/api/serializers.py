@@ -118,7 +118,11 @@ class CheckoutSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     shipping_address = AddressReferenceField()
     billing_address = AddressReferenceField(required=False, allow_null=True)
-    email = serializers.EmailField(required=False, help_text="Required for guests.")
+    email = serializers.EmailField(
+        required=False,
+        max_length=Order._meta.get_field("email").max_length,
+        help_text="Required for guests.",
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     cart_version = serializers.CharField(
         required=False,

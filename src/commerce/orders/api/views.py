@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.cart import services as cart_services
+from commerce.core.api.converters import KEY_PATTERN, UUID_PATTERN
 from commerce.core.api.parameters import (
     CART_TOKEN_HEADER,
     CART_TOKEN_PARAMETER,
@@ -87,6 +88,7 @@ class CheckoutView(ScopedThrottleMixin, APIView):
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     parser_classes = PARSER_CLASSES
     lookup_field = "number"
+    lookup_value_regex = KEY_PATTERN
     permission_classes = [AllowAny]
     pagination_class = CommerceCursorPagination
     serializer_class = serializers.OrderSerializer
@@ -184,6 +186,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 class VendorOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     parser_classes = PARSER_CLASSES
     lookup_field = "number"
+    lookup_value_regex = KEY_PATTERN
     permission_classes = [IsAuthenticated]
     pagination_class = CommerceCursorPagination
     serializer_class = serializers.VendorOrderSerializer
@@ -199,6 +202,7 @@ class AddressViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = serializers.AddressSerializer
     pagination_class = None
+    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

@@ -10,6 +10,7 @@ between short transactions of their own, so a request-wide transaction
 from django.db import transaction
 from django.urls import path
 
+from commerce.core.api import converters  # noqa: F401 - registers commerce_key
 from commerce.payments.api import views
 from commerce.payments.gateways.dummy.views import DummyConfirmView
 
@@ -21,23 +22,39 @@ def _view(view_class):
 
 
 urlpatterns = [
-    path("orders/<str:number>/payments/", _view(views.OrderPaymentView), name="order-payment"),
-    path("payments/gateways/", _view(views.GatewayListView), name="gateway-list"),
-    path("payments/webhooks/<str:alias>/", _view(views.WebhookView), name="webhook"),
     path(
-        "payments/dummy/<str:gateway_reference>/confirm/",
+        "orders/<commerce_key:number>/payments/",
+        _view(views.OrderPaymentView),
+        name="order-payment",
+    ),
+    path("payments/gateways/", _view(views.GatewayListView), name="gateway-list"),
+    path("payments/webhooks/<commerce_key:alias>/", _view(views.WebhookView), name="webhook"),
+    path(
+        "payments/dummy/<commerce_key:gateway_reference>/confirm/",
         _view(DummyConfirmView),
         name="dummy-confirm",
     ),
-    path("payments/<str:reference>/", _view(views.PaymentDetailView), name="payment-detail"),
     path(
-        "payments/<str:reference>/refresh/", _view(views.PaymentRefreshView), name="payment-refresh"
+        "payments/<commerce_key:reference>/", _view(views.PaymentDetailView), name="payment-detail"
     ),
     path(
-        "payments/<str:reference>/capture/", _view(views.PaymentCaptureView), name="payment-capture"
+        "payments/<commerce_key:reference>/refresh/",
+        _view(views.PaymentRefreshView),
+        name="payment-refresh",
     ),
-    path("payments/<str:reference>/cancel/", _view(views.PaymentCancelView), name="payment-cancel"),
     path(
-        "payments/<str:reference>/refunds/", _view(views.PaymentRefundView), name="payment-refunds"
+        "payments/<commerce_key:reference>/capture/",
+        _view(views.PaymentCaptureView),
+        name="payment-capture",
+    ),
+    path(
+        "payments/<commerce_key:reference>/cancel/",
+        _view(views.PaymentCancelView),
+        name="payment-cancel",
+    ),
+    path(
+        "payments/<commerce_key:reference>/refunds/",
+        _view(views.PaymentRefundView),
+        name="payment-refunds",
     ),
 ]

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from djmoney.money import Money
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -30,6 +35,7 @@ from commerce.orders import selectors as order_selectors
 from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.api import serializers
+from commerce.payments.gateways import dummy, paystack, stripe
 from commerce.payments.gateways.registry import gateways
 from commerce.payments.models import Payment
 
@@ -233,6 +239,20 @@ WEBHOOK_RESPONSE = inline_serializer(
 )
 
 
+#: The built-in gateways' signature headers: each alias's webhook reads its gateway's.
+WEBHOOK_SIGNATURE_PARAMETERS = [
+    OpenApiParameter(
+        name=module.SIGNATURE_HEADER,
+        type=OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description=f"{name}'s signature of the raw body; required by an alias using {name}. "
+        "A missing or wrong signature is a 400 and nothing is stored.",
+    )
+    for name, module in (("Stripe", stripe), ("Paystack", paystack), ("The dummy gateway", dummy))
+]
+
+
 class WebhookView(ScopedThrottleMixin, APIView):
     """The provider's webhook: no authentication, no CSRF, verified on the raw body."""
 
@@ -244,6 +264,7 @@ class WebhookView(ScopedThrottleMixin, APIView):
 
     @extend_schema(
         summary="Receive a payment provider's webhook (signature-verified; no authentication)",
+        parameters=WEBHOOK_SIGNATURE_PARAMETERS,
         request=OpenApiTypes.BINARY,
         responses={
             200: WEBHOOK_RESPONSE,

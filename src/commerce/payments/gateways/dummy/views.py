@@ -90,7 +90,7 @@ class DummyConfirmView(APIView):
             "DummyConfirm",
             fields={
                 "choice": drf_serializers.ChoiceField(choices=CONFIRM_CHOICES),
-                "return_url": drf_serializers.CharField(required=False),
+                "return_url": drf_serializers.CharField(required=False, allow_blank=True),
             },
         ),
         # JSON for API clients; the HTML page for a browser's form post.
