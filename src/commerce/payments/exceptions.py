@@ -26,10 +26,10 @@ class GatewayUnsupportedFeature(GatewayError):
     status_code = 400
     default_code = "gateway_unsupported_feature"
 
-    def __init__(self, gateway: str, capability: str) -> None:
+    def __init__(self, alias: str, capability: str) -> None:
         super().__init__(
-            f"The {gateway} gateway does not support {capability.replace('_', ' ')}.",
-            details={"gateway": gateway, "capability": capability},
+            f"The {alias} gateway does not support {capability.replace('_', ' ')}.",
+            details={"gateway": alias, "capability": capability},
         )
 
 
@@ -54,9 +54,9 @@ class GatewayConfigurationError(ImproperlyConfigured):
 class MissingDependencyError(GatewayConfigurationError):
     """A gateway's SDK is not installed; the message names the pip command."""
 
-    def __init__(self, gateway: str, module: str, extra: str) -> None:
+    def __init__(self, name: str, module: str, extra: str) -> None:
         super().__init__(
-            f"The {gateway} gateway needs the {module!r} package: "
+            f"The {name} gateway needs the {module!r} package: "
             f'pip install "django-commerce-kit[{extra}]"'
         )
 
