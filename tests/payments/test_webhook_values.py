@@ -20,6 +20,7 @@ from django.db import DataError, connection, transaction
 from djmoney.money import Money
 from rest_framework.test import APIClient
 
+from commerce.core.money import to_minor_units
 from commerce.payments import services
 from commerce.payments.exceptions import WebhookVerificationError
 from commerce.payments.gateways.base import (
@@ -215,17 +216,25 @@ def test_an_unfit_capture_never_touches_the_payment_it_names(order):
     assert payment.order.status == "pending"
 
 
-def test_nul_in_a_payload_naming_a_payment_flags_it(order):
+def test_a_capture_whose_payload_lost_a_nul_is_applied_and_flags_the_payment(order):
+    # The customer paid: a NUL replaced somewhere in the payload must not keep the
+    # order pending (and expiring); staff are asked to look at it.
     payment = services.start_payment(order, "dummy").payment
-    body, headers = dummy_event(reference=payment.gateway_reference, extra={"note": "a\x00b"})
+    body, headers = dummy_event(
+        reference=payment.gateway_reference,
+        amount=to_minor_units(payment.amount),
+        extra={"note": "a\x00b"},
+    )
     response = post("dummy", body, headers)
     assert response.status_code == 200, response.content
     record = recorded("dummy")
-    assert record.result == WebhookEvent.Result.FLAGGED
+    assert record.result == WebhookEvent.Result.APPLIED
     assert record.payload["note"] == "a\ufffdb"
-    payment.refresh_from_db()
+    payment = Payment.objects.select_related("order").get(pk=payment.pk)
+    assert payment.status == Payment.Status.CAPTURED
+    assert payment.order.status == "paid"
     assert payment.flagged
-    assert payment.status == Payment.Status.PROCESSING
+    assert "values commerce cannot store" in payment.flag_reason
 
 
 def test_a_clean_event_carries_no_problems():

@@ -128,13 +128,9 @@ def apply_webhook_event(
         if payment_id is None:
             record.result = Result.UNKNOWN_PAYMENT
             record.reason = "No payment has this gateway reference."
-        elif denied or event.problems:
-            # A provider's fact commerce could not store as sent (see GatewayEvent) is
-            # never applied: staff look at the payment and the stored payload.
-            why = denied or "values commerce cannot store: " + "; ".join(event.problems)
+        elif denied:
             payment = lock_payment(Payment(pk=found[0], order_id=found[1]))
-            record.result = Result.FLAGGED
-            record.reason = f"webhook {event.event_id}: {why}"[:255]
+            record.result, record.reason = Result.FLAGGED, f"webhook {event.event_id}: {denied}"
             flag(payment, record.reason)
         else:
             payment = lock_payment(Payment(pk=found[0], order_id=found[1]))
@@ -146,6 +142,16 @@ def apply_webhook_event(
                 source=f"webhook {event.event_id}",
                 webhook_event_id=event.event_id,
             )
+            if event.problems:
+                # What commerce could not store as sent was dropped or replaced before
+                # the event was built (see GatewayEvent): what is left is applied as
+                # usual (an unusable amount made it ``unknown``, never a capture), and
+                # staff are asked to look at the payment and the stored payload.
+                note = f"webhook {event.event_id}: values commerce cannot store: "
+                note += "; ".join(event.problems)
+                flag(payment, note)
+                if record.result != Result.APPLIED:
+                    record.result, record.reason = Result.FLAGGED, note
         if record.result == Result.APPLIED:
             record.applied_at = timezone.now()
         record.reason = record.reason[:255]
