@@ -13,7 +13,7 @@ gets that many requests per period::
         },
     }
 
-A scope whose rate is ``None``, ``""`` or ``"off"`` (or missing) is not
+A scope whose rate is ``None``, ``""``, ``"off"`` or ``"none"`` (or missing) is not
 throttled; any other rate is ``"<number>/<period>"``, the period one of
 ``second``, ``minute``, ``hour``, ``day`` (DRF reads the first letter only).
 A rate outside that form is a system check error (``commerce.E023``); should
