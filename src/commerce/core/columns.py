@@ -28,12 +28,11 @@ def integer_range(field: models.Field) -> tuple[int, int]:
     return BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()]
 
 
-def fits(field: models.Field, value: int) -> bool:
-    """Whether ``value`` fits ``field``'s integer column."""
-    low, high = integer_range(field)
-    return low <= value <= high
-
-
 def is_storable_text(value: str) -> bool:
     """Whether a text column (or a JSON key) can hold ``value``: no NUL, no lone surrogate."""
     return UNSTORABLE.search(value) is None
+
+
+def storable_text(value: str) -> str:
+    """``value`` with each NUL and lone surrogate replaced by U+FFFD, so a column holds it."""
+    return UNSTORABLE.sub("\ufffd", value)

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 
 from commerce.conf import commerce_settings
+from commerce.core.columns import is_storable_text
 
 
 def _requested_page_size(request, param: str) -> int:
@@ -87,7 +88,7 @@ class CommerceCursorPagination(CursorPagination):
     def _check_position(self, position: str) -> None:
         """Refuse a position its ordering column could not hold, before it reaches a query."""
         invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
-        if "\x00" in position or len(position) > MAX_POSITION_LENGTH:
+        if not is_storable_text(position) or len(position) > MAX_POSITION_LENGTH:
             raise invalid
         model = getattr(self, "_model", None)
         try:

@@ -37,6 +37,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
+from commerce.core.columns import is_storable_text
+
 #: How deep a JSON body may nest (a top-level object is depth 1). Commerce's
 #: own bodies nest three or four levels; a host's ``metadata`` has room left.
 MAX_JSON_DEPTH = 32
@@ -98,15 +100,11 @@ def check_json_value(data: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
 
 
 def _check_string(value: str, where: str) -> None:
+    if is_storable_text(value):
+        return
     if "\x00" in value:
         raise ParseError(f"JSON strings may not contain NUL characters (\\u0000): {_clip(where)}.")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ParseError(
-                f"JSON strings may not contain unpaired surrogates: {_clip(where)}."
-            ) from None
+    raise ParseError(f"JSON strings may not contain unpaired surrogates: {_clip(where)}.")
 
 
 def _clip(text: str, limit: int = 100) -> str:

@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Protocol
 
 from djmoney.money import Money
 
+from commerce.core.columns import is_storable_text, storable_text
 from commerce.core.exceptions import InvalidAmountError
 from commerce.core.money import (
     MONEY_FIELD_OPTIONS,
@@ -333,7 +334,7 @@ def _storable_raw(data: Any, problems: list[str]) -> dict[str, Any]:
 
 
 def _storable_text(value: Any, max_length: int) -> bool:
-    return isinstance(value, str) and len(value) <= max_length and not _clean_text(value)[1]
+    return isinstance(value, str) and len(value) <= max_length and is_storable_text(value)
 
 
 def _storable_money(amount: Any) -> bool:
@@ -359,11 +360,7 @@ def _printable(text: str) -> str:
 
 def _clean_text(text: str) -> tuple[str, bool]:
     """``text`` without NUL or lone surrogates (as U+FFFD), and whether any was there."""
-    cleaned = text.replace("\x00", "\ufffd")
-    try:
-        cleaned.encode("utf-8")
-    except UnicodeEncodeError:
-        cleaned = "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in cleaned)
+    cleaned = storable_text(text)
     return cleaned, cleaned != text
 
 
