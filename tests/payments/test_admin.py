@@ -419,6 +419,29 @@ def test_refresh_settles_a_payment_whose_webhook_never_came(admin_client, paymen
     assert any("now captured" in m for m in messages_of(response))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_refresh_asks_the_provider_outside_any_database_transaction(
+    admin_client, payments, dummy, monkeypatch
+):
+    from django.db import connection
+
+    from commerce.payments.gateways.dummy import DummyGateway
+
+    seen = []
+    fetch_status = DummyGateway.fetch_status
+
+    def recording(self, payment):
+        seen.append(connection.in_atomic_block)
+        return fetch_status(self, payment)
+
+    monkeypatch.setattr(DummyGateway, "fetch_status", recording)
+    payment = payments["processing"]
+    dummy.confirm(payment.gateway_reference, "succeed")
+    press(admin_client, payment, "refresh", follow=True)
+    assert seen == [False]
+    assert fresh(payment).status == "captured"
+
+
 def test_refresh_with_nothing_new_says_so(admin_client, payments):
     payment = payments["processing"]
     response = press(admin_client, payment, "refresh", follow=True)

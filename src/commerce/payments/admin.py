@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 from djmoney.money import Money
@@ -289,6 +290,21 @@ class PaymentAdmin(ServiceTransitions, FSMAdminMixin, admin.ModelAdmin):
         # There is nothing to save: every field is read-only, and saving the
         # row as it was read could overwrite what a webhook wrote meanwhile.
         pass
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A button without a form (refresh) is pressed by POSTing this page, which
+        # Django's admin handles inside one database transaction; the services call
+        # the provider and must never do so inside one. Nothing here is editable, so
+        # such a button runs before (outside) that transaction.
+        name = request.POST.get(self.fsm_post_param) if request.method == "POST" else None
+        operation = OPERATIONS.get(name) if name else None
+        if object_id and operation is not None and operation.form is None:
+            payment = self.get_object(request, object_id)
+            if payment is None:
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            self._apply_fsm_transition(obj=payment, transition_name=name, request=request)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         context = {
