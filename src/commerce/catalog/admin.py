@@ -40,7 +40,7 @@ from commerce.catalog.models import (
     Vendor,
     VendorMembership,
 )
-from commerce.catalog.selectors import in_stock_annotation
+from commerce.catalog.selectors import in_stock_annotation, visibility_problems
 from commerce.conf import commerce_settings
 from commerce.core.admin import ServiceErrorsAsMessages, money_at_exponent, money_display
 from commerce.core.exceptions import CommerceError
@@ -372,35 +372,6 @@ class ProductImageInline(admin.TabularInline):
     form = ProductImageForm
     extra = 0
     fields = ("image", "alt_text", "position", "primary")
-
-
-def visibility_problems(product: Product) -> list[str]:
-    """Why shoppers cannot find or buy ``product``, each with what to do; empty when on sale.
-
-    The reasons mirror :func:`~commerce.catalog.models.public_product_filter` (which
-    decides what the API lists), plus stock: a product with no stock available is
-    listed but sold out. ``product.in_stock`` comes from the admin's queryset.
-    """
-    reasons = []
-    if product.deleted_at is not None:
-        reasons.append(_("No: it is deleted."))
-    if product.status == Product.Status.DRAFT:
-        reasons.append(_("No: it is a draft; set its status to published."))
-    elif product.status == Product.Status.ARCHIVED:
-        reasons.append(_("No: it is archived; set its status to published to sell it again."))
-    if commerce_settings.REQUIRE_VERIFIED_VENDOR and not product.vendor.is_verified:
-        reasons.append(
-            _(
-                "No: its vendor %(vendor)s is not verified; verify it in the vendor list "
-                "(action \u201cVerify selected vendors\u201d)."
-            )
-            % {"vendor": product.vendor.name}
-        )
-    if product.price is None:
-        reasons.append(_("No: it has no active variant with a price; add one below."))
-    if not getattr(product, "in_stock", True):
-        reasons.append(_("Sold out: no active variant has stock; set stock on its variants below."))
-    return reasons
 
 
 @admin.register(Product)

@@ -11,6 +11,7 @@ import uuid
 from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.db.models.lookups import IsNull
+from django.utils.translation import gettext as _
 
 from commerce.catalog.models import (
     Category,
@@ -182,3 +183,34 @@ def product_detail_queryset(user) -> QuerySet[Product]:
 
 def category_with_descendants(category: Category) -> QuerySet[Category]:
     return Category.objects.filter(path__startswith=category.path)
+
+
+def visibility_problems(product: Product) -> list[str]:
+    """Why shoppers cannot find or buy ``product``, each with what to do; empty when on sale.
+
+    Kept beside the queries it explains: the reasons are those of
+    :func:`~commerce.catalog.models.public_product_filter` (which decides what the API
+    lists; a test keeps the two in step), plus stock: a product with no stock available
+    is listed but sold out. ``product.in_stock`` comes from the caller's queryset
+    (:func:`in_stock_annotation`); without it stock is not judged.
+    """
+    reasons = []
+    if product.deleted_at is not None:
+        reasons.append(_("No: it is deleted."))
+    if product.status == Product.Status.DRAFT:
+        reasons.append(_("No: it is a draft; set its status to published."))
+    elif product.status == Product.Status.ARCHIVED:
+        reasons.append(_("No: it is archived; set its status to published to sell it again."))
+    if commerce_settings.REQUIRE_VERIFIED_VENDOR and not product.vendor.is_verified:
+        reasons.append(
+            _(
+                "No: its vendor %(vendor)s is not verified; verify it in the vendor list "
+                "(action \u201cVerify selected vendors\u201d)."
+            )
+            % {"vendor": product.vendor.name}
+        )
+    if product.price is None:
+        reasons.append(_("No: it has no active variant with a price; add one below."))
+    if not getattr(product, "in_stock", True):
+        reasons.append(_("Sold out: no active variant has stock; set stock on its variants below."))
+    return reasons
