@@ -35,6 +35,7 @@ __all__ = [
     "PricedCartLine",
     "add_line",
     "cart_fingerprint",
+    "check_limits",
     "clear_cart",
     "create_anonymous_cart",
     "delete_expired_carts",
@@ -135,6 +136,30 @@ def _check_room(lines: int) -> None:
     maximum = commerce_settings.CART_MAX_LINES
     if lines >= maximum:
         raise CartFullError(maximum, lines)
+
+
+def check_limits(cart: Cart, lines: list[CartLine]) -> None:
+    """Refuse a cart over ``CART_MAX_LINES`` or with a line over ``CART_MAX_LINE_QUANTITY``.
+
+    For checkout: a cart filled before either limit was lowered is refused whole
+    (adding and changing lines check the limits one line at a time). ``lines`` may
+    stop one past ``CART_MAX_LINES``: that is enough to refuse.
+    """
+    max_lines = commerce_settings.CART_MAX_LINES
+    if len(lines) > max_lines:
+        raise CartFullError(
+            max_lines,
+            cart.lines.count(),
+            f"A cart holds at most {max_lines} different items; remove some to check out.",
+        )
+    max_quantity = commerce_settings.CART_MAX_LINE_QUANTITY
+    over = [line.variant.sku for line in lines if line.quantity > max_quantity]
+    if over:
+        raise CartLineError(
+            f"At most {max_quantity} of one item per order.",
+            code="invalid_quantity",
+            details={"skus": over, "maximum": max_quantity},
+        )
 
 
 def _locked(cart: Cart) -> Cart:

@@ -28,7 +28,7 @@ from django.utils.crypto import salted_hmac
 from django_fsm import can_proceed
 from djmoney.money import Money
 
-from commerce.cart.exceptions import CartFullError, CartLineError
+from commerce.cart import services as cart_services
 from commerce.cart.models import Cart, CartLine
 from commerce.cart.services import cart_fingerprint
 from commerce.catalog import services as catalog_services
@@ -160,24 +160,6 @@ def _new_order_number() -> str:
     raise RuntimeError("Could not generate a free order number in 10 tries.")
 
 
-def _check_cart_limits(cart: Cart, lines: list[CartLine], max_lines: int) -> None:
-    """Refuse a cart with more than ``max_lines`` lines, or a line over the quantity limit."""
-    if len(lines) > max_lines:
-        raise CartFullError(
-            max_lines,
-            cart.lines.count(),
-            f"A cart holds at most {max_lines} different items; remove some to check out.",
-        )
-    max_quantity = commerce_settings.CART_MAX_LINE_QUANTITY
-    over = [line.variant.sku for line in lines if line.quantity > max_quantity]
-    if over:
-        raise CartLineError(
-            f"At most {max_quantity} of one item per order.",
-            code="invalid_quantity",
-            details={"skus": over, "maximum": max_quantity},
-        )
-
-
 @transaction.atomic
 def place_order(
     *,
@@ -214,7 +196,7 @@ def place_order(
     )
     if not lines:
         raise EmptyCartError()
-    _check_cart_limits(cart, lines, max_lines)
+    cart_services.check_limits(cart, lines)
     version = cart_fingerprint(lines)
     if expected_cart_version is not None and version != expected_cart_version:
         raise CartChangedError(
