@@ -40,7 +40,7 @@ from commerce.testing.factories import (
     VendorFactory,
     VendorMembershipFactory,
 )
-from tests.orders.conftest import money
+from tests.helpers import money
 
 #: Everyone the matrix asks about, in the order of its columns.
 ACTORS = (

@@ -53,13 +53,6 @@ def api_client():
     return APIClient()
 
 
-def client_for(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
 @pytest.fixture
 def customer(db):
     return UserFactory(email="customer@example.com")

@@ -38,7 +38,7 @@ from tests.authz import (
     routed_endpoints,
     snapshot,
 )
-from tests.catalog.conftest import png_bytes
+from tests.helpers import png_bytes
 
 #: ``"METHOD /path/"`` -> the status each actor gets, in the order of :data:`~tests.authz.ACTORS`:
 #:   anon   = anonymous                 A      = customer A (owns the order, cart, address, payment)

@@ -16,16 +16,12 @@ to prove the checker still catches it: a database that lost its constraints
 
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 from django.apps import apps
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CheckConstraint, F, UniqueConstraint
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from commerce.catalog import services as catalog_services
@@ -33,56 +29,9 @@ from commerce.catalog.models import StockRecord
 from commerce.core import invariants
 from commerce.core.invariants import Violation, check_invariants, checked_apps, codes
 from commerce.testing.factories import VariantFactory
+from tests.invariant_helpers import constraint_dropped, documented_codes, found
 
 pytestmark = pytest.mark.django_db
-
-INVARIANTS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "topics" / "invariants.rst"
-# A row of the code table: "* - ``stock.negative_quantity``".
-CODE_ROW = re.compile(r"^\s*\* - ``(?P<code>[a-z_]+\.[a-z_]+)``", re.MULTILINE)
-
-
-@contextmanager
-def constraint_dropped(model, name: str):
-    """Let the rows of ``model`` break its constraint ``name`` inside this block.
-
-    PostgreSQL drops it (the test's transaction rolls the DDL back, so the
-    next test has it again). SQLite cannot drop a constraint without
-    rebuilding the table: a check constraint is suspended with ``PRAGMA
-    ignore_check_constraints`` (all of them, until the block ends), and a
-    conditional unique constraint is a partial index, dropped like on
-    PostgreSQL. An unconditional unique constraint on SQLite is part of the
-    table: the caller marks such a test PostgreSQL-only.
-    """
-    assert transaction.get_connection().in_atomic_block, "needs the test's transaction"
-    constraint = next(c for c in model._meta.constraints if c.name == name)
-    quote = connection.ops.quote_name
-    partial_index = isinstance(constraint, UniqueConstraint) and constraint.condition is not None
-    with connection.cursor() as cursor:
-        if partial_index:
-            cursor.execute(f"DROP INDEX {quote(name)}")
-            yield
-        elif connection.vendor == "postgresql":
-            # ALTER TABLE refuses a table with deferred foreign-key checks pending (rows
-            # this test inserted): run them now, then defer again as Django expects.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            cursor.execute(
-                f"ALTER TABLE {quote(model._meta.db_table)} DROP CONSTRAINT {quote(name)}"
-            )
-            yield
-        elif connection.vendor == "sqlite" and isinstance(constraint, CheckConstraint):
-            cursor.execute("PRAGMA ignore_check_constraints = ON")
-            try:
-                yield
-            finally:
-                cursor.execute("PRAGMA ignore_check_constraints = OFF")
-        else:
-            raise NotImplementedError(f"cannot drop {name} on {connection.vendor}")
-
-
-def found() -> list[tuple[str, str]]:
-    """``(code, object)`` of every violation, for exact comparisons."""
-    return [(v.code, v.object) for v in check_invariants()]
 
 
 def hold(variant, quantity: int) -> None:
@@ -93,7 +42,7 @@ def hold(variant, quantity: int) -> None:
     catalog-only host the catalog service reserves it directly.
     """
     if apps.is_installed("commerce.orders"):
-        from tests.orders.conftest import place
+        from tests.orders.helpers import place
 
         place(None, {variant: quantity})
     else:
@@ -243,10 +192,6 @@ def test_the_query_count_does_not_grow_with_the_catalog(shirt):
         hold(VariantFactory(sku=f"BULK-{n:02d}", quantity=3), 1)
     assert queries() == few
     assert few <= 9  # one query per check at most
-
-
-def documented_codes() -> list[str]:
-    return CODE_ROW.findall(INVARIANTS_PAGE.read_text(encoding="utf-8"))
 
 
 def test_the_invariants_page_documents_every_code_this_host_checks():

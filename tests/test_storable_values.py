@@ -31,7 +31,7 @@ from commerce.core.api.converters import KEY_PATTERN, SLUG_PATTERN
 from commerce.core.api.fields import StringMapField, column_integer_field
 from commerce.core.columns import integer_range, is_storable_text
 from tests.authz import World, client_for_actor
-from tests.catalog.conftest import assert_error, png_bytes
+from tests.helpers import assert_error, png_bytes
 from tests.openapi import openapi_schema, operations
 
 pytestmark = pytest.mark.django_db

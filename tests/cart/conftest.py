@@ -9,50 +9,8 @@ from commerce.cart import services
 from commerce.catalog import services as catalog
 from commerce.catalog.models import Product
 from commerce.testing.factories import ProductFactory, UserFactory, VariantFactory
-from tests.catalog.conftest import assert_error, money
-from tests.conftest import client_for
-
-__all__ = [
-    "CAST",
-    "SIGNED_IN",
-    "UNAVAILABLE",
-    "assert_error",
-    "make_variant",
-    "money",
-    "token_client",
-]
-
-#: Everyone the cart API must answer correctly. "anonymous_with_token" owns ``anonymous_cart``.
-CAST = [
-    "anonymous",
-    "anonymous_with_token",
-    "customer",
-    "customer_b",
-    "vendor_member",
-    "staff_user",
-]
-
-SIGNED_IN = ["customer", "customer_b", "vendor_member", "staff_user"]
-
-
-def make_variant(sku: str, price: str = "12.50", *, currency: str = "USD", quantity=10, **kw):
-    """A published product of a verified vendor with one variant ``sku``."""
-    product = ProductFactory(slug=sku.lower(), name=f"Product {sku}", **kw)
-    return VariantFactory(
-        product=product,
-        sku=sku,
-        name=f"Variant {sku}",
-        options={"size": "M"},
-        price=money(price, currency),
-        quantity=quantity,
-    )
-
-
-def token_client(token: str, user=None) -> APIClient:
-    """A client that sends ``X-Cart-Token: token`` (signed in as ``user`` if given)."""
-    client = client_for(user)
-    client.credentials(HTTP_X_CART_TOKEN=token)
-    return client
+from tests.cart.helpers import make_variant, token_client
+from tests.helpers import client_for, money
 
 
 @pytest.fixture
@@ -111,16 +69,6 @@ def unverified_variant(unverified_vendor):
     return make_variant("UNVERIFIED-1", vendor=unverified_vendor)
 
 
-#: Fixture names of variants the cart must refuse as ``variant_unavailable``.
-UNAVAILABLE = [
-    "inactive_variant",
-    "draft_variant",
-    "archived_variant",
-    "deleted_variant",
-    "unverified_variant",
-]
-
-
 @pytest.fixture
 def anonymous_cart(shirt):
     """An anonymous cart holding 2 shirts: ``(cart, token)``."""
@@ -139,7 +87,8 @@ def customer_cart(customer, shirt):
 
 @pytest.fixture
 def client_as(request):
-    """``client_as("customer")``: an API client for one member of :data:`CAST`.
+    """``client_as("customer")``: an API client for one member of
+    :data:`tests.cart.helpers.CAST`.
 
     ``anonymous_with_token`` sends the token of the ``anonymous_cart`` fixture.
     """

@@ -10,7 +10,7 @@ from django.urls import reverse
 from commerce.cart import services
 from commerce.cart.models import Cart, CartLine
 from commerce.testing.factories import UserFactory
-from tests.cart.conftest import make_variant
+from tests.cart.helpers import make_variant
 
 pytestmark = pytest.mark.django_db
 

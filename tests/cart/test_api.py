@@ -11,16 +11,8 @@ from django.utils import timezone
 from commerce.cart import services
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog import services as catalog
-from tests.cart.conftest import (
-    CAST,
-    SIGNED_IN,
-    UNAVAILABLE,
-    assert_error,
-    make_variant,
-    money,
-    token_client,
-)
-from tests.conftest import client_for
+from tests.cart.helpers import CAST, SIGNED_IN, UNAVAILABLE, make_variant, token_client
+from tests.helpers import assert_error, client_for, money
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.db import connection
 from commerce.cart import services
 from commerce.cart.models import Cart, CartLine
 from commerce.testing.factories import UserFactory
-from tests.cart.conftest import make_variant, token_client
-from tests.conftest import client_for
+from tests.cart.helpers import make_variant, token_client
+from tests.helpers import client_for
 from tests.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

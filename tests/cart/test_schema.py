@@ -6,8 +6,8 @@ import pytest
 
 from commerce.cart import services
 from commerce.testing.factories import VariantFactory
-from tests.cart.conftest import make_variant
-from tests.conftest import client_for
+from tests.cart.helpers import make_variant
+from tests.helpers import client_for
 from tests.openapi import body_schema, openapi_schema, response_content
 
 

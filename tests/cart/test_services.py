@@ -21,7 +21,8 @@ from commerce.cart.exceptions import (
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog import services as catalog
 from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
-from tests.cart.conftest import UNAVAILABLE, make_variant, money
+from tests.cart.helpers import UNAVAILABLE, make_variant
+from tests.helpers import money
 from tests.statements import batch_size, recording
 
 pytestmark = pytest.mark.django_db

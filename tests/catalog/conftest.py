@@ -2,67 +2,24 @@
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
-
 import pytest
-from djmoney.money import Money
-from PIL import Image
 from rest_framework.test import APIClient
 
 from commerce.catalog import services
-from commerce.catalog.models import Product, ProductImage
+from commerce.catalog.models import Product
 from commerce.testing.factories import (
     BrandFactory,
     CategoryFactory,
     ProductFactory,
     VariantFactory,
 )
-from tests.conftest import client_for
-
-#: Everyone the API must answer correctly, by fixture name ("anonymous" has none).
-CAST = [
-    "anonymous",
-    "customer",
-    "vendor_member",
-    "other_vendor_member",
-    "unverified_vendor_member",
-    "staff_user",
-]
-
-#: Who may see a product's internals (cost, stock counts) and its drafts.
-INSIDERS = {"vendor_member", "staff_user"}
-
-
-def money(amount: str, currency: str = "USD") -> Money:
-    return Money(Decimal(amount), currency)
-
-
-def assert_error(response, status_code: int, code: str | None = None) -> dict:
-    """Assert ``response`` is the error envelope with ``status_code`` (and ``code``)."""
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert isinstance(error["message"], str)
-    assert error["message"]
-    assert isinstance(error["details"], dict)
-    if code is not None:
-        assert error["code"] == code, error
-    return error
-
-
-def png_bytes(size: tuple[int, int] = (4, 4), colour: str = "red") -> bytes:
-    """A real, tiny PNG made in memory."""
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return buffer.getvalue()
+from tests.helpers import client_for, money
 
 
 @pytest.fixture
 def client_as(request):
-    """``client_as("customer")``: an API client for one member of :data:`CAST`."""
+    """``client_as("customer")``: an API client for one member of
+    :data:`tests.catalog.helpers.CAST`."""
 
     def make(name: str) -> APIClient:
         if name == "anonymous":
@@ -153,8 +110,3 @@ def unverified_product(unverified_vendor, category_tree):
     )
     VariantFactory(product=product, sku="INI-1", price=money("3.00"), cost_price=money("1.00"))
     return product
-
-
-def add_image(product, name: str = "a.png", **kwargs) -> ProductImage:
-    """An image row without a file on disk (enough for serializers and services)."""
-    return services.add_product_image(product, image=f"commerce/products/{name}", **kwargs)

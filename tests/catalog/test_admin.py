@@ -36,6 +36,7 @@ from commerce.testing.factories import (
     VendorFactory,
     VendorMembershipFactory,
 )
+from tests.catalog.helpers import admin_url, inline_management, stock_form
 
 CATALOG_MODELS = [
     model for model in admin.site._registry if model._meta.app_label == "commerce_catalog"
@@ -46,24 +47,10 @@ def usd(amount: str) -> Money:
     return Money(Decimal(amount), "USD")
 
 
-def admin_url(model_or_obj, view: str, *args) -> str:
-    opts = model_or_obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
-
-
 def png_upload(name: str = "shirt.png") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def inline_management(prefix: str, total: int, initial: int) -> dict[str, str]:
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
 
 
 def product_form(product, **overrides) -> dict[str, str]:
@@ -618,17 +605,6 @@ def test_image_inline_edits_and_deletes_through_the_services(admin_client, catal
 
 
 # --- stock --------------------------------------------------------------------
-
-
-def stock_form(record, **fields) -> dict[str, str]:
-    return {
-        "low_stock_threshold": str(record.low_stock_threshold),
-        "change": "",
-        "reason": "",
-        "reference": "",
-        **inline_management("movements", 0, 0),
-        **fields,
-    }
 
 
 def test_adjusting_stock_writes_a_movement_with_reason_and_actor(admin_client, admin_user, catalog):

@@ -13,7 +13,8 @@ from commerce.catalog import services
 from commerce.catalog.api.filters import ProductFilter
 from commerce.catalog.models import Product, StockRecord
 from commerce.testing.factories import BrandFactory, ProductFactory, VariantFactory
-from tests.catalog.conftest import CAST, INSIDERS, add_image, assert_error, money
+from tests.catalog.helpers import CAST, DETAIL_QUERIES, INSIDERS, LIST_QUERIES, add_image
+from tests.helpers import assert_error, money
 
 pytestmark = pytest.mark.django_db
 
@@ -481,11 +482,6 @@ def make_products(vendor, category, count: int) -> list[Product]:
     return products
 
 
-# Anonymous: products with vendor/brand/category joined, in_stock and the primary
-# image annotated. A member's client is authenticated without a query.
-LIST_QUERIES = 1
-
-
 @pytest.mark.parametrize("who", ["anonymous", "vendor_member", "staff_user"])
 @pytest.mark.parametrize("count", [1, 25])
 def test_list_query_count_is_constant(
@@ -524,12 +520,6 @@ def make_rich_product(vendor, category, variants: int, images: int) -> Product:
     for n in range(images):
         add_image(item, f"{n}.png", position=n)
     return item
-
-
-# Product (+ joins, in_stock), variants with their stock, images; for a signed-in
-# non-staff viewer also the vendors they belong to (what they may see) and whether
-# they belong to this product's vendor (whether they see its internals).
-DETAIL_QUERIES = dict.fromkeys(CAST, 5) | {"anonymous": 3, "staff_user": 3}
 
 
 @pytest.mark.parametrize("who", list(DETAIL_QUERIES))

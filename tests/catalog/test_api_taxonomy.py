@@ -12,7 +12,8 @@ from commerce.testing.factories import (
     VendorFactory,
     VendorMembershipFactory,
 )
-from tests.catalog.conftest import CAST, assert_error
+from tests.catalog.helpers import CAST
+from tests.helpers import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -204,8 +205,6 @@ def test_verify_is_idempotent_and_opens_the_vendor_to_the_public(
     assert stamp is not None
 
     other_staff = UserFactory(is_staff=True)
-    from tests.conftest import client_for
-
     second = client_for(other_staff).post(f"{API}vendors/initech/verify/")
     assert second.status_code == 200, second.content
     assert second.json()["verified_at"] == stamp

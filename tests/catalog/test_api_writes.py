@@ -7,7 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from commerce.catalog import services
 from commerce.catalog.models import Product, ProductImage, StockMovement, StockRecord, Variant
-from tests.catalog.conftest import CAST, add_image, assert_error, money, png_bytes
+from tests.catalog.helpers import CAST, add_image
+from tests.helpers import assert_error, money, png_bytes
 
 pytestmark = pytest.mark.django_db
 

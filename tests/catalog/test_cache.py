@@ -33,10 +33,8 @@ from commerce.testing.factories import (
     ProductFactory,
     VariantFactory,
 )
-from tests.catalog.conftest import add_image, money
-from tests.catalog.test_admin import admin_url, stock_form
-from tests.catalog.test_api_products import DETAIL_QUERIES, LIST_QUERIES
-from tests.conftest import client_for
+from tests.catalog.helpers import DETAIL_QUERIES, LIST_QUERIES, add_image, admin_url, stock_form
+from tests.helpers import client_for, money
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -438,7 +436,7 @@ if apps.is_installed("commerce.orders"):
     # Only where the orders app is installed (not in the catalog-only host).
 
     def test_a_checkout_that_sells_out_a_variant(backend, shop):
-        from tests.orders.conftest import ADDRESS, checkout
+        from tests.orders.helpers import ADDRESS, checkout
 
         url = detail_url("plain-shirt")
         assert variant(cached(url), "SHIRT-S")["availability"] == "in_stock"

@@ -16,7 +16,7 @@ from commerce.catalog import services
 from commerce.catalog.models import StockMovement, StockRecord
 from commerce.core.exceptions import CommerceValidationError, InsufficientStockError, StockError
 from commerce.testing.factories import ProductFactory, VariantFactory
-from tests.catalog.conftest import money
+from tests.helpers import money
 from tests.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from commerce.testing.factories import CategoryFactory, ProductFactory, VariantFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.openapi import body_schema, openapi_schema
 
 PRODUCTS = "/api/v1/catalog/products/"

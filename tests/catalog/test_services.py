@@ -37,7 +37,8 @@ from commerce.testing.factories import (
     VariantFactory,
     VendorFactory,
 )
-from tests.catalog.conftest import add_image, money, png_bytes
+from tests.catalog.helpers import add_image
+from tests.helpers import money, png_bytes
 from tests.statements import batch_size, recording
 
 pytestmark = pytest.mark.django_db

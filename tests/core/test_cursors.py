@@ -16,8 +16,7 @@ from djmoney.money import Money
 
 from commerce.core.pagination import CommerceCursorPagination
 from commerce.testing.factories import BrandFactory, ProductFactory, VariantFactory
-from tests.catalog.conftest import assert_error
-from tests.conftest import client_for
+from tests.helpers import assert_error, client_for
 from tests.routes import commerce_views
 
 #: Every cursor-paginated list: (app, path, caller, the position's kind).

@@ -21,8 +21,7 @@ from commerce.core.api.parsers import (
     check_json_value,
     read_body,
 )
-from tests.catalog.conftest import assert_error
-from tests.conftest import client_for
+from tests.helpers import assert_error, client_for
 from tests.routes import commerce_views
 
 LIMIT = 1024

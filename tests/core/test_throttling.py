@@ -28,7 +28,7 @@ from commerce.checks import (
     check_throttle_rates,
 )
 from commerce.core.throttling import SCOPES, ScopedThrottleMixin, client_address
-from tests.catalog.conftest import assert_error
+from tests.helpers import assert_error
 
 SCOPE = "tests_scope"
 

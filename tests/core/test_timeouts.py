@@ -15,7 +15,7 @@ from django.db import OperationalError, connection
 
 from commerce.catalog.models import Brand
 from commerce.testing.factories import BrandFactory
-from tests.catalog.conftest import assert_error
+from tests.helpers import assert_error
 from tests.timeouts import database_timeouts, locks_held_by, row_locked
 
 

@@ -12,14 +12,13 @@ import pytest
 from commerce.cart.models import CartLine
 from commerce.orders import services
 from commerce.orders.models import Address, Order, OrderEvent
-from tests.conftest import client_for
-from tests.orders.conftest import (
+from tests.helpers import assert_error, client_for
+from tests.orders.helpers import (
     ADDRESS,
     ADDRESSES,
     CAST,
     ORDERS,
     VENDOR_ORDERS,
-    assert_error,
     checkout,
     fill_cart,
     order_url,

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from commerce.core.exceptions import CommerceValidationError
 from commerce.orders import services
 from commerce.orders.models import Address
-from tests.conftest import client_for
-from tests.orders.conftest import ADDRESS, ADDRESSES, BILLING, assert_error
+from tests.helpers import assert_error, client_for
+from tests.orders.helpers import ADDRESS, ADDRESSES, BILLING
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from commerce.orders import services
 from commerce.orders.models import Address, Order, OrderEvent
 from commerce.testing.factories import StaffUserFactory
-from tests.orders.conftest import ADDRESS, BILLING, pay, place, stock
+from tests.orders.helpers import ADDRESS, BILLING, pay, place, stock
 
 pytestmark = pytest.mark.django_db
 

@@ -16,15 +16,13 @@ from commerce.catalog.models import StockMovement
 from commerce.orders import services, signals
 from commerce.orders.models import Order, OrderEvent
 from commerce.testing.factories import ProductFactory, VariantFactory
-from tests.conftest import client_for
-from tests.orders.conftest import (
+from tests.helpers import assert_error, client_for, money
+from tests.orders.helpers import (
     ADDRESS,
     BILLING,
-    assert_error,
     checkout,
     counts,
     fill_cart,
-    money,
     order_url,
     place,
     stock,

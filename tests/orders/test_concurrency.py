@@ -19,8 +19,8 @@ from commerce.core.models import IdempotencyKey
 from commerce.orders import services
 from commerce.orders.models import Order, OrderLine
 from commerce.testing.factories import UserFactory, VariantFactory
-from tests.conftest import client_for
-from tests.orders.conftest import ADDRESS, checkout, fill_cart, order_url, stock
+from tests.helpers import client_for
+from tests.orders.helpers import ADDRESS, checkout, fill_cart, order_url, stock
 from tests.threads import results_or_raise, run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -17,9 +17,8 @@ from django.db import InterfaceError, OperationalError, connection, connections
 from commerce.cart.models import CartLine
 from commerce.orders.models import Order, OrderEvent, OrderLine
 from commerce.testing.factories import UserFactory, VariantFactory
-from tests.catalog.conftest import assert_error
-from tests.conftest import client_for
-from tests.orders.conftest import ADDRESS, checkout, counts, fill_cart, stock
+from tests.helpers import assert_error, client_for
+from tests.orders.helpers import ADDRESS, checkout, counts, fill_cart, stock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from commerce.catalog import services as catalog_services
 from commerce.core.idempotency import REPLAY_HEADER, delete_expired_keys
 from commerce.core.models import IdempotencyKey
 from commerce.orders.models import Order
-from tests.conftest import client_for
-from tests.orders.conftest import ADDRESS, assert_error, checkout, counts, fill_cart, stock
+from tests.helpers import assert_error, client_for
+from tests.orders.helpers import ADDRESS, checkout, counts, fill_cart, stock
 
 pytestmark = pytest.mark.django_db
 

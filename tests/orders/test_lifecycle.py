@@ -18,8 +18,8 @@ from commerce.orders import services, signals
 from commerce.orders.exceptions import InvalidTransitionError
 from commerce.orders.models import Order, OrderEvent
 from commerce.testing.factories import UserFactory
-from tests.conftest import client_for
-from tests.orders.conftest import assert_error, order_url, pay, place, stock
+from tests.helpers import assert_error, client_for
+from tests.orders.helpers import order_url, pay, place, stock
 from tests.statements import batch_size, recording
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from commerce.conf import commerce_settings
 from commerce.core import batching
 from commerce.orders import services
 from commerce.testing.factories import ProductFactory, VariantFactory
-from tests.conftest import client_for
-from tests.orders.conftest import (
+from tests.helpers import client_for
+from tests.orders.helpers import (
     ADDRESS,
     ORDERS,
     VENDOR_ORDERS,

@@ -11,9 +11,8 @@ from django.db import connection
 
 from commerce.catalog.models import StockRecord
 from commerce.testing.factories import UserFactory, VariantFactory
-from tests.catalog.conftest import assert_error
-from tests.conftest import client_for
-from tests.orders.conftest import ADDRESS, checkout, counts, fill_cart, stock
+from tests.helpers import assert_error, client_for
+from tests.orders.helpers import ADDRESS, checkout, counts, fill_cart, stock
 from tests.timeouts import database_timeouts, locks_held_by, row_locked
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -16,7 +16,8 @@ def payment() -> FakePayment:
 
 from commerce.orders.models import Order  # noqa: E402
 from commerce.payments.gateways.registry import get_gateway  # noqa: E402
-from tests.orders.conftest import money, place  # noqa: E402
+from tests.helpers import money  # noqa: E402
+from tests.orders.helpers import place  # noqa: E402
 
 
 @pytest.fixture

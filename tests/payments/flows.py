@@ -25,7 +25,8 @@ from commerce.payments import services
 from commerce.payments import signals as payment_signals
 from commerce.payments.exceptions import RefundExceedsCapturedError, WebhookVerificationError
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
-from tests.orders.conftest import money, stock
+from tests.helpers import money
+from tests.orders.helpers import stock
 
 
 @contextmanager

@@ -20,7 +20,8 @@ from commerce.payments import services
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 from commerce.testing.factories import StaffUserFactory, UserFactory
-from tests.orders.conftest import money, place
+from tests.helpers import money
+from tests.orders.helpers import place
 from tests.payments.flows import deliver
 
 pytestmark = pytest.mark.django_db

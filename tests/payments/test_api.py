@@ -15,9 +15,7 @@ from commerce.payments import services
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent, WebhookEvent
 from commerce.testing.factories import UserFactory
-from tests.catalog.conftest import assert_error
-from tests.conftest import client_for
-from tests.orders.conftest import money
+from tests.helpers import assert_error, client_for, money
 from tests.payments.flows import deliver
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 GATEWAYS = {
     "dummy": {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"},

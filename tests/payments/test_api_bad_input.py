@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from commerce.payments import services
 from commerce.payments.models import Payment
-from tests.catalog.conftest import assert_error
+from tests.helpers import assert_error
 from tests.openapi import openapi_schema, response_content
 
 pytestmark = pytest.mark.django_db

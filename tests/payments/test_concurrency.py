@@ -42,7 +42,8 @@ from commerce.payments.exceptions import (
 from commerce.payments.gateways.base import EventType
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
-from tests.orders.conftest import money, stock
+from tests.helpers import money
+from tests.orders.helpers import stock
 from tests.payments.flows import deliver
 from tests.threads import results_or_raise, run_in_threads
 

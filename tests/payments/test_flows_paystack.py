@@ -24,7 +24,8 @@ from commerce.payments.exceptions import (
     GatewayError,
 )
 from commerce.payments.models import Payment, Refund, WebhookEvent
-from tests.orders.conftest import money, stock
+from tests.helpers import money
+from tests.orders.helpers import stock
 from tests.payments.flows import FlowContract, fresh, kinds, payment_gateways, snapshot
 from tests.payments.paystack_fakes import (
     CHARGE_SUCCESS,

@@ -19,7 +19,8 @@ import pytest
 from commerce.payments import services
 from commerce.payments.exceptions import RefundExceedsCapturedError
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
-from tests.orders.conftest import money, stock
+from tests.helpers import money
+from tests.orders.helpers import stock
 from tests.payments.flows import (
     FlowContract,
     TimestampedFlowContract,

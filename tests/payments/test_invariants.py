@@ -29,9 +29,10 @@ from commerce.payments import services
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 from commerce.testing.factories import ProductFactory, VariantFactory
-from tests.orders.conftest import money, place
+from tests.helpers import money
+from tests.invariant_helpers import constraint_dropped, documented_codes, found
+from tests.orders.helpers import place
 from tests.payments.flows import deliver
-from tests.test_invariants import constraint_dropped, documented_codes, found
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,8 @@ from commerce.payments.gateways.base import OperationResult, Outcome
 from commerce.payments.gateways.dummy import DummyGateway
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, PaymentEvent
-from tests.orders.conftest import money, place
+from tests.helpers import money
+from tests.orders.helpers import place
 from tests.payments.flows import deliver
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from commerce.catalog.models import StockRecord
 from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
-from tests.orders.conftest import money
+from tests.helpers import money
 from tests.payments.flows import deliver
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from commerce.payments import services
 from commerce.payments.exceptions import PaymentStartInProgressError
 from commerce.payments.models import Payment, PaymentEvent
 from commerce.payments.services import starting
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.payments.recording import RecordingGateway
 from tests.threads import run_in_threads
 

@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from commerce.orders.api.views import CheckoutView
-from tests.catalog.conftest import assert_error
-from tests.conftest import client_for
+from tests.helpers import assert_error, client_for
 
 CHECKOUT = "/api/v1/checkout/"
 PAYMENTS = "/api/v1/orders/NO-SUCH-ORDER/payments/"
