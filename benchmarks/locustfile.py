@@ -210,14 +210,10 @@ class BenchUser(FastHttpUser):
         ):
             self.cart_lines = 1 if new_cart else self.cart_lines + 1
 
-    def checkout_flow(self, variants: list[str], prefix: str = ""):
-        started = time.perf_counter()
-        added = self.add_line(
-            self.rng.choice(variants), f"{prefix}cart add", new_cart=True, sold_out_ok=True
-        )
-        if added is None:
-            RECORDER.outcome(f"{prefix}{FLOW}", "refused at cart add")
-            return
+    def checkout_and_pay(self, prefix: str, flow: str) -> bool:
+        """Check the shopper's cart out and start a dummy payment, each step recorded
+        under ``prefix``; a refusal is recorded as ``flow``'s outcome. Whether both went
+        through."""
         placed = self.call(
             "POST",
             "/api/v1/checkout/",
@@ -228,8 +224,8 @@ class BenchUser(FastHttpUser):
             headers={"X-Cart-Token": self.cart_token, "Idempotency-Key": uuid.uuid4().hex},
         )
         if placed is None:
-            RECORDER.outcome(f"{prefix}{FLOW}", "refused at checkout")
-            return
+            RECORDER.outcome(flow, "refused at checkout")
+            return False
         order = placed.json()
         paid = self.call(
             "POST",
@@ -240,7 +236,19 @@ class BenchUser(FastHttpUser):
             headers={"X-Order-Token": order["access_token"], "Idempotency-Key": uuid.uuid4().hex},
         )
         if paid is None:
-            RECORDER.outcome(f"{prefix}{FLOW}", "failed at payment start")
+            RECORDER.outcome(flow, "failed at payment start")
+            return False
+        return True
+
+    def checkout_flow(self, variants: list[str], prefix: str = ""):
+        started = time.perf_counter()
+        added = self.add_line(
+            self.rng.choice(variants), f"{prefix}cart add", new_cart=True, sold_out_ok=True
+        )
+        if added is None:
+            RECORDER.outcome(f"{prefix}{FLOW}", "refused at cart add")
+            return
+        if not self.checkout_and_pay(prefix, f"{prefix}{FLOW}"):
             return
         milliseconds = (time.perf_counter() - started) * 1000
         RECORDER.record(f"{prefix}{FLOW}", milliseconds, 201, None)
@@ -270,28 +278,7 @@ class BenchUser(FastHttpUser):
             return
         adds_ms = (time.perf_counter() - started) * 1000
         RECORDER.record(f"{prefix}add all", adds_ms, 201, None)
-        placed = self.call(
-            "POST",
-            "/api/v1/checkout/",
-            f"{prefix}checkout",
-            expect=(201,),
-            json={"email": "buyer@example.com", "shipping_address": ADDRESS},
-            headers={"X-Cart-Token": self.cart_token, "Idempotency-Key": uuid.uuid4().hex},
-        )
-        if placed is None:
-            RECORDER.outcome(f"{prefix}flow", "refused at checkout")
-            return
-        order = placed.json()
-        paid = self.call(
-            "POST",
-            f"/api/v1/orders/{order['number']}/payments/",
-            f"{prefix}payment start",
-            expect=(201,),
-            json={"gateway": "dummy", "return_url": "http://127.0.0.1/thanks/"},
-            headers={"X-Order-Token": order["access_token"], "Idempotency-Key": uuid.uuid4().hex},
-        )
-        if paid is None:
-            RECORDER.outcome(f"{prefix}flow", "failed at payment start")
+        if not self.checkout_and_pay(prefix, f"{prefix}flow"):
             return
         RECORDER.record(f"{prefix}flow", (time.perf_counter() - started) * 1000, 201, None)
         RECORDER.outcome(f"{prefix}flow", "completed")

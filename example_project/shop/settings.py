@@ -340,33 +340,32 @@ _gateways = {}
 # payments, so production leaves it out unless asked.
 if env.bool("COMMERCE_DUMMY_GATEWAY", default=not PRODUCTION):
     _gateways["dummy"] = {"BACKEND": "commerce.payments.gateways.dummy.DummyGateway"}
-# A real gateway is on when its secret key is set; its other options only when set, so
-# an unset one keeps the gateway's default and `check` names what is missing.
+
+
+def _set(**options: str) -> dict[str, str]:
+    # Only the options set: an unset one keeps the gateway's default, and `check`
+    # names what is missing.
+    return {name: value for name, value in options.items() if value}
+
+
+# A real gateway is on when its secret key is set.
 if env.str("STRIPE_SECRET_KEY", default=""):
     _gateways["stripe"] = {
         "BACKEND": "commerce.payments.gateways.stripe.StripeGateway",
-        "OPTIONS": {
-            option: value
-            for option, value in {
-                "secret_key": env.str("STRIPE_SECRET_KEY"),
-                "publishable_key": env.str("STRIPE_PUBLISHABLE_KEY", default=""),
-                "webhook_secret": env.str("STRIPE_WEBHOOK_SECRET", default=""),
-                "capture_method": env.str("STRIPE_CAPTURE_METHOD", default=""),
-            }.items()
-            if value
-        },
+        "OPTIONS": _set(
+            secret_key=env.str("STRIPE_SECRET_KEY"),
+            publishable_key=env.str("STRIPE_PUBLISHABLE_KEY", default=""),
+            webhook_secret=env.str("STRIPE_WEBHOOK_SECRET", default=""),
+            capture_method=env.str("STRIPE_CAPTURE_METHOD", default=""),
+        ),
     }
 if env.str("PAYSTACK_SECRET_KEY", default=""):
     _gateways["paystack"] = {
         "BACKEND": "commerce.payments.gateways.paystack.PaystackGateway",
-        "OPTIONS": {
-            option: value
-            for option, value in {
-                "secret_key": env.str("PAYSTACK_SECRET_KEY"),
-                "public_key": env.str("PAYSTACK_PUBLIC_KEY", default=""),
-            }.items()
-            if value
-        },
+        "OPTIONS": _set(
+            secret_key=env.str("PAYSTACK_SECRET_KEY"),
+            public_key=env.str("PAYSTACK_PUBLIC_KEY", default=""),
+        ),
     }
 
 COMMERCE = {
