@@ -225,6 +225,23 @@ def completing_requests(shop: Shop) -> dict[str, list[tuple[str, dict, Any]]]:
     address = shop.address_ids[0]
     customer_line = shop.cart_line_ids[0]
     return {
+        "POST /api/v1/catalog/products/": [
+            ("vendor_member", {}, {"vendor": "acme", "category": "kitchen", "name": "Kettle"}),
+        ],
+        "POST /api/v1/catalog/products/{product_slug}/variants/": [
+            (
+                "vendor_member",
+                {"product_slug": "mug"},
+                {"sku": "MUG-2", "price": {"amount": "9.00", "currency": "USD"}},
+            ),
+        ],
+        "POST /api/v1/catalog/products/{product_slug}/variants/{sku}/stock/": [
+            (
+                "vendor_member",
+                {"product_slug": "mug", "sku": "MUG-1"},
+                {"change": 1, "reason": "Delivery"},
+            ),
+        ],
         "POST /api/v1/cart/lines/": [("customer", {}, {"variant": shop.variant_ids[2]})],
         "PATCH /api/v1/cart/lines/{line_id}/": [
             ("customer", {"line_id": customer_line}, {"quantity": 1}),
