@@ -49,7 +49,7 @@ def string_filter(query_filter):
 def price_filter(**kwargs):
     """A price bound, refused (400) unless the price column could hold it."""
     bounds = _price_bounds()
-    largest = float(10 ** (bounds["max_digits"] - bounds["decimal_places"]))
+    largest = 10 ** (bounds["max_digits"] - bounds["decimal_places"])
     query_filter = django_filters.NumberFilter(**bounds, **kwargs)
     # Exclusive: the largest a column holds is just under, at its decimal places.
     return documented(
