@@ -20,6 +20,7 @@ TIME_ZONE = "UTC"
 COMMERCE_APPS = [
     "commerce.core",
     "commerce.catalog",
+    "commerce.pricing",
     "commerce.cart",
     "commerce.orders",
     "commerce.payments",

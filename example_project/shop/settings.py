@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "commerce.core",
     "commerce.catalog",
+    "commerce.pricing",
     "commerce.cart",
     "commerce.orders",
     "commerce.payments",

@@ -64,6 +64,13 @@ DEFAULTS: dict[str, Any] = {
     "SHIPPING_FLAT_RATES": {},
     # Class whose instances compute an order's tax (see commerce.orders.pricing).
     "TAX_CALCULATOR": "commerce.orders.pricing.NoTax",
+    # Whether catalog prices (and shipping prices) include tax: the tax strategy
+    # then takes tax out of them instead of adding it.
+    "PRICES_INCLUDE_TAX": False,
+    # Class whose instances compute tax in the pricing pipeline (see commerce.pricing.tax).
+    "TAX_STRATEGY": "commerce.pricing.tax.NoTax",
+    # Where tax is rounded to a whole minor unit: "unit", "line" or "document".
+    "TAX_ROUNDING": "line",
     # Payment gateways by alias: {"alias": {"BACKEND": "dotted.Class", "OPTIONS": {...}}}.
     "PAYMENT_GATEWAYS": {},
     # Seconds a payment may wait in pending or processing before
@@ -76,7 +83,13 @@ DEFAULTS: dict[str, Any] = {
 
 #: Keys whose values are dotted import strings, resolved on first use.
 IMPORT_STRINGS: frozenset[str] = frozenset(
-    {"STAFF_CHECK", "ORDER_NUMBER_GENERATOR", "SHIPPING_CALCULATOR", "TAX_CALCULATOR"}
+    {
+        "STAFF_CHECK",
+        "ORDER_NUMBER_GENERATOR",
+        "SHIPPING_CALCULATOR",
+        "TAX_CALCULATOR",
+        "TAX_STRATEGY",
+    }
 )
 
 

@@ -8,7 +8,8 @@ with :func:`validate_money`, so they refuse the same things with the same words.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Hashable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from djmoney.money import Money
 from moneyed import CURRENCIES, get_currency
@@ -23,12 +24,15 @@ from commerce.core.exceptions import (
 __all__ = [
     "MONEY_FIELD_OPTIONS",
     "Money",
+    "allocate",
     "currency_choices",
     "currency_exponent",
     "from_minor_units",
     "is_allowed_currency",
     "is_known_currency",
     "normalize_currency",
+    "percentage_of",
+    "round_half_up",
     "to_minor_units",
     "validate_money",
 ]
@@ -137,3 +141,61 @@ def from_minor_units(amount: int, currency: str) -> Money:
         raise InvalidAmountError(f"Minor units must be an integer, not {amount!r}.")
     exponent = currency_exponent(currency)
     return Money(Decimal(amount).scaleb(-exponent), normalize_currency(currency))
+
+
+# --- splitting and rounding amounts in minor units -------------------------------------
+
+
+def round_half_up(value: Decimal | int) -> int:
+    """Round a number of minor units to a whole one, halves away from zero (2.5 -> 3).
+
+    The pricing pipeline's one rounding mode, as the anchors (Saleor, Solidus,
+    django-oscar's tax) use: never ``Money.round``, which rounds half to even.
+    """
+    return int(Decimal(value).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def percentage_of(amount: int, percent: Decimal | int | str) -> int:
+    """``percent`` % of ``amount`` minor units, rounded half up: 25 % of 1999 is 500."""
+    return round_half_up(Decimal(amount) * Decimal(percent) / 100)
+
+
+def allocate(
+    total: int, weights: Sequence[int], *, keys: Sequence[Hashable] | None = None
+) -> list[int]:
+    """Split ``total`` minor units in proportion to ``weights`` (largest remainder).
+
+    The shares add up to ``total`` exactly. Each share first gets the floor of its
+    exact part; the units left over go one each to the largest remainders, ties
+    going to the larger weight, then to the smaller key (``keys``, default the
+    position), so the result does not depend on the order of equal weights when
+    keys are given. When ``0 <= total <= sum(weights)`` no share exceeds its
+    weight: a discount spread this way never takes a line below zero.
+
+    Raises :class:`InvalidAmountError` for negative weights, or a non-zero total
+    over weights that add up to zero.
+    """
+    if isinstance(total, bool) or not isinstance(total, int):
+        raise InvalidAmountError(f"An amount to allocate must be an integer, not {total!r}.")
+    if any(isinstance(w, bool) or not isinstance(w, int) or w < 0 for w in weights):
+        raise InvalidAmountError("Allocation weights must be non-negative integers.")
+    keys = list(range(len(weights))) if keys is None else list(keys)
+    if len(keys) != len(weights):
+        raise ValueError("allocate() needs one key per weight.")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        if total:
+            raise InvalidAmountError(f"Cannot allocate {total} over weights that are all zero.")
+        return [0] * len(weights)
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    shares = [magnitude * w // weight_sum for w in weights]
+    left = magnitude - sum(shares)
+    # Remainders as integers (magnitude * w mod weight_sum): exact, no Decimal needed.
+    order = sorted(
+        range(len(weights)),
+        key=lambda i: (-(magnitude * weights[i] % weight_sum), -weights[i], keys[i]),
+    )
+    for i in order[:left]:
+        shares[i] += 1
+    return [sign * share for share in shares]

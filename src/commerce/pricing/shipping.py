@@ -1,0 +1,1 @@
+"""Shipping: which methods serve an address, and what each costs for a cart."""
