@@ -11,8 +11,7 @@ Ids are stable; the settings reference lists them:
 - ``commerce.E006``: a size or threshold setting is not a positive whole number.
 - ``commerce.W007``: ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` is not commerce's, so errors
   would not use the envelope (a warning: the host may wrap it on purpose).
-- ``commerce.E008``: ``SHIPPING_FLAT_RATES`` is not a dict of ISO 4217 codes to
-  non-negative decimal strings.
+- ``commerce.E008``: retired with ``SHIPPING_FLAT_RATES`` (shipping methods replace it).
 - ``commerce.E009``: ``commerce.orders`` and the admin are installed but ``django_fsm`` is
   not (the order admin's transition buttons use its templates).
 - ``commerce.E011``: a ``PAYMENT_GATEWAYS`` entry cannot be built (no or a bad ``BACKEND``,
@@ -23,6 +22,11 @@ Ids are stable; the settings reference lists them:
   ``webhook_secret_options``), so every webhook it is sent would be refused.
 - ``commerce.W012`` (``check --deploy`` only): a commerce throttle scope has no rate in
   ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, so its endpoints are not throttled.
+
+Pricing:
+
+- ``commerce.E030``: ``TAX_ROUNDING`` is not ``"unit"``, ``"line"`` or ``"document"``, or
+  ``PRICES_INCLUDE_TAX`` is not a boolean.
 
 Request handling (throttles, caches, proxies):
 
@@ -41,8 +45,6 @@ Request handling (throttles, caches, proxies):
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -57,6 +59,7 @@ POSITIVE_INTEGERS = (
     "CART_TTL",
     "CART_MAX_LINE_QUANTITY",
     "CART_MAX_LINES",
+    "CART_MAX_CODES",
     "ADDRESS_BOOK_MAX_ENTRIES",
     "PRODUCT_MAX_VARIANTS",
     "PRODUCT_MAX_IMAGES",
@@ -70,32 +73,6 @@ EXCEPTION_HANDLER = "commerce.core.api.errors.exception_handler"
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_flat_rates(rates) -> list[Error]:
-    problem = None
-    if not isinstance(rates, dict):
-        problem = f"it is a {type(rates).__name__}"
-    else:
-        for currency, amount in rates.items():
-            if not is_known_currency(currency):
-                problem = f"{currency!r} is not an ISO 4217 code"
-                break
-            try:
-                if not isinstance(amount, str | int) or Decimal(str(amount)) < 0:
-                    raise InvalidOperation
-            except InvalidOperation:
-                problem = f"{amount!r} for {currency} is not a non-negative decimal string"
-                break
-    if problem is None:
-        return []
-    return [
-        Error(
-            f"COMMERCE['SHIPPING_FLAT_RATES'] is invalid: {problem}.",
-            hint='Use a dict such as {"USD": "5.00", "EUR": "4.50"}.',
-            id="commerce.E008",
-        )
-    ]
 
 
 def _check_payment_gateways(configured) -> list[Error]:
@@ -211,7 +188,22 @@ def check_commerce_settings(app_configs=None, **kwargs):
             Error("COMMERCE['PAGE_SIZE'] is larger than MAX_PAGE_SIZE.", id="commerce.E006")
         )
 
-    errors.extend(_check_flat_rates(value["SHIPPING_FLAT_RATES"]))
+    if value["TAX_ROUNDING"] not in ("unit", "line", "document"):
+        errors.append(
+            Error(
+                f"COMMERCE['TAX_ROUNDING'] is {value['TAX_ROUNDING']!r}.",
+                hint='Use "unit", "line" or "document".',
+                id="commerce.E030",
+            )
+        )
+    if not isinstance(value["PRICES_INCLUDE_TAX"], bool):
+        errors.append(
+            Error(
+                f"COMMERCE['PRICES_INCLUDE_TAX'] is {value['PRICES_INCLUDE_TAX']!r}.",
+                hint="Use True or False.",
+                id="commerce.E030",
+            )
+        )
 
     catalog_cache = value["CATALOG_CACHE"]
     if catalog_cache is not None and catalog_cache not in getattr(settings, "CACHES", {}):

@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "CART_MAX_LINE_QUANTITY": 99,
     # Most lines (distinct variants) a cart may hold; checkout refuses a larger cart.
     "CART_MAX_LINES": 100,
+    # Most voucher codes one cart may hold.
+    "CART_MAX_CODES": 5,
     # Most addresses a customer's address book may hold.
     "ADDRESS_BOOK_MAX_ENTRIES": 50,
     # Most variants one product may have.
@@ -58,12 +60,6 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_KEY_TTL": 24 * 3600,
     # Callable ``() -> str`` returning a new order number.
     "ORDER_NUMBER_GENERATOR": "commerce.orders.numbers.default_order_number",
-    # Class whose instances compute an order's shipping (see commerce.orders.pricing).
-    "SHIPPING_CALCULATOR": "commerce.orders.pricing.FlatRateShipping",
-    # FlatRateShipping's charge per currency, as decimal strings: {"USD": "5.00"}.
-    "SHIPPING_FLAT_RATES": {},
-    # Class whose instances compute an order's tax (see commerce.orders.pricing).
-    "TAX_CALCULATOR": "commerce.orders.pricing.NoTax",
     # Whether catalog prices (and shipping prices) include tax: the tax strategy
     # then takes tax out of them instead of adding it.
     "PRICES_INCLUDE_TAX": False,
@@ -86,8 +82,6 @@ IMPORT_STRINGS: frozenset[str] = frozenset(
     {
         "STAFF_CHECK",
         "ORDER_NUMBER_GENERATOR",
-        "SHIPPING_CALCULATOR",
-        "TAX_CALCULATOR",
         "TAX_STRATEGY",
     }
 )

@@ -51,3 +51,25 @@ class CartFullError(LimitExceededError):
             maximum=maximum,
             details={"lines": lines},
         )
+
+
+class InvalidCodeError(CommerceValidationError):
+    """Not something a voucher code can be (400): 1-64 letters, digits, ``-`` or ``_``."""
+
+    default_code = "invalid_code"
+    default_message = "A voucher code is 1 to 64 letters, digits, '-' or '_'."
+
+
+class CodeNotAppliedError(CommerceValidationError):
+    """A voucher code that does not apply to the cart (400). Its error code is the
+    pricing pipeline's reason (``unknown_code``, ``expired``, ``used_up``,
+    ``below_minimum_spend``...); ``details["code"]`` is the code."""
+
+    default_code = "code_not_applied"
+    default_message = "This code does not apply to your cart."
+
+    @classmethod
+    def for_reason(cls, code: str, reason) -> "CodeNotAppliedError":
+        if reason is None:
+            return cls(details={"code": code})
+        return cls(reason.message, code=reason.code, details={"code": code})

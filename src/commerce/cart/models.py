@@ -10,7 +10,7 @@ from djmoney.models.fields import MoneyField
 
 from commerce.core.apps import require_installed
 
-require_installed("commerce.cart", "commerce.core", "commerce.catalog")
+require_installed("commerce.cart", "commerce.core", "commerce.catalog", "commerce.pricing")
 
 from commerce.catalog.models import Variant  # noqa: E402
 from commerce.core.models import BaseModel  # noqa: E402
@@ -40,6 +40,9 @@ class Cart(BaseModel):
     # Bumped on every change to the cart's lines (a cheap "has it been edited" counter;
     # the API's ``version`` is a fingerprint that also covers catalog price changes).
     revision = models.PositiveIntegerField(_("revision"), default=0)
+    # Voucher codes the shopper entered, upper-cased, in the order entered (at most
+    # CART_MAX_CODES); checkout spends those that apply.
+    codes = models.JSONField(_("voucher codes"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("cart")

@@ -7,6 +7,7 @@ added at only to warn the shopper when the catalog price moves.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +21,8 @@ from commerce.cart.exceptions import (
     CartFullError,
     CartLineError,
     CartNotFoundError,
+    CodeNotAppliedError,
+    InvalidCodeError,
     QuantityUnavailableError,
     VariantUnavailableError,
 )
@@ -27,12 +30,16 @@ from commerce.cart.models import Cart, CartLine
 from commerce.catalog.models import Variant
 from commerce.conf import commerce_settings
 from commerce.core import batching
-from commerce.core.exceptions import CurrencyMismatchError, NotFoundError
+from commerce.core.exceptions import CurrencyMismatchError, LimitExceededError, NotFoundError
+from commerce.core.money import from_minor_units
+from commerce.pricing.pipeline import LINE_RELATIONS, price_cart
+from commerce.pricing.types import Customer, PricedCart, PricedLine
 
 __all__ = [
+    "CartLineView",
+    "CartView",
     "MergeResult",
-    "PricedCart",
-    "PricedCartLine",
+    "add_code",
     "add_line",
     "cart_fingerprint",
     "check_limits",
@@ -43,6 +50,8 @@ __all__ = [
     "find_cart",
     "get_or_create_cart",
     "merge_carts",
+    "normalize_code",
+    "remove_code",
     "remove_line",
     "set_line_quantity",
     "view_cart",
@@ -173,7 +182,7 @@ def _locked(cart: Cart) -> Cart:
 def _touch(cart: Cart) -> Cart:
     """Record a change on a locked cart: bump the revision; ``updated_at`` restarts expiry."""
     cart.revision += 1
-    cart.save(update_fields=["revision", "currency", "updated_at"])
+    cart.save(update_fields=["revision", "currency", "codes", "updated_at"])
     return cart
 
 
@@ -349,6 +358,9 @@ def merge_carts(*, user, token: str) -> MergeResult:
         cart.currency = currency
     CartLine.objects.bulk_create(created, batch_size=batching.BATCH_SIZE)
     CartLine.objects.bulk_update(grown, ["quantity", "updated_at"], batch_size=batching.BATCH_SIZE)
+    # The anonymous cart's codes come along, after the user's, up to the limit.
+    codes = list(dict.fromkeys([*cart.codes, *anonymous.codes]))
+    cart.codes = codes[: max(commerce_settings.CART_MAX_CODES, len(cart.codes))]
     anonymous.delete()
     cart = _touch(cart)
     return MergeResult(cart=cart, adjustments=adjustments)
@@ -377,44 +389,159 @@ def delete_expired_carts(*, now=None) -> int:
         deleted += per_model.get(Cart._meta.label, 0)
 
 
+# --- voucher codes ----------------------------------------------------------------------
+
+#: What a voucher code may look like once normalised (see :func:`normalize_code`).
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
+
+
+def normalize_code(code: Any) -> str:
+    """A voucher code as stored and compared: stripped and upper-cased.
+
+    Raises :class:`InvalidCodeError` (400, ``invalid_code``) for anything but 1-64
+    letters, digits, ``-`` and ``_`` starting with a letter or digit.
+    """
+    normalized = code.strip().upper() if isinstance(code, str) else ""
+    if not CODE_PATTERN.match(normalized):
+        raise InvalidCodeError(details={"code": str(code)[:64]})
+    return normalized
+
+
+@transaction.atomic
+def add_code(cart: Cart, code: str) -> Cart:
+    """Enter a voucher code on the cart, if it applies to the cart now.
+
+    A code that does not apply is refused with the reason the pricing pipeline
+    gives (:class:`CodeNotAppliedError`, 400, with that reason as its code:
+    ``unknown_code``, ``expired``, ``used_up``, ``below_minimum_spend``...), and
+    is not kept. A code already on the cart is ``duplicate_code`` (400); a cart
+    holds at most ``CART_MAX_CODES`` codes (``cart_codes_full``). A code kept on the
+    cart that stops applying later (the shopper removed items) stays, shown with
+    its reason, until it is removed; checkout refuses it.
+    """
+    code = normalize_code(code)
+    cart = _locked(cart)
+    if code in cart.codes:
+        raise CodeNotAppliedError(
+            "This code is already on the cart.", code="duplicate_code", details={"code": code}
+        )
+    maximum = commerce_settings.CART_MAX_CODES
+    if len(cart.codes) >= maximum:
+        raise LimitExceededError(
+            f"A cart holds at most {maximum} voucher codes; remove one first.",
+            code="cart_codes_full",
+            setting="CART_MAX_CODES",
+            maximum=maximum,
+        )
+    priced = price_cart(cart, codes=[*cart.codes, code])
+    status = next(status for status in priced.codes if status.code == code)
+    if not status.applied:
+        raise CodeNotAppliedError.for_reason(code, status.reason)
+    cart.codes = [*cart.codes, code]
+    cart.revision += 1
+    cart.save(update_fields=["codes", "revision", "updated_at"])
+    return cart
+
+
+@transaction.atomic
+def remove_code(cart: Cart, code: str) -> Cart:
+    """Take a voucher code off the cart; one that is not on it is a 404 (``code_not_found``)."""
+    normalized = code.strip().upper() if isinstance(code, str) else ""
+    cart = _locked(cart)
+    if normalized not in cart.codes:
+        raise NotFoundError(
+            "This code is not on the cart.", code="code_not_found", details={"code": code[:64]}
+        )
+    cart.codes = [c for c in cart.codes if c != normalized]
+    cart.revision += 1
+    cart.save(update_fields=["codes", "revision", "updated_at"])
+    return cart
+
+
 # --- reading ------------------------------------------------------------------------
 
 
-def cart_fingerprint(lines) -> str:
+def cart_fingerprint(lines, priced: PricedCart | None = None) -> str:
     """The cart ``version``: a digest of exactly what the shopper is shown.
 
     It covers each line's variant, quantity, current price and whether it is
-    for sale, so it changes when the shopper edits the cart *and* when the
-    catalog reprices or withdraws something in it. Checkout compares it with the
-    ``cart_version`` the client sends. ``lines`` are ``CartLine`` objects with
-    ``variant__product__vendor`` selected.
+    for sale and, given the cart ``priced`` by the pipeline, each line's discount
+    and the codes that apply, so it changes when the shopper edits the cart *and*
+    when the catalog reprices or withdraws something or a promotion starts or ends.
+    Checkout compares it with the ``cart_version`` the client sends. ``lines`` are
+    ``CartLine`` objects with ``variant__product__vendor`` selected.
     """
+    discounts = {line.key: line.discount for line in priced.lines} if priced else {}
     parts = sorted(
         f"{line.variant_id}:{line.quantity}:{line.variant.price.amount}:"
-        f"{line.variant.price.currency}:{int(line.variant.is_purchasable)}"
+        f"{line.variant.price.currency}:{int(line.variant.is_purchasable)}:"
+        f"{discounts.get(str(line.pk), 0)}"
         for line in lines
     )
+    if priced:
+        parts.append(",".join(sorted(status.code for status in priced.codes if status.applied)))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
 @dataclass
-class PricedCartLine:
-    """One line of a :class:`PricedCart`, priced now, with its warnings."""
+class CartLineView:
+    """One line of a :class:`CartView`: its pricing (``None`` when it is priced in
+    another currency than the cart's and cannot be bought in it) and its warnings."""
 
     line: CartLine
+    priced: PricedLine | None
     unit_price: Money
     line_total: Money
+    discount: Money
+    total: Money
     available: int
     warnings: list[dict[str, Any]]
 
+    @property
+    def adjustments(self) -> list[dict[str, Any]]:
+        """Each discount on the line: ``{name, source, code, lane, amount}``."""
+        if self.priced is None:
+            return []
+        currency = str(self.unit_price.currency)
+        return [_adjustment_data(a, currency) for a in self.priced.adjustments]
+
+    @property
+    def tax_lines(self) -> list[dict[str, Any]]:
+        """Each tax on the line: ``{name, rate, amount, included}``."""
+        if self.priced is None:
+            return []
+        currency = str(self.unit_price.currency)
+        return [_tax_data(t, currency) for t in self.priced.tax_lines]
+
+
+def _adjustment_data(adjustment, currency: str) -> dict[str, Any]:
+    discount = adjustment.discount
+    return {
+        "name": discount.name,
+        "source": discount.source,
+        "code": discount.code,
+        "lane": discount.lane,
+        "amount": from_minor_units(adjustment.amount, currency),
+    }
+
+
+def _tax_data(tax, currency: str) -> dict[str, Any]:
+    return {
+        "name": tax.name,
+        "rate": tax.rate,
+        "amount": from_minor_units(tax.amount, currency),
+        "included": tax.included,
+    }
+
 
 @dataclass
-class PricedCart:
-    """A cart priced from the catalog right now, with a warning per changed line."""
+class CartView:
+    """A cart priced by the pipeline right now, with a warning per changed line."""
 
     cart: Cart | None
-    lines: list[PricedCartLine]
-    subtotal: Money | None
+    lines: list[CartLineView]
+    #: The pipeline's answer; ``None`` for no cart.
+    priced: PricedCart | None
     item_count: int
     #: :func:`cart_fingerprint` of the lines.
     version: str
@@ -427,33 +554,125 @@ class PricedCart:
             for warning in view.warnings
         ]
 
+    def _money(self, name: str) -> Money | None:
+        # An empty cart has no currency, hence no totals.
+        if self.priced is None or not (self.lines or (self.cart and self.cart.currency)):
+            return None
+        return self.priced.money(getattr(self.priced, name))
 
-def view_cart(cart: Cart | None) -> PricedCart:
-    """Price ``cart`` from the catalog: two queries whatever the number of lines."""
+    @property
+    def subtotal(self) -> Money | None:
+        return self._money("subtotal")
+
+    @property
+    def discount_total(self) -> Money | None:
+        return self._money("discount_total")
+
+    @property
+    def shipping_total(self) -> Money | None:
+        return self._money("shipping_total")
+
+    @property
+    def tax_total(self) -> Money | None:
+        return self._money("tax_total")
+
+    @property
+    def total(self) -> Money | None:
+        return self._money("total")
+
+    @property
+    def codes(self) -> list[dict[str, Any]]:
+        """The codes on the cart: ``{code, applied, reason}``, ``reason`` being
+        ``{code, message}`` for one that does not apply now."""
+        if self.priced is None:
+            return []
+        return [
+            {
+                "code": status.code,
+                "applied": status.applied,
+                "reason": (
+                    {"code": status.reason.code, "message": status.reason.message}
+                    if status.reason and not status.applied
+                    else None
+                ),
+            }
+            for status in self.priced.codes
+        ]
+
+    @property
+    def shipping_methods(self) -> list[dict[str, Any]]:
+        """The methods that serve the address asked about, priced for this cart."""
+        if self.priced is None:
+            return []
+        return [
+            {"code": o.code, "name": o.name, "price": self.priced.money(o.price)}
+            for o in self.priced.shipping_methods
+        ]
+
+    @property
+    def shipping(self) -> dict[str, Any] | None:
+        """The chosen method: price, discounts, tax and what it costs in all."""
+        charge = self.priced.shipping if self.priced else None
+        if charge is None:
+            return None
+        money, currency = self.priced.money, self.priced.currency
+        return {
+            "code": charge.option.code,
+            "name": charge.option.name,
+            "price": money(charge.option.price),
+            "discount": money(charge.discount),
+            "adjustments": [_adjustment_data(a, currency) for a in charge.adjustments],
+            "tax_lines": [_tax_data(t, currency) for t in charge.tax_lines],
+            "total": money(charge.total),
+        }
+
+
+def view_cart(
+    cart: Cart | None,
+    *,
+    shipping_address: Any = None,
+    shipping_method: str | None = None,
+    customer: Customer | None = None,
+) -> CartView:
+    """Price ``cart`` with the pipeline, with its codes, for ``shipping_address`` (an
+    estimate of shipping and tax when given) and ``shipping_method``.
+
+    A constant number of queries whatever the number of lines and promotions. Raises
+    what :func:`~commerce.pricing.pipeline.price_cart` raises for a shipping method
+    that does not serve the address.
+    """
     if cart is None:
-        return PricedCart(
-            cart=None, lines=[], subtotal=None, item_count=0, version=cart_fingerprint([])
+        return CartView(
+            cart=None, lines=[], priced=None, item_count=0, version=cart_fingerprint([])
         )
-    lines = CartLine.objects.filter(cart=cart).select_related(
-        "variant__product__vendor", "variant__stock"
+    lines = list(
+        CartLine.objects.filter(cart=cart)
+        .select_related(*LINE_RELATIONS)
+        .order_by("created_at", "pk")
     )
+    priced = price_cart(
+        cart,
+        shipping_address=shipping_address,
+        shipping_method=shipping_method,
+        codes=cart.codes,
+        customer=customer,
+        lines=lines,
+    )
+    by_key = {line.key: line for line in priced.lines}
     views = []
-    subtotal = None
-    currency = cart.currency
     for line in lines:
         variant = line.variant
         available = variant.stock.available if hasattr(variant, "stock") else 0
         warnings = []
-        # A vendor may reprice a variant in another currency after it was added:
-        # such a line cannot be bought in this cart, nor summed with the others.
-        currency = currency or str(variant.price.currency)
-        foreign = str(variant.price.currency) != currency
-        if foreign:
+        priced_line = by_key.get(str(line.pk))
+        if priced_line is None:
+            # A vendor repriced the variant in another currency after it was added:
+            # such a line cannot be bought in this cart, nor summed with the others.
             warnings.append(
                 {
                     "code": "unavailable",
                     "message": f"Now priced in {variant.price.currency}; "
-                    f"this cart is in {currency}.",
+                    f"this cart is in {cart.currency}.",
                 }
             )
         elif not variant.is_purchasable:
@@ -476,23 +695,27 @@ def view_cart(cart: Cart | None) -> PricedCart:
                 }
             )
         line_total = variant.price * line.quantity
-        if not foreign:
-            subtotal = line_total if subtotal is None else subtotal + line_total
+        if priced_line is None:
+            discount, total = Money(0, variant.price.currency), line_total
+        else:
+            discount = priced.money(priced_line.discount)
+            total = priced.money(priced_line.total)
         views.append(
-            PricedCartLine(
+            CartLineView(
                 line=line,
+                priced=priced_line,
                 unit_price=variant.price,
                 line_total=line_total,
+                discount=discount,
+                total=total,
                 available=max(available, 0),
                 warnings=warnings,
             )
         )
-    if subtotal is None and currency:
-        subtotal = Money(0, currency)
-    return PricedCart(
+    return CartView(
         cart=cart,
         lines=views,
-        subtotal=subtotal,
+        priced=priced,
         item_count=sum(view.line.quantity for view in views),
-        version=cart_fingerprint(view.line for view in views),
+        version=cart_fingerprint(lines, priced),
     )

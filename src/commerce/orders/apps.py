@@ -11,3 +11,8 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # Importing invariants registers the order checks.
         from commerce.orders import invariants  # noqa: F401
+        from commerce.orders.selectors import has_ordered
+        from commerce.pricing.types import register_order_history
+
+        # First-order promotions ask the pipeline, which asks the orders.
+        register_order_history(has_ordered)

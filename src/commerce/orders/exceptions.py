@@ -29,3 +29,19 @@ class InvalidTransitionError(ConflictError):
     """
 
     default_code = "invalid_transition"
+
+
+class PriceChangedError(ConflictError):
+    """The total checkout would charge differs from the ``expected_total`` the client
+    sent (409); ``details`` carries the new figures."""
+
+    default_code = "price_changed"
+    default_message = "The total changed since you last saw it; review it and try again."
+
+
+class ShippingMethodRequiredError(CommerceValidationError):
+    """Methods serve this address but none was chosen (400); ``details["available"]``
+    lists their codes."""
+
+    default_code = "shipping_method_required"
+    default_message = "Choose a shipping method."

@@ -137,10 +137,20 @@ class Order(ConcurrentTransitionMixin, BaseModel):
         db_index=True,
     )
     currency = models.CharField(_("currency"), max_length=3)
+    # The pricing pipeline's totals, snapshotted at checkout:
+    # total = subtotal - discount_total + shipping_total + tax added to prices.
     subtotal = MoneyField(_("subtotal"), **MONEY_FIELD_OPTIONS)
+    discount_total = MoneyField(_("discount"), **MONEY_FIELD_OPTIONS)
+    # After shipping discounts (an OrderAdjustment without a line records each).
     shipping_total = MoneyField(_("shipping"), **MONEY_FIELD_OPTIONS)
+    # Every OrderTaxLine's amount, included in prices or added to them.
     tax_total = MoneyField(_("tax"), **MONEY_FIELD_OPTIONS)
     total = MoneyField(_("total"), **MONEY_FIELD_OPTIONS)
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    shipping_method_code = models.CharField(_("shipping method code"), max_length=64, blank=True)
+    shipping_method_name = models.CharField(_("shipping method"), max_length=200, blank=True)
+    # The shipping method's price before its discounts.
+    shipping_price = MoneyField(_("shipping price"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
     shipping_address = models.OneToOneField(
         OrderAddress, on_delete=models.PROTECT, related_name="+", verbose_name=_("ship to")
     )
@@ -225,9 +235,15 @@ class OrderLine(BaseModel):
     variant_name = models.CharField(_("variant"), max_length=200, blank=True)
     sku = models.CharField(_("SKU"), max_length=64)
     options = models.JSONField(_("options"), default=dict, blank=True)
+    # The catalog's price at checkout, and times the quantity: before any discount.
     unit_price = MoneyField(_("unit price"), **MONEY_FIELD_OPTIONS)
     quantity = models.PositiveIntegerField(_("quantity"))
     line_total = MoneyField(_("line total"), **MONEY_FIELD_OPTIONS)
+    # The sum of this line's OrderAdjustments and of its OrderTaxLines.
+    discount_total = MoneyField(_("discount"), **MONEY_FIELD_OPTIONS)
+    tax_total = MoneyField(_("tax"), **MONEY_FIELD_OPTIONS)
+    # What the line cost: line_total - discount_total + tax added to the price.
+    total = MoneyField(_("total"), **MONEY_FIELD_OPTIONS)
 
     class Meta:
         ordering = ["created_at", "sku"]
@@ -239,6 +255,55 @@ class OrderLine(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+
+class OrderAdjustment(BaseModel):
+    """A discount on one line (or, without a line, on shipping), as priced at checkout.
+
+    The promotion is kept by id and name, not by foreign key: an order does not
+    depend on the promotions app, and deleting a promotion changes no order.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="adjustments")
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, null=True, blank=True, related_name="adjustments"
+    )
+    source = models.CharField(_("source"), max_length=32)
+    promotion = models.CharField(_("promotion id"), max_length=64, blank=True)
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    lane = models.CharField(_("lane"), max_length=32, blank=True)
+    amount = MoneyField(_("amount"), **MONEY_FIELD_OPTIONS)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("order adjustment")
+        verbose_name_plural = _("order adjustments")
+
+    def __str__(self) -> str:
+        return f"{self.name}: -{self.amount}"
+
+
+class OrderTaxLine(BaseModel):
+    """Tax on one line (or, without a line, on shipping) at one rate."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tax_lines")
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, null=True, blank=True, related_name="tax_lines"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
+    amount = MoneyField(_("amount"), **MONEY_FIELD_OPTIONS)
+    # Included in the price (VAT-style) or added to it (sales-tax-style).
+    included = models.BooleanField(_("included in price"))
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("order tax line")
+        verbose_name_plural = _("order tax lines")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate}%: {self.amount}"
 
 
 class OrderEvent(BaseModel):

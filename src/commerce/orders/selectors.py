@@ -13,7 +13,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from commerce.catalog.models import Vendor
 from commerce.core.exceptions import NotFoundError
 from commerce.core.permissions import user_is_staff
-from commerce.orders.models import Order, OrderLine
+from commerce.orders.models import Order, OrderAdjustment, OrderLine, OrderTaxLine
 from commerce.orders.services import ACCESS_TOKEN_SALT
 
 
@@ -84,8 +84,21 @@ def find_order(
 
 
 def order_detail_queryset(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """``queryset`` with what the order detail serializer reads: addresses and lines."""
-    return queryset.select_related("shipping_address", "billing_address").prefetch_related("lines")
+    """``queryset`` with what the order detail serializer reads: addresses, lines with
+    their discounts and taxes, and the shipping's discounts and taxes."""
+    return queryset.select_related("shipping_address", "billing_address").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.prefetch_related("adjustments", "tax_lines")),
+        Prefetch(
+            "adjustments",
+            queryset=OrderAdjustment.objects.filter(line__isnull=True),
+            to_attr="shipping_adjustments",
+        ),
+        Prefetch(
+            "tax_lines",
+            queryset=OrderTaxLine.objects.filter(line__isnull=True),
+            to_attr="shipping_tax_lines",
+        ),
+    )
 
 
 def vendor_ids_for(user) -> list:
@@ -104,8 +117,19 @@ def orders_for_vendor_member(user) -> QuerySet[Order]:
         .prefetch_related(
             Prefetch(
                 "lines",
-                queryset=OrderLine.objects.filter(vendor_id__in=vendor_ids),
+                queryset=OrderLine.objects.filter(vendor_id__in=vendor_ids).prefetch_related(
+                    "adjustments", "tax_lines"
+                ),
                 to_attr="vendor_lines",
             )
         )
     )
+
+
+def has_ordered(customer) -> bool:
+    """Whether ``customer`` (a :class:`~commerce.pricing.types.Customer`) has an order
+    that was not cancelled: by account when signed in, else by email."""
+    orders = Order.objects.exclude(status=Order.Status.CANCELLED)
+    if customer.is_authenticated:
+        return orders.filter(user=customer.user).exists()
+    return orders.filter(email__iexact=customer.email).exists()

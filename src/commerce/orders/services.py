@@ -14,13 +14,12 @@ the transaction commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +28,7 @@ from django_fsm import can_proceed
 from djmoney.money import Money
 
 from commerce.cart import services as cart_services
+from commerce.cart.exceptions import CodeNotAppliedError
 from commerce.cart.models import Cart, CartLine
 from commerce.cart.services import cart_fingerprint
 from commerce.catalog import services as catalog_services
@@ -37,15 +37,15 @@ from commerce.core import batching
 from commerce.core.exceptions import (
     CommerceValidationError,
     ConflictError,
-    InvalidAmountError,
     LimitExceededError,
 )
-from commerce.core.money import to_minor_units
 from commerce.orders import signals
 from commerce.orders.exceptions import (
     CartChangedError,
     EmptyCartError,
     InvalidTransitionError,
+    PriceChangedError,
+    ShippingMethodRequiredError,
     UnavailableLinesError,
 )
 from commerce.orders.models import (
@@ -53,10 +53,16 @@ from commerce.orders.models import (
     AddressFields,
     Order,
     OrderAddress,
+    OrderAdjustment,
     OrderEvent,
     OrderLine,
+    OrderTaxLine,
 )
-from commerce.orders.pricing import PricedLine
+from commerce.pricing import discounts
+from commerce.pricing.exceptions import ShippingMethodUnavailableError
+from commerce.pricing.pipeline import LINE_RELATIONS, price_cart
+from commerce.pricing.shipping import shipping_required
+from commerce.pricing.types import Customer, PricedCart
 
 __all__ = [
     "PlacedOrder",
@@ -130,27 +136,6 @@ def _address_snapshot(address: Address | Mapping[str, Any] | None) -> OrderAddre
     return snapshot
 
 
-def _charge(setting: str, value: Any, currency: str) -> Money:
-    """Check a shipping or tax strategy's result: a payable amount in the order's currency.
-
-    A wrong result is the host's bug, not the shopper's: ``ImproperlyConfigured``
-    naming the setting, rather than an order whose total no gateway can charge.
-    """
-    problem = None
-    if not isinstance(value, Money) or str(value.currency) != currency:
-        problem = f"a Money in {currency}"
-    elif value.amount < 0:
-        problem = "a non-negative amount"
-    else:
-        try:
-            to_minor_units(value)
-        except InvalidAmountError:
-            problem = f"an amount in whole minor units of {currency} (round it)"
-    if problem:
-        raise ImproperlyConfigured(f"COMMERCE[{setting!r}] returned {value!r}; expected {problem}.")
-    return value
-
-
 def _new_order_number() -> str:
     generate = commerce_settings.ORDER_NUMBER_GENERATOR
     for _ in range(10):
@@ -170,8 +155,20 @@ def place_order(
     user=None,
     note: str = "",
     expected_cart_version: str | None = None,
+    shipping_method: str | None = None,
+    codes: Iterable[str] | None = None,
+    expected_total: Money | None = None,
 ) -> PlacedOrder:
-    """Check out ``cart``: reserve its stock and create a pending order.
+    """Check out ``cart``: price it, reserve its stock, spend its discounts, create a
+    pending order that keeps every figure.
+
+    The cart is priced again here, inside the transaction, by
+    :func:`~commerce.pricing.pipeline.price_cart` with ``shipping_method`` (a
+    method's code) and ``codes`` (default: the codes on the cart). The order keeps
+    what it was charged: base prices, each discount per line, the shipping method
+    and its price, and tax lines per line and for shipping; nothing is recomputed
+    from live promotions or rates afterwards. Discount budgets and code uses are
+    spent with conditional updates in the same transaction.
 
     A cart over the size limits (filled before ``CART_MAX_LINES`` or
     ``CART_MAX_LINE_QUANTITY`` were lowered) is refused, so checkout's work
@@ -180,28 +177,28 @@ def place_order(
     Raises :class:`EmptyCartError` (400),
     :class:`~commerce.cart.exceptions.CartFullError` or
     :class:`~commerce.cart.exceptions.CartLineError` (400, a cart over the
-    limits), :class:`CartChangedError` (409) when
-    ``expected_cart_version`` is given and differs from the cart's current
-    :func:`~commerce.cart.services.cart_fingerprint` (the shopper has not seen
-    the cart as it is now: edited, repriced or withdrawn items), :class:`UnavailableLinesError`
-    (400), or :class:`~commerce.core.exceptions.InsufficientStockError` (409).
+    limits), :class:`CartChangedError` (409) when ``expected_cart_version`` is
+    given and differs from the cart's current
+    :func:`~commerce.cart.services.cart_fingerprint` (edited, repriced or withdrawn
+    items, a discount that started or ended), :class:`PriceChangedError` (409, with
+    the new figures) when ``expected_total`` is given and differs,
+    :class:`UnavailableLinesError` (400),
+    :class:`~commerce.cart.exceptions.CodeNotAppliedError` (400) for a code that
+    does not apply, :class:`ShippingMethodRequiredError` or
+    :class:`~commerce.pricing.exceptions.ShippingMethodUnavailableError` (400),
+    :class:`~commerce.pricing.exceptions.DiscountUnavailableError` (409) when a
+    discount's budget or uses ran out meanwhile, or
+    :class:`~commerce.core.exceptions.InsufficientStockError` (409).
     """
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     max_lines = commerce_settings.CART_MAX_LINES
     # One line past the limit is enough to refuse: never read an unbounded cart.
     lines = list(
-        cart.lines.select_related("variant__product__vendor", "variant__stock").order_by(
-            "created_at", "pk"
-        )[: max_lines + 1]
+        cart.lines.select_related(*LINE_RELATIONS).order_by("created_at", "pk")[: max_lines + 1]
     )
     if not lines:
         raise EmptyCartError()
     cart_services.check_limits(cart, lines)
-    version = cart_fingerprint(lines)
-    if expected_cart_version is not None and version != expected_cart_version:
-        raise CartChangedError(
-            details={"expected_version": expected_cart_version, "version": version}
-        )
     currency = cart.currency or str(lines[0].variant.price.currency)
     # A line repriced into another currency cannot be added up with the rest.
     unavailable = [
@@ -219,36 +216,48 @@ def place_order(
             "An email address is required.", details={"email": ["Required for guests."]}
         )
 
+    customer = Customer(user=user, email=email)
+    shipping_snapshot = _address_snapshot(shipping_address)
+    billing_snapshot = _address_snapshot(billing_address)
+    priced = price_cart(
+        cart,
+        shipping_address=shipping_snapshot,
+        shipping_method=shipping_method,
+        codes=cart.codes if codes is None else codes,
+        customer=customer,
+        lines=lines,
+    )
+    version = cart_fingerprint(lines, priced)
+    if expected_cart_version is not None and version != expected_cart_version:
+        raise CartChangedError(
+            details={"expected_version": expected_cart_version, "version": version}
+        )
+    refused = next((status for status in priced.codes if not status.applied), None)
+    if refused is not None:
+        raise CodeNotAppliedError.for_reason(refused.code, refused.reason)
+    if priced.shipping is None and priced.shipping_methods:
+        raise ShippingMethodRequiredError(
+            details={"available": [option.code for option in priced.shipping_methods]}
+        )
+    if priced.shipping is None and shipping_required(currency):
+        raise ShippingMethodUnavailableError(
+            "No shipping method serves this address.", details={"available": []}
+        )
+    charged = priced.money(priced.total)
+    if expected_total is not None and (
+        str(expected_total.currency) != priced.currency or expected_total.amount != charged.amount
+    ):
+        raise PriceChangedError(details=price_figures(priced))
+
     number = _new_order_number()
     catalog_services.reserve(
         {line.variant_id: line.quantity for line in lines},
         reference=number,
         reason="Checkout",
     )
-
-    priced = [
-        PricedLine(
-            variant_id=line.variant_id,
-            sku=line.variant.sku,
-            quantity=line.quantity,
-            unit_price=line.variant.price,
-            line_total=line.variant.price * line.quantity,
-        )
-        for line in lines
-    ]
-    subtotal = sum((p.line_total for p in priced), Money(0, currency))
-    shipping_snapshot = _address_snapshot(shipping_address)
-    billing_snapshot = _address_snapshot(billing_address)
-    context = {
-        "lines": priced,
-        "shipping_address": shipping_snapshot,
-        "currency": currency,
-        "subtotal": subtotal,
-    }
-    shipping_total = _charge(
-        "SHIPPING_CALCULATOR", commerce_settings.SHIPPING_CALCULATOR()(**context), currency
-    )
-    tax_total = _charge("TAX_CALCULATOR", commerce_settings.TAX_CALCULATOR()(**context), currency)
+    discounts.spend(priced.claims, order_reference=number, customer=customer)
+    money = priced.money
+    shipping = priced.shipping
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -256,10 +265,15 @@ def place_order(
                 user=user,
                 email=email,
                 currency=currency,
-                subtotal=subtotal,
-                shipping_total=shipping_total,
-                tax_total=tax_total,
-                total=subtotal + shipping_total + tax_total,
+                subtotal=money(priced.subtotal),
+                discount_total=money(priced.discount_total),
+                shipping_total=money(priced.shipping_total),
+                tax_total=money(priced.tax_total),
+                total=money(priced.total),
+                prices_include_tax=priced.prices_include_tax,
+                shipping_method_code=shipping.option.code if shipping else "",
+                shipping_method_name=shipping.option.name[:200] if shipping else "",
+                shipping_price=money(shipping.option.price) if shipping else None,
                 shipping_address=shipping_snapshot,
                 billing_address=billing_snapshot,
                 note=note,
@@ -268,35 +282,86 @@ def place_order(
             )
     except IntegrityError as exc:  # an order number taken between check and insert
         raise ConflictError("Please retry the checkout.", code="retry") from exc
-    OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order,
-                variant=line.variant,
-                vendor_id=line.variant.product.vendor_id,
-                product_name=line.variant.product.name,
-                variant_name=line.variant.name,
-                sku=line.variant.sku,
-                options=line.variant.options,
-                unit_price=p.unit_price,
-                quantity=p.quantity,
-                line_total=p.line_total,
-            )
-            for line, p in zip(lines, priced, strict=True)
-        ],
-        batch_size=batching.BATCH_SIZE,
-    )
+    order_lines = [
+        OrderLine(
+            order=order,
+            variant=line.variant,
+            vendor_id=line.variant.product.vendor_id,
+            product_name=line.variant.product.name,
+            variant_name=line.variant.name,
+            sku=line.variant.sku,
+            options=line.variant.options,
+            unit_price=money(p.unit_price),
+            quantity=p.quantity,
+            line_total=money(p.base_total),
+            discount_total=money(p.discount),
+            tax_total=money(p.tax),
+            total=money(p.total),
+        )
+        for line, p in zip(lines, priced.lines, strict=True)
+    ]
+    OrderLine.objects.bulk_create(order_lines, batch_size=batching.BATCH_SIZE)
+    _snapshot_adjustments_and_tax(order, priced, order_lines)
     OrderEvent.objects.create(
-        order=order, actor=user, from_status="", to_status=order.status, reason="Order placed"
+        order=order,
+        actor=user,
+        from_status="",
+        to_status=order.status,
+        reason="Order placed",
+        data={"codes": [status.code for status in priced.codes]} if priced.codes else {},
     )
     CartLine.objects.filter(cart=cart).delete()
     Cart.objects.filter(pk=cart.pk).update(
-        currency="", revision=cart.revision + 1, updated_at=timezone.now()
+        currency="", codes=[], revision=cart.revision + 1, updated_at=timezone.now()
     )
     transaction.on_commit(
         lambda: signals.order_placed.send(sender=Order, order=order, actor=user, reason="")
     )
     return PlacedOrder(order=order, access_token=order_access_token(order))
+
+
+def _snapshot_adjustments_and_tax(order: Order, priced: PricedCart, order_lines) -> None:
+    """One row per discount and per tax on each line and on shipping (``line`` empty)."""
+    by_key = {p.key: order_line for p, order_line in zip(priced.lines, order_lines, strict=True)}
+    money = priced.money
+    adjustments = [
+        OrderAdjustment(
+            order=order,
+            line=by_key.get(adjustment.line_key),
+            source=adjustment.discount.source[:32],
+            promotion=adjustment.discount.promotion[:64],
+            code=adjustment.discount.code[:64],
+            name=adjustment.discount.name[:200],
+            lane=adjustment.discount.lane[:32],
+            amount=money(adjustment.amount),
+        )
+        for adjustment in priced.adjustments
+    ]
+    shipping_tax = priced.shipping.tax_lines if priced.shipping else ()
+    tax_lines = [
+        OrderTaxLine(
+            order=order,
+            line=by_key.get(tax.key),
+            name=tax.name[:200],
+            rate=tax.rate,
+            amount=money(tax.amount),
+            included=tax.included,
+        )
+        for tax in [*(t for p in priced.lines for t in p.tax_lines), *shipping_tax]
+    ]
+    OrderAdjustment.objects.bulk_create(adjustments, batch_size=batching.BATCH_SIZE)
+    OrderTaxLine.objects.bulk_create(tax_lines, batch_size=batching.BATCH_SIZE)
+
+
+def price_figures(priced: PricedCart) -> dict[str, Any]:
+    """The totals of ``priced`` as decimal strings, for an error's ``details``."""
+    return {
+        "currency": priced.currency,
+        **{
+            name: str(priced.money(getattr(priced, name)).amount)
+            for name in ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
+        },
+    }
 
 
 def _stock_lines(order: Order) -> dict[Any, int]:
@@ -338,6 +403,10 @@ def transition_order(
         lines = _stock_lines(locked)
         if lines:
             operation(lines, reference=locked.number, reason=reason or default_reason)
+    if name == "cancel":
+        # Vouchers and budgets go back with the stock, in the same transaction: a
+        # cancel racing an expiry gives them back once (the order row is locked).
+        discounts.release(locked.number)
     actor = actor if getattr(actor, "is_authenticated", False) else None
     OrderEvent.objects.create(
         order=locked,

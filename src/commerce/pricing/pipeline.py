@@ -110,7 +110,9 @@ def price_cart(
         if str(line.variant.price.currency) == currency
     ]
     if customer is None:
-        user = getattr(cart, "user", None)
+        # The cart's user is read only for a signed-in cart (a query the caller
+        # saves by passing ``customer``).
+        user = cart.user if getattr(cart, "user_id", None) else None
         customer = Customer(user=user, email=getattr(user, "email", "") or "")
     return price_lines(
         pricing_lines,
@@ -293,7 +295,9 @@ def allocate_order_discounts(
     """
     ordered = sorted(lines, key=lambda line: line.key)
     keys = [line.key for line in ordered]
-    shares = allocate(sum(d.amount for d in discounts), [line_total(l) for l in ordered], keys=keys)
+    shares = allocate(
+        sum(d.amount for d in discounts), [line_total(line) for line in ordered], keys=keys
+    )
     result = []
     for discount in discounts:
         parts = allocate(discount.amount, shares, keys=keys)
@@ -357,7 +361,9 @@ def _check_discounts(source: Any, result: DiscountResult, context: PricingContex
         if amount > totals[key]
     ]
     problems += [
-        f"an order discount of {d.amount!r}" for d in result.order_discounts if not _is_amount(d.amount)
+        f"an order discount of {d.amount!r}"
+        for d in result.order_discounts
+        if not _is_amount(d.amount)
     ]
     for d in result.shipping_discounts:
         if (d.percent is None) == (d.amount is None):

@@ -6,7 +6,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commerce.cart.models import CartLine
-from commerce.core.api.fields import MONEY_SCHEMA, MoneyField, column_integer_field, format_money
+from commerce.core.api.fields import (
+    MONEY_SCHEMA,
+    CountryCodeField,
+    MoneyField,
+    column_integer_field,
+    format_money,
+)
 from commerce.core.api.serializers import WholeBodyMixin
 
 WARNING_SCHEMA = {
@@ -45,14 +51,64 @@ class CartVariantSerializer(serializers.Serializer):
     product_slug = serializers.CharField(source="product.slug")
 
 
+class AdjustmentSerializer(serializers.Serializer):
+    """A discount: which promotion or code, and how much it takes off."""
+
+    name = serializers.CharField()
+    source = serializers.CharField(help_text="`promotion` or `voucher`.")
+    code = serializers.CharField(help_text="The voucher code, or empty.")
+    lane = serializers.CharField()
+    amount = MoneyField()
+
+
+class TaxLineSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=7, decimal_places=4, help_text="Percent.")
+    amount = MoneyField()
+    included = serializers.BooleanField(
+        help_text="Whether the amount is inside the price (VAT-style) or added to it."
+    )
+
+
 class CartLineSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="line.pk")
     variant = CartVariantSerializer(source="line.variant")
     quantity = serializers.IntegerField(source="line.quantity")
     unit_price = MoneyField()
-    line_total = MoneyField()
+    line_total = MoneyField(help_text="`unit_price` times `quantity`, before discounts.")
+    discount = MoneyField()
+    total = MoneyField(help_text="After discounts, with any tax added to the price.")
+    adjustments = AdjustmentSerializer(many=True)
+    tax_lines = TaxLineSerializer(many=True)
     available = serializers.IntegerField()
     warnings = WarningsField()
+
+
+class CodeReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Why the code does not apply: `unknown_code`, `expired`, `not_started`, "
+        "`used_up`, `already_used`, `below_minimum_spend`, `not_in_range`, ..."
+    )
+    message = serializers.CharField()
+
+
+class CartCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    applied = serializers.BooleanField()
+    reason = CodeReasonSerializer(allow_null=True)
+
+
+class ShippingMethodSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price = MoneyField(help_text="For this cart, before shipping discounts.")
+
+
+class ShippingChargeSerializer(ShippingMethodSerializer):
+    discount = MoneyField()
+    adjustments = AdjustmentSerializer(many=True)
+    tax_lines = TaxLineSerializer(many=True)
+    total = MoneyField(help_text="After discounts, with any tax added.")
 
 
 class CartSerializer(serializers.Serializer):
@@ -66,6 +122,20 @@ class CartSerializer(serializers.Serializer):
     )
     lines = CartLineSerializer(many=True)
     subtotal = MoneyField(allow_null=True)
+    discount_total = MoneyField(allow_null=True)
+    shipping_total = MoneyField(
+        allow_null=True, help_text="The chosen shipping method after its discounts."
+    )
+    tax_total = MoneyField(allow_null=True, help_text="Included and added tax alike.")
+    total = MoneyField(
+        allow_null=True,
+        help_text="subtotal - discount_total + shipping_total + the tax added to prices.",
+    )
+    codes = CartCodeSerializer(many=True)
+    shipping_methods = ShippingMethodSerializer(
+        many=True, help_text="The methods serving the address given as query parameters."
+    )
+    shipping = ShippingChargeSerializer(allow_null=True)
     item_count = serializers.IntegerField()
     warnings = WarningsField()
 
@@ -84,6 +154,21 @@ class LineQuantitySerializer(WholeBodyMixin, serializers.Serializer):
     """``{quantity}``: the line's new quantity (required, PATCH as it is)."""
 
     quantity = column_integer_field(CartLine, "quantity")
+
+
+class CodeSerializer(serializers.Serializer):
+    """``{code}``: a voucher code, as the shopper typed it (case does not matter)."""
+
+    code = serializers.CharField(max_length=64)
+
+
+class DestinationQuerySerializer(serializers.Serializer):
+    """Where the cart would ship, to estimate shipping and tax (all optional)."""
+
+    country = CountryCodeField(required=False)
+    region = serializers.CharField(required=False, max_length=100)
+    postal_code = serializers.CharField(required=False, max_length=20)
+    shipping_method = serializers.CharField(required=False, max_length=64)
 
 
 class MergeSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from commerce.cart.exceptions import CartLineError, CartNotFoundError
 from commerce.conf import commerce_settings
 from commerce.core.api.parameters import CART_TOKEN_HEADER, CART_TOKEN_PARAMETER
 from commerce.core.api.parsers import PARSER_CLASSES
+from commerce.pricing.types import Customer
 
 
 def request_cart_token(request) -> str | None:
@@ -45,6 +46,12 @@ def validated_data(serializer_class, request) -> dict:
     raise ValidationError(errors)
 
 
+def request_customer(request) -> Customer:
+    """The shopper as the pricing pipeline sees them (no query: the request has the user)."""
+    user = request.user if request.user.is_authenticated else None
+    return Customer(user=user, email=getattr(user, "email", "") or "")
+
+
 class CartMixin:
     parser_classes = PARSER_CLASSES
     permission_classes = [AllowAny]
@@ -52,8 +59,10 @@ class CartMixin:
     def find_cart(self):
         return services.find_cart(user=self.request.user, token=request_cart_token(self.request))
 
-    def cart_response(self, cart, *, new_token=None, status_code=status.HTTP_200_OK):
-        data = serializers.CartSerializer(services.view_cart(cart)).data
+    def cart_response(self, cart, *, new_token=None, status_code=status.HTTP_200_OK, **pricing):
+        data = serializers.CartSerializer(
+            services.view_cart(cart, customer=request_customer(self.request), **pricing)
+        ).data
         headers = {}
         if new_token:
             data["token"] = new_token
@@ -61,14 +70,32 @@ class CartMixin:
         return Response(data, status=status_code, headers=headers)
 
 
+def destination_query(request) -> dict:
+    """The cart endpoints' optional ``country``, ``region``, ``postal_code`` and
+    ``shipping_method`` query parameters, as :func:`~commerce.cart.services.view_cart`
+    takes them."""
+    query = serializers.DestinationQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    address = (
+        {name: data.get(name, "") for name in ("country", "region", "postal_code")}
+        if data.get("country")
+        else None
+    )
+    return {"shipping_address": address, "shipping_method": data.get("shipping_method")}
+
+
 class CartView(CartMixin, APIView):
     @extend_schema(
         summary="The current cart, priced now",
-        parameters=[CART_TOKEN_PARAMETER],
+        description="With `country` (and optionally `region` and `postal_code`) the cart "
+        "lists the shipping methods serving that destination and estimates tax; with "
+        "`shipping_method` as well, it prices that method.",
+        parameters=[CART_TOKEN_PARAMETER, serializers.DestinationQuerySerializer],
         responses=serializers.CartSerializer,
     )
     def get(self, request):
-        return self.cart_response(self.find_cart())
+        return self.cart_response(self.find_cart(), **destination_query(request))
 
     @extend_schema(
         summary="Empty the cart",
@@ -131,6 +158,39 @@ class CartLineDetailView(CartMixin, APIView):
         return self.cart_response(cart)
 
 
+class CartCodesView(CartMixin, APIView):
+    @extend_schema(
+        summary="Enter a voucher code",
+        description="A code that does not apply now is refused (400) with the reason as "
+        "the error code (`unknown_code`, `expired`, `used_up`, `below_minimum_spend`, ...) "
+        "and is not kept.",
+        parameters=[CART_TOKEN_PARAMETER],
+        request=serializers.CodeSerializer,
+        responses={201: serializers.CartSerializer},
+    )
+    def post(self, request):
+        serializer = serializers.CodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = self.find_cart()
+        if cart is None:
+            raise CartNotFoundError("There is no cart to enter a code on.")
+        cart = services.add_code(cart, serializer.validated_data["code"])
+        return self.cart_response(cart, status_code=status.HTTP_201_CREATED)
+
+
+class CartCodeDetailView(CartMixin, APIView):
+    @extend_schema(
+        summary="Remove a voucher code",
+        parameters=[CART_TOKEN_PARAMETER],
+        responses={200: serializers.CartSerializer},
+    )
+    def delete(self, request, code):
+        cart = self.find_cart()
+        if cart is None:
+            raise CartNotFoundError()
+        return self.cart_response(services.remove_code(cart, code))
+
+
 class CartMergeView(CartMixin, APIView):
     permission_classes = [IsAuthenticated]
 
@@ -145,7 +205,9 @@ class CartMergeView(CartMixin, APIView):
         result = services.merge_carts(user=request.user, token=serializer.validated_data["token"])
         return Response(
             {
-                "cart": serializers.CartSerializer(services.view_cart(result.cart)).data,
+                "cart": serializers.CartSerializer(
+                    services.view_cart(result.cart, customer=request_customer(request))
+                ).data,
                 "adjustments": result.adjustments,
             }
         )

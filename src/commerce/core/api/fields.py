@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django_countries.serializer_fields import CountryField
 from djmoney.money import Money
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
@@ -195,3 +196,21 @@ class SlugLookupFieldSchema(OpenApiSerializerFieldExtension):
         if self.target.max_length is not None:
             schema["maxLength"] = self.target.max_length
         return schema
+
+
+class CountryCodeField(CountryField):
+    """An ISO 3166-1 alpha-2 code in any case, stored upper-case.
+
+    django-countries' field also accepts names and alpha-3 codes ("Nigeria",
+    "NGA"); names are language-dependent and ambiguous, and the API promises
+    alpha-2, so only two-letter codes are taken.
+    """
+
+    default_error_messages = {
+        "invalid_choice": '"{input}" is not an ISO 3166-1 alpha-2 country code.'
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or len(data.strip()) != 2:
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data.strip().upper())

@@ -7,34 +7,18 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from commerce.core.api.fields import MoneyField
+from commerce.core.api.fields import CountryCodeField, MoneyField
 from commerce.core.api.serializers import RejectUnknownFieldsMixin
 from commerce.orders.models import (
     Address,
     AddressFields,
     Order,
     OrderAddress,
+    OrderAdjustment,
     OrderEvent,
     OrderLine,
+    OrderTaxLine,
 )
-
-
-class CountryCodeField(CountryField):
-    """An ISO 3166-1 alpha-2 code in any case, stored upper-case.
-
-    django-countries' field also accepts names and alpha-3 codes ("Nigeria",
-    "NGA"); names are language-dependent and ambiguous, and the API promises
-    alpha-2, so only two-letter codes are taken.
-    """
-
-    default_error_messages = {
-        "invalid_choice": '"{input}" is not an ISO 3166-1 alpha-2 country code.'
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or len(data.strip()) != 2:
-            self.fail("invalid_choice", input=data)
-        return super().to_internal_value(data.strip().upper())
 
 
 class AddressInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -128,13 +112,54 @@ class CheckoutSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False,
         max_length=64,
         help_text="The cart `version` the client last showed the shopper; if the cart has "
-        "changed since (edits, prices, availability) checkout is a 409 `cart_changed`.",
+        "changed since (edits, prices, availability, discounts) checkout is a 409 "
+        "`cart_changed`.",
     )
+    shipping_method = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The code of a method from `GET /cart/shipping-methods/`; required when "
+        "methods serve the address.",
+    )
+    codes = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=20,
+        help_text="Voucher codes to use instead of those entered on the cart.",
+    )
+    expected_total = serializers.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=3,
+        help_text="The total the client showed the shopper; if checkout would charge "
+        "another, it is a 409 `price_changed` with the new figures.",
+    )
+
+
+class OrderAdjustmentSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+
+    class Meta:
+        model = OrderAdjustment
+        fields = ["name", "source", "code", "lane", "amount"]
+
+
+class OrderTaxLineSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+
+    class Meta:
+        model = OrderTaxLine
+        fields = ["name", "rate", "amount", "included"]
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
     unit_price = MoneyField()
-    line_total = MoneyField()
+    line_total = MoneyField(help_text="`unit_price` times `quantity`, before discounts.")
+    discount_total = MoneyField()
+    tax_total = MoneyField()
+    total = MoneyField(help_text="What the line cost: after discounts, with tax added.")
+    adjustments = OrderAdjustmentSerializer(many=True)
+    tax_lines = OrderTaxLineSerializer(many=True)
 
     class Meta:
         model = OrderLine
@@ -147,6 +172,11 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "unit_price",
             "quantity",
             "line_total",
+            "discount_total",
+            "tax_total",
+            "total",
+            "adjustments",
+            "tax_lines",
         ]
 
 
@@ -160,7 +190,11 @@ class OrderListSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     subtotal = MoneyField()
+    discount_total = MoneyField()
+    shipping_price = MoneyField(allow_null=True, help_text="Before shipping discounts.")
     shipping_total = MoneyField()
+    shipping_adjustments = OrderAdjustmentSerializer(many=True)
+    shipping_tax_lines = OrderTaxLineSerializer(many=True)
     tax_total = MoneyField()
     total = MoneyField()
     lines = OrderLineSerializer(many=True)
@@ -176,8 +210,15 @@ class OrderSerializer(serializers.ModelSerializer):
             "email",
             "currency",
             "subtotal",
+            "discount_total",
+            "shipping_method_code",
+            "shipping_method_name",
+            "shipping_price",
             "shipping_total",
+            "shipping_adjustments",
+            "shipping_tax_lines",
             "tax_total",
+            "prices_include_tax",
             "total",
             "lines",
             "shipping_address",
@@ -248,3 +289,40 @@ class ShipSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     carrier = serializers.CharField(max_length=100)
     tracking_number = serializers.CharField(max_length=100)
+
+
+class ShippingMethodsQuerySerializer(serializers.Serializer):
+    """Where to ship: a saved address's id, or a country with optional region and
+    postal code."""
+
+    address = serializers.UUIDField(required=False, help_text="An address-book id.")
+    country = CountryCodeField(required=False)
+    region = serializers.CharField(required=False, max_length=100)
+    postal_code = serializers.CharField(required=False, max_length=20)
+
+    def validate(self, data):
+        if "address" in data:
+            user = self.context["request"].user
+            address = (
+                Address.objects.filter(user=user, pk=data["address"]).first()
+                if user.is_authenticated
+                else None
+            )
+            if address is None:
+                raise serializers.ValidationError({"address": ["No such address in your book."]})
+            return {"shipping_address": address}
+        if not data.get("country"):
+            raise serializers.ValidationError(
+                {"country": ["Give an address id or a country."]}, code="required"
+            )
+        return {
+            "shipping_address": {
+                name: data.get(name, "") for name in ("country", "region", "postal_code")
+            }
+        }
+
+
+class AvailableShippingMethodSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price = MoneyField(help_text="For the current cart, before shipping discounts.")

@@ -14,5 +14,6 @@ router.register("addresses", views.AddressViewSet, basename="address")
 
 urlpatterns = [
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
+    path("cart/shipping-methods/", views.ShippingMethodsView.as_view(), name="shipping-methods"),
     *router.urls,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from djmoney.money import Money
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -67,6 +68,13 @@ class CheckoutView(ScopedThrottleMixin, APIView):
                 billing_address=data.get("billing_address"),
                 note=data.get("note", ""),
                 expected_cart_version=data.get("cart_version"),
+                shipping_method=data.get("shipping_method"),
+                codes=data.get("codes"),
+                expected_total=(
+                    Money(data["expected_total"], cart.currency or "XXX")
+                    if "expected_total" in data
+                    else None
+                ),
             )
             order = selectors.order_detail_queryset(Order.objects.all()).get(pk=placed.order.pk)
             return Response(serializers.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
@@ -85,6 +93,30 @@ class CheckoutView(ScopedThrottleMixin, APIView):
         parameters=[ORDER_TOKEN_PARAMETER],
     ),
 )
+class ShippingMethodsView(APIView):
+    """Served by the orders app, under the cart's path, because it reads the address book."""
+
+    parser_classes = PARSER_CLASSES
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The shipping methods serving an address, priced for the current cart",
+        parameters=[CART_TOKEN_PARAMETER, serializers.ShippingMethodsQuerySerializer],
+        responses=serializers.AvailableShippingMethodSerializer(many=True),
+    )
+    def get(self, request):
+        query = serializers.ShippingMethodsQuerySerializer(
+            data=request.query_params, context={"request": request}
+        )
+        query.is_valid(raise_exception=True)
+        token = request.headers.get(CART_TOKEN_HEADER) or None
+        cart = cart_services.find_cart(user=request.user, token=token)
+        view = cart_services.view_cart(cart, **query.validated_data)
+        return Response(
+            serializers.AvailableShippingMethodSerializer(view.shipping_methods, many=True).data
+        )
+
+
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     parser_classes = PARSER_CLASSES
     lookup_field = "number"
