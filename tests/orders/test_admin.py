@@ -45,7 +45,12 @@ def messages_of(response) -> list[str]:
 def press(client, order, transition: str, **follow):
     """Press a transition button on the order's change page, as the browser posts it."""
     data = {"_fsm_transition_to": transition}
-    for prefix, rows in [("lines", order.lines.all()), ("events", order.events.all())]:
+    for prefix, rows in [
+        ("lines", order.lines.all()),
+        ("adjustments", order.adjustments.all()),
+        ("tax_lines", order.tax_lines.all()),
+        ("events", order.events.all()),
+    ]:
         rows = list(rows)
         data.update(
             {

@@ -13,8 +13,11 @@ from djmoney.money import Money
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog import services as catalog_services
 from commerce.catalog.models import StockMovement
+from commerce.core.money import percentage_of
 from commerce.orders import services, signals
 from commerce.orders.models import Order, OrderEvent
+from commerce.pricing.tax import TaxStrategy
+from commerce.pricing.types import TaxLine, TaxRequest, TaxResult
 from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.helpers import assert_error, client_for, money
 from tests.orders.helpers import (
@@ -31,28 +34,19 @@ from tests.orders.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-class PercentTax:
-    """A custom tax strategy: 10% of the subtotal, rounded to cents."""
+class PercentTax(TaxStrategy):
+    """A custom tax strategy: 10% added to every item, rounded half up per item."""
 
-    calls: list[dict] = []
+    requests: list[TaxRequest] = []
 
-    def __call__(self, *, lines, shipping_address, currency, subtotal):
-        PercentTax.calls.append(
-            {
-                "skus": [line.sku for line in lines],
-                "country": str(shipping_address.country),
-                "currency": currency,
-                "subtotal": subtotal,
-            }
+    def calculate(self, request):
+        PercentTax.requests.append(request)
+        return TaxResult(
+            tuple(
+                TaxLine(item.key, "Sales tax", Decimal(10), percentage_of(item.amount, 10), False)
+                for item in request.items
+            )
         )
-        return Money((subtotal.amount * Decimal("0.10")).quantize(Decimal("0.01")), currency)
-
-
-class PerItemShipping:
-    """A custom shipping strategy: 1.50 per unit."""
-
-    def __call__(self, *, lines, shipping_address, currency, subtotal):
-        return Money(Decimal("1.50") * sum(line.quantity for line in lines), currency)
 
 
 @pytest.fixture
@@ -98,6 +92,11 @@ def test_guest_checks_out_with_an_inline_address(
             "unit_price": {"amount": "12.50", "currency": "USD"},
             "quantity": 2,
             "line_total": {"amount": "25.00", "currency": "USD"},
+            "discount_total": {"amount": "0.00", "currency": "USD"},
+            "tax_total": {"amount": "0.00", "currency": "USD"},
+            "total": {"amount": "25.00", "currency": "USD"},
+            "adjustments": [],
+            "tax_lines": [],
         }
     ]
     assert body["allowed_transitions"] == ["cancel", "mark_paid"]
@@ -262,41 +261,45 @@ def test_totals_default_to_free_shipping_and_no_tax(customer, shirt):
     assert body["currency"] == "USD"
 
 
-def test_flat_rate_shipping_per_currency(customer, shirt, mug, settings):
+def test_the_tax_strategy_is_named_by_import_string(customer, shirt, mug, settings):
+    PercentTax.requests.clear()
     fill_cart(customer, {shirt: 2, mug: 1})
-    commerce = {**settings.COMMERCE, "SHIPPING_FLAT_RATES": {"USD": "4.99", "EUR": "3.00"}}
+    commerce = {**settings.COMMERCE, "TAX_STRATEGY": "tests.orders.test_checkout.PercentTax"}
     with override_settings(COMMERCE=commerce):
         body = checkout(client_for(customer), {"shipping_address": ADDRESS}).json()
     assert body["subtotal"] == {"amount": "33.00", "currency": "USD"}
-    assert body["shipping_total"] == {"amount": "4.99", "currency": "USD"}
-    assert body["total"] == {"amount": "37.99", "currency": "USD"}
-    order = Order.objects.get(number=body["number"])
-    assert order.total == money("37.99")
-    assert isinstance(order.total.amount, Decimal)
-
-
-def test_custom_shipping_and_tax_strategies_by_import_string(customer, shirt, mug, settings):
-    PercentTax.calls.clear()
-    fill_cart(customer, {shirt: 2, mug: 1})
-    commerce = {
-        **settings.COMMERCE,
-        "SHIPPING_CALCULATOR": "tests.orders.test_checkout.PerItemShipping",
-        "TAX_CALCULATOR": "tests.orders.test_checkout.PercentTax",
-    }
-    with override_settings(COMMERCE=commerce):
-        body = checkout(client_for(customer), {"shipping_address": ADDRESS}).json()
-    assert body["subtotal"] == {"amount": "33.00", "currency": "USD"}
-    assert body["shipping_total"] == {"amount": "4.50", "currency": "USD"}
+    assert body["shipping_total"] == {"amount": "0.00", "currency": "USD"}
     assert body["tax_total"] == {"amount": "3.30", "currency": "USD"}
-    assert body["total"] == {"amount": "40.80", "currency": "USD"}
-    assert PercentTax.calls == [
-        {
-            "skus": ["SHIRT-M", "MUG-1"],
-            "country": "NG",
-            "currency": "USD",
-            "subtotal": money("33.00"),
-        }
+    assert body["total"] == {"amount": "36.30", "currency": "USD"}
+    assert [line["tax_lines"] for line in body["lines"]] == [
+        [
+            {
+                "name": "Sales tax",
+                "rate": "10.0000",
+                "amount": {"amount": "2.50", "currency": "USD"},
+                "included": False,
+            }
+        ],
+        [
+            {
+                "name": "Sales tax",
+                "rate": "10.0000",
+                "amount": {"amount": "0.80", "currency": "USD"},
+                "included": False,
+            }
+        ],
     ]
+    (request,) = PercentTax.requests
+    assert request.destination.country == "NG"
+    assert (request.currency, request.prices_include_tax, request.rounding) == (
+        "USD",
+        False,
+        "line",
+    )
+    assert sorted(item.amount for item in request.items) == [800, 2500]
+    order = Order.objects.get(number=body["number"])
+    assert order.tax_lines.count() == 2
+    assert sum(t.amount for t in order.tax_lines.all()) == order.tax_total == money("3.30")
 
 
 # --- snapshots -------------------------------------------------------------------------------
@@ -576,45 +579,44 @@ def test_a_cart_can_be_checked_out_again_after_a_refusal(customer, shirt, mug):
 # --- currencies, strategies that misbehave, order numbers ------------------------------------
 
 
-class BadCurrencyTax:
-    def __call__(self, *, currency, **kwargs):
-        return Money(1, "EUR" if currency != "EUR" else "USD")
+class UnknownItemTax(TaxStrategy):
+    def calculate(self, request):
+        return TaxResult((TaxLine("nope", "Tax", Decimal(1), 1, False),))
 
 
-class NegativeShipping:
-    def __call__(self, *, currency, **kwargs):
-        return Money(-1, currency)
+class NegativeTax(TaxStrategy):
+    def calculate(self, request):
+        return TaxResult(tuple(TaxLine(i.key, "Tax", Decimal(1), -1, False) for i in request.items))
 
 
-class UnroundedTax:
-    def __call__(self, *, subtotal, currency, **kwargs):
-        return Money(subtotal.amount / 3, currency)
+class UnroundedTax(TaxStrategy):
+    def calculate(self, request):
+        return TaxResult(
+            tuple(
+                TaxLine(i.key, "Tax", Decimal(1), Decimal(i.amount) / 3, False)
+                for i in request.items
+            )
+        )
 
 
-class PlainNumberTax:
-    def __call__(self, **kwargs):
-        return Decimal("1.00")
+class TooMuchIncludedTax(TaxStrategy):
+    def calculate(self, request):
+        return TaxResult(
+            tuple(TaxLine(i.key, "VAT", Decimal(1), i.amount + 1, True) for i in request.items)
+        )
 
 
 @pytest.mark.parametrize(
-    ("setting", "strategy"),
-    [
-        ("TAX_CALCULATOR", "BadCurrencyTax"),
-        ("SHIPPING_CALCULATOR", "NegativeShipping"),
-        ("TAX_CALCULATOR", "UnroundedTax"),
-        ("TAX_CALCULATOR", "PlainNumberTax"),
-    ],
+    "strategy", ["UnknownItemTax", "NegativeTax", "UnroundedTax", "TooMuchIncludedTax"]
 )
-def test_a_misbehaving_strategy_is_a_configuration_error(
-    customer, shirt, settings, setting, strategy
-):
+def test_a_misbehaving_tax_strategy_is_a_configuration_error(customer, shirt, settings, strategy):
     cart, _ = fill_cart(customer, {shirt: 1})
     before = counts()
-    commerce = {**settings.COMMERCE, setting: f"tests.orders.test_checkout.{strategy}"}
+    commerce = {**settings.COMMERCE, "TAX_STRATEGY": f"tests.orders.test_checkout.{strategy}"}
     with override_settings(COMMERCE=commerce):
         with pytest.raises(ImproperlyConfigured) as caught:
             services.place_order(cart=cart, user=customer, shipping_address=ADDRESS)
-        assert setting in str(caught.value)
+        assert "TAX_STRATEGY" in str(caught.value)
         # Through the API it is a logged 500 in the envelope, never a half-made order.
         assert_error(
             checkout(client_for(customer), {"shipping_address": ADDRESS}), 500, "server_error"
@@ -624,28 +626,26 @@ def test_a_misbehaving_strategy_is_a_configuration_error(
 
 
 @pytest.mark.parametrize(
-    ("currency", "price", "rate", "expected"),
+    ("currency", "price", "expected"),
     [
-        ("EUR", "19.99", "3.00", ("39.98", "3.00", "42.98")),
-        ("JPY", "1500", "500", ("3000", "500", "3500")),
-        ("KWD", "1.250", "0.500", ("2.500", "0.500", "3.000")),
-        ("NGN", "5000.00", None, ("10000.00", "0.00", "10000.00")),
+        ("EUR", "19.99", ("39.98", "4.00", "43.98")),
+        ("JPY", "1500", ("3000", "300", "3300")),
+        ("KWD", "1.250", ("2.500", "0.250", "2.750")),
+        ("NGN", "5000.00", ("10000.00", "1000.00", "11000.00")),
     ],
 )
-def test_an_order_is_in_its_carts_currency(
-    customer, vendor, settings, currency, price, rate, expected
-):
+def test_an_order_is_in_its_carts_currency(customer, vendor, settings, currency, price, expected):
     variant = VariantFactory(
         product=ProductFactory(vendor=vendor), price=Money(Decimal(price), currency)
     )
     fill_cart(customer, {variant: 2})
-    rates = {"USD": "9.99"} | ({currency: rate} if rate else {})
-    with override_settings(COMMERCE={**settings.COMMERCE, "SHIPPING_FLAT_RATES": rates}):
+    commerce = {**settings.COMMERCE, "TAX_STRATEGY": "tests.orders.test_checkout.PercentTax"}
+    with override_settings(COMMERCE=commerce):
         body = checkout(client_for(customer), {"shipping_address": ADDRESS}).json()
     assert body["currency"] == currency
     assert (
         body["subtotal"]["amount"],
-        body["shipping_total"]["amount"],
+        body["tax_total"]["amount"],
         body["total"]["amount"],
     ) == expected
     assert {body[k]["currency"] for k in ["subtotal", "shipping_total", "tax_total", "total"]} == {

@@ -41,17 +41,20 @@ CHECKOUT_QUERIES = sum(
         "lines in one INSERT, the event": 2,
         "empty the cart (delete lines, bump version)": 2,
         "read the order back with addresses, then its lines": 2,
+        "the lines' adjustments and taxes, the shipping's adjustments and taxes": 4,
     }.values()
 )
 #: The same with an ``Idempotency-Key``: an outer savepoint (2), the expired-key
 #: cleanup (1), the claim in its own savepoint (3), and storing the response (1).
 IDEMPOTENT_CHECKOUT_QUERIES = CHECKOUT_QUERIES + 7
-#: The order with its addresses, then its lines: for the owner, staff and a guest.
-DETAIL_QUERIES = 2
+#: The order with its addresses, its lines, their adjustments and tax lines, and the
+#: shipping's adjustments and tax lines: for the owner, staff and a guest.
+DETAIL_QUERIES = 6
 #: A page of orders.
 LIST_QUERIES = 1
-#: The caller's vendors, a page of orders, their lines of those vendors.
-VENDOR_LIST_QUERIES = 3
+#: The caller's vendors, a page of orders, their lines of those vendors with the
+#: lines' adjustments and tax lines.
+VENDOR_LIST_QUERIES = 5
 #: The order, then its events with their actors.
 EVENTS_QUERIES = 2
 

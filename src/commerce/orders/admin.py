@@ -9,7 +9,14 @@ from django_fsm.admin import FSMAdminMixin
 
 from commerce.core.admin import ServiceTransitions, money_display
 from commerce.orders import services
-from commerce.orders.models import Address, Order, OrderEvent, OrderLine
+from commerce.orders.models import (
+    Address,
+    Order,
+    OrderAdjustment,
+    OrderEvent,
+    OrderLine,
+    OrderTaxLine,
+)
 
 
 class ShipForm(forms.Form):
@@ -63,10 +70,44 @@ class OrderLineInline(admin.TabularInline):
         "unit_price_display",
         "quantity",
         "line_total_display",
+        "discount_total_display",
+        "tax_total_display",
+        "total_display",
     ]
     readonly_fields = fields
     unit_price_display = money_display("unit_price", _("unit price"))
     line_total_display = money_display("line_total", _("line total"))
+    discount_total_display = money_display("discount_total", _("discount"))
+    tax_total_display = money_display("tax_total", _("tax"))
+    total_display = money_display("total", _("total"))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderAdjustmentInline(admin.TabularInline):
+    """The discounts snapshotted at checkout (a row without a line is on shipping)."""
+
+    model = OrderAdjustment
+    extra = 0
+    can_delete = False
+    fields = ["line", "name", "source", "code", "lane", "amount_display"]
+    readonly_fields = fields
+    amount_display = money_display("amount", _("amount"))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderTaxLineInline(admin.TabularInline):
+    """The taxes snapshotted at checkout (a row without a line is on shipping)."""
+
+    model = OrderTaxLine
+    extra = 0
+    can_delete = False
+    fields = ["line", "name", "rate", "included", "amount_display"]
+    readonly_fields = fields
+    amount_display = money_display("amount", _("amount"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -92,15 +133,20 @@ class OrderAdmin(ServiceTransitions, FSMAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "created_at"]
     search_fields = ["number", "email", "lines__sku"]
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [OrderLineInline, OrderAdjustmentInline, OrderTaxLineInline, OrderEventInline]
     readonly_fields = [
         "number",
         "user",
         "email",
         "currency",
         "subtotal_display",
+        "discount_total_display",
+        "shipping_method_name",
+        "shipping_method_code",
+        "shipping_price_display",
         "shipping_total_display",
         "tax_total_display",
+        "prices_include_tax",
         "total_display",
         "shipping_address_text",
         "billing_address_text",
@@ -120,11 +166,15 @@ class OrderAdmin(ServiceTransitions, FSMAdminMixin, admin.ModelAdmin):
         "shipping_address",
         "billing_address",
         "subtotal",
+        "discount_total",
+        "shipping_price",
         "shipping_total",
         "tax_total",
         "total",
     ]
     subtotal_display = money_display("subtotal", _("subtotal"))
+    discount_total_display = money_display("discount_total", _("discount"))
+    shipping_price_display = money_display("shipping_price", _("shipping price"))
     shipping_total_display = money_display("shipping_total", _("shipping"))
     tax_total_display = money_display("tax_total", _("tax"))
     total_display = money_display("total", _("total"))
