@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -74,6 +75,10 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "PATCH /api/v1/cart/lines/{line_id}/":                                (404, 200, 404, 404, 404, 404, 404, 404),
     "DELETE /api/v1/cart/lines/{line_id}/":                               (404, 200, 404, 404, 404, 404, 404, 404),
     "POST /api/v1/cart/merge/":                                           (401, 200, 200, 401, 401, 200, 200, 200),
+    # codes: only a cart's holder enters one (none exists here: A's is refused as unknown)
+    "POST /api/v1/cart/codes/":                                           (404, 400, 404, 404, 404, 404, 404, 404),
+    "DELETE /api/v1/cart/codes/{code}/":                                  (404, 404, 404, 404, 404, 404, 404, 404),
+    "GET /api/v1/cart/shipping-methods/":                                 (200, 200, 200, 200, 200, 200, 200, 200),
     # checkout: only A has a cart to check out; nobody reaches A's
     "POST /api/v1/checkout/":                                             (400, 201, 400, 400, 400, 400, 400, 400),
     # orders: A's order opens to A, its token and staff; 404 for everyone else
@@ -112,6 +117,7 @@ MATRIX: dict[str, tuple[Any, ...]] = {
 
 #: Which world value fills ``{param}`` after which path segment.
 PATH_VALUES = {
+    ("codes", "code"): lambda w: "NOPE",
     ("categories", "slug"): lambda w: w.category.slug,
     ("vendors", "slug"): lambda w: w.vendor.slug,
     ("products", "slug"): lambda w: w.product.slug,
@@ -149,6 +155,8 @@ class Call:
     payment_state: str = "processing"
     #: Who may see A's things in a successful response (and change them).
     may_see: frozenset[str] = A_ALONE
+    #: Query parameters.
+    query: dict[str, str] | None = None
     #: The error code of a refusal that is neither 401, 403 nor 404.
     error_code: str | None = None
 
@@ -188,6 +196,10 @@ REQUESTS: dict[str, Call] = {
     "POST /api/v1/cart/merge/": Call(
         body=lambda w: {"token": w.guest_cart_token}, given=("cart_line",)
     ),
+    "POST /api/v1/cart/codes/": Call(
+        body={"code": "NOPE"}, given=("cart_line",), error_code="unknown_code"
+    ),
+    "GET /api/v1/cart/shipping-methods/": Call(query={"country": "NG"}, given=("cart_line",)),
     # Everyone checks out their own cart; only A has one (the rest: 400 empty_cart).
     "POST /api/v1/checkout/": Call(
         body={"shipping_address": B_ADDRESS}, given=("cart_line",), error_code="empty_cart"
@@ -244,7 +256,7 @@ NEVER_SHOWN = {
 REFUSAL_CODES = {
     401: {"not_authenticated"},
     403: {"permission_denied"},
-    404: {"not_found", "cart_not_found"},
+    404: {"not_found", "cart_not_found", "code_not_found"},
 }
 
 
@@ -267,6 +279,8 @@ def _url(route: str, world: World) -> str:
 def _send(client, route: str, call: Call, world: World):
     method, _ = route.split(" ", 1)
     url = _url(route, world)
+    if call.query:
+        url = f"{url}?{urlencode(call.query)}"
     body = call.body(world) if callable(call.body) else call.body
     headers = call.headers(world) if call.headers else {}
     for name in call.given:

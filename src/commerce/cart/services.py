@@ -36,8 +36,8 @@ from commerce.pricing.pipeline import LINE_RELATIONS, price_cart
 from commerce.pricing.types import Customer, PricedCart, PricedLine
 
 __all__ = [
-    "CartLineView",
-    "CartView",
+    "ViewedCartLine",
+    "ViewedCart",
     "MergeResult",
     "add_code",
     "add_line",
@@ -484,8 +484,8 @@ def cart_fingerprint(lines, priced: PricedCart | None = None) -> str:
 
 
 @dataclass
-class CartLineView:
-    """One line of a :class:`CartView`: its pricing (``None`` when it is priced in
+class ViewedCartLine:
+    """One line of a :class:`ViewedCart`: its pricing (``None`` when it is priced in
     another currency than the cart's and cannot be bought in it) and its warnings."""
 
     line: CartLine
@@ -535,11 +535,11 @@ def _tax_data(tax, currency: str) -> dict[str, Any]:
 
 
 @dataclass
-class CartView:
+class ViewedCart:
     """A cart priced by the pipeline right now, with a warning per changed line."""
 
     cart: Cart | None
-    lines: list[CartLineView]
+    lines: list[ViewedCartLine]
     #: The pipeline's answer; ``None`` for no cart.
     priced: PricedCart | None
     item_count: int
@@ -633,7 +633,7 @@ def view_cart(
     shipping_address: Any = None,
     shipping_method: str | None = None,
     customer: Customer | None = None,
-) -> CartView:
+) -> ViewedCart:
     """Price ``cart`` with the pipeline, with its codes, for ``shipping_address`` (an
     estimate of shipping and tax when given) and ``shipping_method``.
 
@@ -642,7 +642,7 @@ def view_cart(
     that does not serve the address.
     """
     if cart is None:
-        return CartView(
+        return ViewedCart(
             cart=None, lines=[], priced=None, item_count=0, version=cart_fingerprint([])
         )
     lines = list(
@@ -701,7 +701,7 @@ def view_cart(
             discount = priced.money(priced_line.discount)
             total = priced.money(priced_line.total)
         views.append(
-            CartLineView(
+            ViewedCartLine(
                 line=line,
                 priced=priced_line,
                 unit_price=variant.price,
@@ -712,7 +712,7 @@ def view_cart(
                 warnings=warnings,
             )
         )
-    return CartView(
+    return ViewedCart(
         cart=cart,
         lines=views,
         priced=priced,
