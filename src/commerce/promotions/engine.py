@@ -134,7 +134,7 @@ class CodeRule:
     customer_uses: int | None = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Candidate:
     rule: PromotionRule
     discount: Discount
