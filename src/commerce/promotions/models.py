@@ -190,7 +190,8 @@ class Benefit(BaseModel):
     def clean(self) -> None:
         from commerce.promotions import services
 
-        if self.promotion_id is None and not hasattr(self, "_promotion_cache"):
+        # An admin inline's benefit holds its (unsaved) promotion without its id.
+        if self.promotion_id is None and not Benefit.promotion.is_cached(self):
             return
         try:
             services.validate_benefit(self, self.promotion)

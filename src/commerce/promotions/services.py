@@ -251,15 +251,12 @@ def validate_code_fields(code: VoucherCode) -> None:
         value = getattr(code, name)
         if isinstance(value, int) and value < 1:
             problems.setdefault(name, ["At least 1 (blank: no limit)."])
-    promotion = code.promotion if code.promotion_id or _has_promotion(code) else None
+    has_promotion = code.promotion_id is not None or VoucherCode.promotion.is_cached(code)
+    promotion = code.promotion if has_promotion else None
     if promotion is not None and not promotion.requires_code:
         problems["code"] = ["Codes belong to promotions that require one (tick 'requires a code')."]
     if problems:
         raise InvalidVoucherCodeError(next(iter(problems.values()))[0], details=problems)
-
-
-def _has_promotion(code: VoucherCode) -> bool:
-    return VoucherCode.promotion.is_cached(code)
 
 
 def _check_window(obj, problems) -> None:
