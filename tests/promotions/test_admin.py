@@ -88,8 +88,15 @@ def test_adding_a_promotion_with_a_target_and_a_code(admin_client):
     [
         ({"benefit-0-percent": "150"}, "More than 0 and at most 100."),
         ({"condition": json.dumps({"colour": "red"})}, "Unknown rule"),
-        ({"benefit-0-kind": "amount_off", "benefit-0-percent": "", "benefit-0-amount_0": "5", "benefit-0-amount_1": "USD"},
-         "A fixed amount needs the promotion"),
+        (
+            {
+                "benefit-0-kind": "amount_off",
+                "benefit-0-percent": "",
+                "benefit-0-amount_0": "5",
+                "benefit-0-amount_1": "USD",
+            },
+            "A fixed amount needs the promotion",
+        ),
     ],
 )  # fmt: skip
 def test_the_forms_refuse_what_the_services_refuse(admin_client, overrides, message):

@@ -50,7 +50,10 @@ def test_adjustments_reasons_and_totals():
     assert priced.discount_total == 500 + 1000 + 850
     assert priced.total == priced.subtotal - priced.discount_total
     by_line = {pl.key: pl for pl in priced.lines}
-    assert [(a.discount.name, a.amount) for a in by_line["a"].adjustments][0] == ("Hats 25", 500)
+    assert (by_line["a"].adjustments[0].discount.name, by_line["a"].adjustments[0].amount) == (
+        "Hats 25",
+        500,
+    )
     assert sum(a.amount for a in priced.adjustments if a.discount.name == "Order 10 off") == 1000
     assert sum(a.amount for a in priced.adjustments if a.discount.name == "Save 10") == 850
     assert all(pl.net_total >= 0 for pl in priced.lines)
