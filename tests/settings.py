@@ -21,6 +21,7 @@ COMMERCE_APPS = [
     "commerce.core",
     "commerce.catalog",
     "commerce.pricing",
+    "commerce.promotions",
     "commerce.cart",
     "commerce.orders",
     "commerce.payments",

@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "commerce.core",
     "commerce.catalog",
     "commerce.pricing",
+    "commerce.promotions",
     "commerce.cart",
     "commerce.orders",
     "commerce.payments",

@@ -257,6 +257,8 @@ class Claim:
 
     discount: Discount
     amount: int
+    #: The cart's currency (what ``amount`` counts minor units of); blank when unknown.
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -484,7 +486,7 @@ class PricedCart:
         amounts: dict[Discount, int] = {}
         for adjustment in self.adjustments:
             amounts[adjustment.discount] = amounts.get(adjustment.discount, 0) + adjustment.amount
-        return tuple(Claim(discount, amount) for discount, amount in amounts.items())
+        return tuple(Claim(discount, amount, self.currency) for discount, amount in amounts.items())
 
     def money(self, amount: int) -> Money:
         """``amount`` minor units as a :class:`~djmoney.money.Money` in the cart's currency."""
