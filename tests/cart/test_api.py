@@ -654,6 +654,15 @@ def test_merge_of_an_expired_cart_is_not_found(client_as, carts, anonymous_cart)
 # --- query counts ----------------------------------------------------------------------------
 
 
+#: What the promotions add to pricing a cart without codes: the ancestors of its
+#: lines' categories, then the promotions that can match its lines (never one per
+#: line nor per promotion).
+PRICING_QUERIES = 2
+#: Reading a cart: the cart, its lines with variant, product, vendor and stock,
+#: and the pricing's queries.
+GET_CART_QUERIES = 2 + PRICING_QUERIES
+
+
 def fill(cart: Cart, count: int) -> None:
     for index in range(count):
         variant = make_variant(f"Q-{index:02d}", "1.00")
@@ -665,8 +674,7 @@ def test_get_cart_query_count_does_not_grow_with_lines(django_assert_num_queries
     cart, token = services.create_anonymous_cart()
     fill(cart, lines)
     client = token_client(token)
-    # The cart by its token digest, then its lines with variant, product, vendor and stock.
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(GET_CART_QUERIES):
         body = client.get(CART).json()
     assert body["item_count"] == lines
 
@@ -676,15 +684,16 @@ def test_signed_in_get_cart_query_count(django_assert_num_queries, customer, lin
     cart, _ = services.get_or_create_cart(user=customer)
     fill(cart, lines)
     client = client_for(customer)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(GET_CART_QUERIES):
         assert client.get(CART).json()["item_count"] == lines
 
 
 #: ``POST /cart/lines/`` inside the test's transaction: the view's and the service's
 #: savepoints (2 + 2 releases), find or create the cart, lock it, the variant with its
 #: product, vendor and stock, the existing line, count the lines (a new one must fit
-#: ``CART_MAX_LINES``), insert the line, bump the version, and the priced cart's lines.
-ADD_LINE_QUERIES = 12
+#: ``CART_MAX_LINES``), insert the line, bump the version, the priced cart's lines and
+#: the pricing's queries.
+ADD_LINE_QUERIES = 12 + PRICING_QUERIES
 
 
 @pytest.mark.parametrize("lines", [0, 1, 20])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -33,6 +35,7 @@ CHECKOUT_QUERIES = sum(
         "find the cart": 1,
         "place_order savepoint": 2,
         "lock the cart, read its lines with variants and stock": 2,
+        "pricing: the categories' ancestors, the promotions that can match": 2,
         "order number free?": 1,
         "reserve savepoint": 2,
         "lock stock rows, one UPDATE, one INSERT of movements": 3,
@@ -197,7 +200,10 @@ def test_no_statement_grows_with_the_cart(customer, customer_b, many_variants):
         with recording() as large:
             large_order = place_cart(customer_b)
         batches = len(many_variants) // size
-        assert large.largest == small.largest
+        assert largest(large, pricing=False) == largest(small, pricing=False)
+        # The pricing's reads name the cart's distinct products, categories, brands and
+        # vendors: bounded by CART_MAX_LINES, not batched.
+        assert largest(large, pricing=True)[1] <= 4 * commerce_settings.CART_MAX_LINES + 10
         assert len(large) - len(small) == CHECKOUT_QUERIES_PER_BATCH * (batches - 1)
         assert large_order.lines.count() == len(many_variants)
 
@@ -211,6 +217,18 @@ def test_no_statement_grows_with_the_cart(customer, customer_b, many_variants):
             assert len(large) - len(small) == TRANSITION_QUERIES_PER_BATCH * (batches - 1)
             small_order = place(customer, dict.fromkeys(many_variants[:10], 1)).order
             large_order = place(customer_b, dict.fromkeys(many_variants, 1)).order
+
+
+#: The pricing pipeline's reads of promotions and category ancestors.
+PRICING_READS = re.compile(r'FROM "commerce_(promotions_\w+|catalog_category)"')
+
+
+def largest(statements, *, pricing: bool) -> tuple[int, int]:
+    """The longest SQL and most parameters among the pricing's reads, or among the rest."""
+    chosen = [
+        (sql, count) for sql, count in statements.sent if bool(PRICING_READS.search(sql)) == pricing
+    ]
+    return max(len(sql) for sql, _ in chosen), max(count for _, count in chosen)
 
 
 def place_cart(user):
