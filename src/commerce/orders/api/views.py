@@ -86,13 +86,6 @@ class CheckoutView(ScopedThrottleMixin, APIView):
         return response
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Your orders (staff: all orders)"),
-    retrieve=extend_schema(
-        summary="One order (owner, staff, or a guest with X-Order-Token)",
-        parameters=[ORDER_TOKEN_PARAMETER],
-    ),
-)
 class ShippingMethodsView(APIView):
     """Served by the orders app, under the cart's path, because it reads the address book."""
 
@@ -117,6 +110,13 @@ class ShippingMethodsView(APIView):
         )
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Your orders (staff: all orders)"),
+    retrieve=extend_schema(
+        summary="One order (owner, staff, or a guest with X-Order-Token)",
+        parameters=[ORDER_TOKEN_PARAMETER],
+    ),
+)
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     parser_classes = PARSER_CLASSES
     lookup_field = "number"

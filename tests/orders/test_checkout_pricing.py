@@ -1,0 +1,263 @@
+"""Checkout through the pricing pipeline: voucher codes on the cart, discounts snapshotted
+on the order, codes spent at checkout and given back on cancel or expiry, and the 409s
+that keep a shopper from paying a total they were not shown."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+from djmoney.money import Money
+
+from commerce.cart import services as cart_services
+from commerce.orders import services
+from commerce.orders.models import Order, OrderAdjustment
+from commerce.promotions import services as promotion_services
+from commerce.promotions.models import Redemption, VoucherCode
+from tests.helpers import assert_error, client_for, money
+from tests.orders.helpers import ADDRESS, checkout, fill_cart, order_url, place
+
+pytestmark = pytest.mark.django_db
+
+CART = "/api/v1/cart/"
+CODES = "/api/v1/cart/codes/"
+
+
+def voucher(code="SAVE10", *, percent="10", **limits):
+    """A 10%-off order voucher (``limits``: the code's ``max_uses``, ``per_customer_limit``)."""
+    promotion = promotion_services.create_promotion(
+        name=f"{percent}% off with {code}",
+        lane="order",
+        requires_code=True,
+        benefit={"kind": "percentage_off", "percent": Decimal(percent)},
+        codes=[{"code": code, **limits}],
+    )
+    return promotion
+
+
+def uses(code: str) -> int:
+    return VoucherCode.objects.get(code=code).uses
+
+
+# --- codes on the cart -----------------------------------------------------------------------
+
+
+def test_a_code_entered_on_the_cart_discounts_it(customer, shirt, mug):
+    voucher()
+    fill_cart(customer, {shirt: 2, mug: 1})  # 25.00 + 8.00
+    client = client_for(customer)
+    response = client.post(CODES, {"code": " save10 "}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["codes"] == [{"code": "SAVE10", "applied": True, "reason": None}]
+    assert body["subtotal"] == {"amount": "33.00", "currency": "USD"}
+    assert body["discount_total"] == {"amount": "3.30", "currency": "USD"}
+    assert body["total"] == {"amount": "29.70", "currency": "USD"}
+    # 3.30 spread over 25.00 and 8.00: 2.50 and 0.80, adding up exactly.
+    assert [line["discount"]["amount"] for line in body["lines"]] == ["2.50", "0.80"]
+    (adjustment,) = body["lines"][0]["adjustments"]
+    assert (adjustment["code"], adjustment["source"]) == ("SAVE10", "voucher")
+    assert client.get(CART).json()["version"] == body["version"]
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        ("NOPE", 400, "unknown_code"),
+        ("bad code!", 400, "invalid_code"),
+        ("", 400, "invalid"),
+    ],
+)
+def test_a_code_that_does_not_apply_is_refused_and_not_kept(customer, shirt, code, status, error):
+    fill_cart(customer, {shirt: 1})
+    client = client_for(customer)
+    assert_error(client.post(CODES, {"code": code}, format="json"), status, error)
+    assert client.get(CART).json()["codes"] == []
+
+
+def test_an_expired_or_used_up_code_says_why(customer, shirt):
+    voucher("OLD").codes.update(ends_at=timezone.now() - timedelta(days=1))
+    voucher("GONE", max_uses=1)
+    VoucherCode.objects.filter(code="GONE").update(uses=1)
+    fill_cart(customer, {shirt: 1})
+    client = client_for(customer)
+    assert_error(client.post(CODES, {"code": "OLD"}, format="json"), 400, "expired")
+    assert_error(client.post(CODES, {"code": "gone"}, format="json"), 400, "used_up")
+
+
+def test_a_code_entered_twice_and_a_full_cart_of_codes(customer, shirt, settings):
+    voucher("ONE")
+    voucher("TWO")
+    fill_cart(customer, {shirt: 1})
+    client = client_for(customer)
+    assert client.post(CODES, {"code": "ONE"}, format="json").status_code == 201
+    assert_error(client.post(CODES, {"code": "one"}, format="json"), 400, "duplicate_code")
+    with override_settings(COMMERCE={**settings.COMMERCE, "CART_MAX_CODES": 1}):
+        assert_error(client.post(CODES, {"code": "TWO"}, format="json"), 400, "cart_codes_full")
+
+
+def test_removing_a_code(customer, shirt):
+    voucher()
+    fill_cart(customer, {shirt: 1})
+    client = client_for(customer)
+    client.post(CODES, {"code": "SAVE10"}, format="json")
+    response = client.delete(f"{CODES}save10/")
+    assert response.status_code == 200
+    assert response.json()["codes"] == []
+    assert response.json()["discount_total"] == {"amount": "0.00", "currency": "USD"}
+    assert_error(client.delete(f"{CODES}SAVE10/"), 404, "code_not_found")
+
+
+def test_codes_need_a_cart(api_client):
+    assert_error(api_client.post(CODES, {"code": "SAVE10"}, format="json"), 404, "cart_not_found")
+
+
+def test_a_code_that_stops_applying_stays_with_its_reason(customer, shirt):
+    promotion = voucher()
+    fill_cart(customer, {shirt: 1})
+    client = client_for(customer)
+    client.post(CODES, {"code": "SAVE10"}, format="json")
+    promotion_services.update_promotion(promotion, is_active=False)
+    body = client.get(CART).json()
+    assert body["codes"] == [
+        {
+            "code": "SAVE10",
+            "applied": False,
+            "reason": {"code": "inactive", "message": body["codes"][0]["reason"]["message"]},
+        }
+    ]
+    assert body["discount_total"] == {"amount": "0.00", "currency": "USD"}
+    # Checkout refuses it, naming the reason, rather than charging the full price silently.
+    assert_error(checkout(client, {"shipping_address": ADDRESS}), 400, "inactive")
+
+
+# --- checkout --------------------------------------------------------------------------------
+
+
+def test_checkout_snapshots_the_discount_and_spends_the_code(customer, shirt, mug):
+    voucher(max_uses=5)
+    cart, _ = fill_cart(customer, {shirt: 2, mug: 1})
+    cart_services.add_code(cart, "SAVE10")
+    response = checkout(client_for(customer), {"shipping_address": ADDRESS})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["discount_total"] == {"amount": "3.30", "currency": "USD"}
+    assert body["total"] == {"amount": "29.70", "currency": "USD"}
+    order = Order.objects.get(number=body["number"])
+    assert order.discount_total == money("3.30")
+    assert sum(line.discount_total for line in order.lines.all()) == order.discount_total
+    assert sum(line.total for line in order.lines.all()) == order.total
+    assert set(OrderAdjustment.objects.filter(order=order).values_list("code", flat=True)) == {
+        "SAVE10"
+    }
+    assert uses("SAVE10") == 1
+    assert Redemption.objects.get(order_reference=order.number).amount == money("3.30")
+    # The cart is emptied, its codes too.
+    assert client_for(customer).get(CART).json()["codes"] == []
+
+
+def test_nothing_is_recomputed_from_live_promotions_afterwards(customer, shirt):
+    promotion = voucher()
+    cart, _ = fill_cart(customer, {shirt: 2})
+    order = place(customer, {}, codes=["SAVE10"]).order
+    promotion_services.set_benefit(promotion, kind="percentage_off", percent=Decimal(50))
+    promotion_services.update_promotion(promotion, name="Renamed", is_active=False)
+    body = client_for(customer).get(order_url(order)).json()
+    assert body["discount_total"] == {"amount": "2.50", "currency": "USD"}
+    assert body["lines"][0]["adjustments"][0]["name"] == "10% off with SAVE10"
+
+
+def test_cancelling_gives_the_code_back_once(customer, shirt):
+    voucher(max_uses=1)
+    order = place(customer, {shirt: 1}, codes=["SAVE10"]).order
+    assert uses("SAVE10") == 1
+    services.cancel_order(order)
+    assert uses("SAVE10") == 0
+    assert Redemption.objects.get(order_reference=order.number).released_at is not None
+    # Used up again by the next order, never twice given back.
+    place(customer, {shirt: 1}, codes=["SAVE10"])
+    assert uses("SAVE10") == 1
+
+
+def test_expiry_gives_the_code_back(customer, shirt):
+    voucher(max_uses=1)
+    order = place(customer, {shirt: 1}, codes=["SAVE10"]).order
+    Order.objects.filter(pk=order.pk).update(reservation_expires_at=timezone.now())
+    assert services.expire_orders() == 1
+    assert uses("SAVE10") == 0
+
+
+def test_a_used_up_code_at_checkout_is_refused_and_nothing_is_made(customer, customer_b, shirt):
+    voucher(max_uses=1)
+    cart, _ = fill_cart(customer, {shirt: 1})
+    cart_services.add_code(cart, "SAVE10")
+    place(customer_b, {shirt: 1}, codes=["SAVE10"])
+    before = Order.objects.count()
+    assert_error(checkout(client_for(customer), {"shipping_address": ADDRESS}), 400, "used_up")
+    assert Order.objects.count() == before
+    assert uses("SAVE10") == 1
+
+
+def test_a_new_promotion_changes_the_cart_version(customer, shirt):
+    fill_cart(customer, {shirt: 2})
+    client = client_for(customer)
+    seen = client.get(CART).json()["version"]
+    promotion_services.create_promotion(
+        name="Summer", lane="catalog", benefit={"kind": "percentage_off", "percent": Decimal(20)}
+    )
+    response = checkout(client, {"shipping_address": ADDRESS, "cart_version": seen})
+    assert_error(response, 409, "cart_changed")
+
+
+def test_an_expected_total_that_moved_is_a_409_with_the_new_figures(customer, shirt):
+    voucher()
+    cart, _ = fill_cart(customer, {shirt: 2})
+    cart_services.add_code(cart, "SAVE10")
+    client = client_for(customer)
+    response = checkout(client, {"shipping_address": ADDRESS, "expected_total": "25.00"})
+    error = assert_error(response, 409, "price_changed")
+    assert error["details"] == {
+        "currency": "USD",
+        "subtotal": "25.00",
+        "discount_total": "2.50",
+        "shipping_total": "0.00",
+        "tax_total": "0.00",
+        "total": "22.50",
+    }
+    response = checkout(client, {"shipping_address": ADDRESS, "expected_total": "22.50"})
+    assert response.status_code == 201, response.json()
+
+
+def test_checkout_codes_replace_the_carts(customer, shirt):
+    voucher("SAVE10")
+    voucher("SAVE20", percent="20")
+    cart, _ = fill_cart(customer, {shirt: 2})
+    cart_services.add_code(cart, "SAVE10")
+    body = checkout(client_for(customer), {"shipping_address": ADDRESS, "codes": ["save20"]}).json()
+    assert body["discount_total"] == {"amount": "5.00", "currency": "USD"}
+    assert uses("SAVE10") == 0
+
+
+def test_a_guest_cart_shows_a_first_order_promotion_checkout_checks_the_email(
+    api_client, customer, shirt
+):
+    promotion_services.create_promotion(
+        name="Welcome",
+        lane="order",
+        condition={"first_order": True},
+        benefit={"kind": "amount_off", "amount": Money("5.00", "USD"), "allocation": "across"},
+        currency="USD",
+    )
+    place(customer, {shirt: 1})  # customer@... has ordered before
+    cart, token = fill_cart(None, {shirt: 2})
+    seen = api_client.get(CART, HTTP_X_CART_TOKEN=token).json()
+    assert seen["discount_total"] == {"amount": "5.00", "currency": "USD"}
+    response = checkout(
+        api_client,
+        {"shipping_address": ADDRESS, "email": customer.email, "cart_version": seen["version"]},
+        token=token,
+    )
+    assert_error(response, 409, "cart_changed")
