@@ -161,7 +161,7 @@ def test_checkout_snapshots_the_discount_and_spends_the_code(customer, shirt, mu
 
 def test_nothing_is_recomputed_from_live_promotions_afterwards(customer, shirt):
     promotion = voucher()
-    cart, _ = fill_cart(customer, {shirt: 2})
+    _cart, _ = fill_cart(customer, {shirt: 2})
     order = place(customer, {}, codes=["SAVE10"]).order
     promotion_services.set_benefit(promotion, kind="percentage_off", percent=Decimal(50))
     promotion_services.update_promotion(promotion, name="Renamed", is_active=False)
@@ -252,7 +252,7 @@ def test_a_guest_cart_shows_a_first_order_promotion_checkout_checks_the_email(
         currency="USD",
     )
     place(customer, {shirt: 1})  # customer@... has ordered before
-    cart, token = fill_cart(None, {shirt: 2})
+    _cart, token = fill_cart(None, {shirt: 2})
     seen = api_client.get(CART, HTTP_X_CART_TOKEN=token).json()
     assert seen["discount_total"] == {"amount": "5.00", "currency": "USD"}
     response = checkout(

@@ -7,8 +7,10 @@ the same moment by a barrier.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -18,6 +20,8 @@ from commerce.core.idempotency import REPLAY_HEADER
 from commerce.core.models import IdempotencyKey
 from commerce.orders import services
 from commerce.orders.models import Order, OrderLine
+from commerce.promotions import services as promotion_services
+from commerce.promotions.models import Redemption, VoucherCode
 from commerce.testing.factories import UserFactory, VariantFactory
 from tests.helpers import client_for
 from tests.orders.helpers import ADDRESS, checkout, fill_cart, order_url, stock
@@ -139,3 +143,67 @@ def test_a_cancel_racing_two_expiry_runs_releases_stock_once(attempt):
     assert stock(variant) == (5, 0)
     assert StockMovement.objects.filter(reference=number, kind="release").count() == 1
     assert_stock_is_sane()
+
+
+# --- voucher codes ---------------------------------------------------------------------------
+
+
+def test_a_hundred_checkouts_with_a_code_limited_to_ten_uses():
+    """Each checkout spends the code with a conditional UPDATE: exactly ten orders get it.
+
+    At most 40 requests run at once (PostgreSQL's connections are shared with other
+    test runs), all released together, so the code's row is fought over throughout.
+    Then the ten orders are cancelled while two expiry runs race each cancel: the ten
+    uses come back exactly once.
+    """
+    promotion = promotion_services.create_promotion(
+        name="Ten only",
+        lane="order",
+        requires_code=True,
+        benefit={"kind": "percentage_off", "percent": Decimal(10)},
+        codes=[{"code": "TEN", "max_uses": 10}],
+    )
+    variant = VariantFactory(quantity=1000)
+    users = [UserFactory() for _ in range(100)]
+    for user in users:
+        cart, _ = fill_cart(user, {variant: 1})
+        cart.codes = ["TEN"]
+        cart.save(update_fields=["codes"])
+    gate = threading.BoundedSemaphore(40)
+
+    def gated(call):
+        def run():
+            with gate:
+                return call()
+
+        return run
+
+    results = results_or_raise(run_in_threads([gated(post_checkout(user)) for user in users]))
+
+    statuses = Counter(status for status, _, _ in results)
+    assert statuses[201] == 10, statuses
+    refusals = Counter(body["error"]["code"] for status, body, _ in results if status != 201)
+    # Refused before the spend (the code already read as used up) or by it (409).
+    assert set(refusals) <= {"used_up", "discount_unavailable"}, refusals
+    assert VoucherCode.objects.get(code="TEN").uses == 10
+    assert Redemption.objects.filter(promotion=promotion, released_at__isnull=True).count() == 10
+    numbers = [body["number"] for status, body, _ in results if status == 201]
+    assert set(Redemption.objects.values_list("order_reference", flat=True)) == set(numbers)
+
+    later = timezone.now() + timedelta(hours=2)
+    owners = {
+        body["number"]: user for user, (status, body, _) in zip(users, results, strict=False) if status == 201
+    }
+
+    def cancel(number):
+        return lambda: client_for(owners[number]).post(order_url(number, "cancel/")).status_code
+
+    def expire():
+        return services.expire_orders(now=later)
+
+    calls = [call for number in numbers for call in (cancel(number), expire)]
+    outcomes = results_or_raise(run_in_threads(calls))
+    assert set(outcomes[0::2]) <= {200, 409}
+    assert Order.objects.filter(number__in=numbers, status="cancelled").count() == 10
+    assert VoucherCode.objects.get(code="TEN").uses == 0
+    assert Redemption.objects.filter(released_at__isnull=True).count() == 0
