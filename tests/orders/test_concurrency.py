@@ -192,7 +192,9 @@ def test_a_hundred_checkouts_with_a_code_limited_to_ten_uses():
 
     later = timezone.now() + timedelta(hours=2)
     owners = {
-        body["number"]: user for user, (status, body, _) in zip(users, results, strict=False) if status == 201
+        body["number"]: user
+        for user, (status, body, _) in zip(users, results, strict=True)
+        if status == 201
     }
 
     def cancel(number):
