@@ -200,7 +200,37 @@ def test_a_total_that_does_not_add_up_is_reported(order):
     Order.objects.filter(pk=order.pk).update(total=money("30.00"))
     (violation,) = check_invariants()
     assert (violation.code, violation.object) == ("order.total_mismatch", order.number)
-    assert violation.message == ("total 30.00 USD, but subtotal + shipping + tax is 25.00 USD")
+    assert violation.message == (
+        "total 30.00 USD, but subtotal - discount + shipping + added tax is 25.00 USD"
+    )
+
+
+def test_a_discount_or_tax_that_is_not_the_sum_of_its_parts_is_reported(order):
+    line = order.lines.get()
+    Order.objects.filter(pk=order.pk).update(discount_total=money("1.00"), total=money("24.00"))
+    assert {(v.code, v.object) for v in check_invariants()} == {
+        ("order.discount_mismatch", order.number)
+    }
+    Order.objects.filter(pk=order.pk).update(
+        discount_total=money("0.00"), total=money("25.00"), tax_total=money("2.00")
+    )
+    assert {(v.code, v.object) for v in check_invariants()} == {
+        ("order.tax_mismatch", order.number)
+    }
+    Order.objects.filter(pk=order.pk).update(tax_total=money("0.00"))
+    OrderLine.objects.filter(pk=line.pk).update(discount_total=money("30.00"))
+    codes = {v.code for v in check_invariants()}
+    assert {"order.line_discount_mismatch", "order.discount_mismatch"} <= codes
+
+
+def test_shipping_that_is_not_its_price_less_its_discounts_is_reported(order):
+    Order.objects.filter(pk=order.pk).update(
+        shipping_price=money("5.00"), shipping_total=money("5.00"), total=money("30.00")
+    )
+    assert check_invariants() == []
+    Order.objects.filter(pk=order.pk).update(shipping_total=money("4.00"), total=money("29.00"))
+    (violation,) = check_invariants()
+    assert (violation.code, violation.object) == ("order.shipping_mismatch", order.number)
 
 
 def test_an_order_amount_in_another_currency_is_reported(order):
