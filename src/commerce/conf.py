@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     "SHIPPING_FLAT_RATES": {},
     # Class whose instances compute an order's tax (see commerce.orders.pricing).
     "TAX_CALCULATOR": "commerce.orders.pricing.NoTax",
+    # Shipping rate strategies by name, {"name": "dotted.Class"}, added to the built-in
+    # "flat", "order_value" and "weight" (an entry with a built-in's name replaces it).
+    "SHIPPING_RATE_STRATEGIES": {},
     # Whether catalog prices (and shipping prices) include tax: the tax strategy
     # then takes tax out of them instead of adding it.
     "PRICES_INCLUDE_TAX": False,
