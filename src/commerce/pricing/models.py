@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -130,11 +130,20 @@ class ZoneMember(BaseModel):
             self.postal_code_pattern = validate_pattern(self.postal_code_pattern)
         except PostalPatternError as exc:
             raise ValidationError({"postal_code_pattern": [str(exc)]}) from exc
-        zone = getattr(self, "zone", None) if self.zone_id else None
+        # The admin's inline sets the (maybe unsaved) zone object, not always its id.
+        zone = _related_or_none(self, "zone")
         if zone is not None and zone.is_active and not self.exclude:
             clash = overlapping_member(zone, [self])
             if clash is not None:
                 raise ValidationError(clash)
+
+
+def _related_or_none(obj, name: str):
+    """``obj.<name>`` (a foreign key), or ``None`` while it is not set."""
+    try:
+        return getattr(obj, name)
+    except ObjectDoesNotExist:
+        return None
 
 
 def member_key(member: ZoneMember) -> tuple[str, str, str]:
@@ -361,7 +370,7 @@ class ShippingRateBand(BaseModel):
         super().clean()
         if self.lower_bound is not None and self.lower_bound < 0:
             raise ValidationError({"lower_bound": [_("Must be zero or more.")]})
-        method = getattr(self, "method", None) if self.method_id else None
+        method = _related_or_none(self, "method")
         if (
             self.price is not None
             and method is not None
