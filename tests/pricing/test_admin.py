@@ -230,3 +230,12 @@ def test_tax_rates_are_percentages_from_0_to_100(admin_client, value, saved):
     else:
         assert "rate" in response.context["adminform"].form.errors
     assert TaxRate.objects.exists() is saved
+
+
+def test_a_configured_strategy_is_offered_even_before_it_imports(admin_client, settings):
+    # The form lists names without importing them; check E025 reports the broken path.
+    settings.COMMERCE = {"SHIPPING_RATE_STRATEGIES": {"per_parcel": "myshop.rates.Broken"}}
+    response = admin_client.get(admin_url(ShippingMethod, "add"))
+    assert response.status_code == 200
+    choices = dict(response.context["adminform"].form.fields["rate_strategy"].choices)
+    assert set(choices) == {"flat", "order_value", "weight", "per_parcel"}

@@ -259,3 +259,13 @@ def test_a_method_whose_strategy_is_gone_is_left_out(germany):
     method(germany, "orphan", strategy="removed")
     method(germany, "flat")
     assert offered(shipping_request()) == {"flat": 500}
+
+
+def test_a_broken_entry_no_method_uses_does_not_break_shipping(settings, germany):
+    settings.COMMERCE = {"SHIPPING_RATE_STRATEGIES": {"broken": "no.such.module.Rate"}}
+    method(germany, "flat")
+    assert offered(shipping_request()) == {"flat": 500}
+    # A method that uses it is a configuration error, named.
+    method(germany, "uses-broken", strategy="broken")
+    with pytest.raises(ImproperlyConfigured, match="SHIPPING_RATE_STRATEGIES"):
+        shipping_options(shipping_request())

@@ -22,7 +22,7 @@ from commerce.pricing.models import (
     Zone,
     ZoneMember,
 )
-from commerce.pricing.shipping import rate_strategies
+from commerce.pricing.shipping import rate_strategy_names
 
 
 def _offer_allowed_currencies(form: forms.ModelForm, names) -> None:
@@ -129,7 +129,7 @@ class ShippingMethodForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        names = sorted(rate_strategies())
+        names = rate_strategy_names()
         current = self.instance.rate_strategy
         if current and current not in names:
             names.append(current)  # clean() says why it is wrong

@@ -276,7 +276,7 @@ class ShippingMethod(BaseModel):
 
         Shared by :meth:`clean` and the system check, so both say the same.
         """
-        from commerce.pricing.shipping import rate_strategies
+        from commerce.pricing.shipping import rate_strategy_names
 
         problems: dict[str, list[str]] = {}
 
@@ -299,11 +299,12 @@ class ShippingMethod(BaseModel):
                 validate_money(value, field)
             except CommerceError as error:
                 add(field, " ".join(map(str, error.details.get(field, [error.message]))))
-        if self.rate_strategy not in rate_strategies():
+        names = rate_strategy_names()
+        if self.rate_strategy not in names:
             add(
                 "rate_strategy",
                 _("%(name)r is not in COMMERCE['SHIPPING_RATE_STRATEGIES'] (%(known)s).")
-                % {"name": self.rate_strategy, "known": ", ".join(sorted(rate_strategies()))},
+                % {"name": self.rate_strategy, "known": ", ".join(names)},
             )
         elif self.rate_strategy == "flat" and self.price is None:
             add("price", _("The flat strategy charges this price: enter one."))

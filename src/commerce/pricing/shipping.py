@@ -32,6 +32,7 @@ __all__ = [
     "ShippingRateStrategy",
     "WeightShippingRate",
     "rate_strategies",
+    "rate_strategy_names",
     "shipping_options",
 ]
 
@@ -98,19 +99,28 @@ class WeightShippingRate(BandedShippingRate):
         return request.weight
 
 
+def _configured_strategies() -> dict[str, Any]:
+    """Name -> dotted path (or class): the built-ins, then the setting's entries."""
+    configured = commerce_settings.SHIPPING_RATE_STRATEGIES
+    return {**BUILT_IN_RATE_STRATEGIES, **(configured if isinstance(configured, dict) else {})}
+
+
+def rate_strategy_names() -> list[str]:
+    """The names a shipping method may use, sorted; imports nothing (forms and checks
+    use it, and a broken entry must not break them: ``commerce.E025`` reports it)."""
+    return sorted(name for name in _configured_strategies() if isinstance(name, str) and name)
+
+
+def _resolve(path: Any) -> type:
+    return path if isinstance(path, type) else import_from_string(path, "SHIPPING_RATE_STRATEGIES")
+
+
 def rate_strategies() -> dict[str, type]:
     """The rate strategy classes by name: the built-ins, then
     ``COMMERCE["SHIPPING_RATE_STRATEGIES"]`` (an entry with a built-in's name
     replaces it). Raises ``ImproperlyConfigured`` naming an entry that cannot be
     imported (system check ``commerce.E025`` reports it at start-up)."""
-    configured = commerce_settings.SHIPPING_RATE_STRATEGIES
-    names = {**BUILT_IN_RATE_STRATEGIES, **(configured if isinstance(configured, dict) else {})}
-    return {
-        name: path
-        if isinstance(path, type)
-        else import_from_string(path, "SHIPPING_RATE_STRATEGIES")
-        for name, path in names.items()
-    }
+    return {name: _resolve(path) for name, path in _configured_strategies().items()}
 
 
 def _minor(value: Any, currency: str) -> int | None:
@@ -171,12 +181,18 @@ def shipping_options(request: ShippingRequest) -> list[ShippingOption]:
     for method in methods:
         by_zone.setdefault(method.zone_id, []).append(method)
     chosen = next((by_zone[zone.pk] for zone in zones if zone.pk in by_zone), [])
-    strategies = {name: strategy() for name, strategy in rate_strategies().items()}
+    configured = _configured_strategies()
+    # Only the strategies these methods use are imported: an entry no method uses
+    # cannot break shipping.
+    strategies: dict[str, ShippingRateStrategy] = {}
     priced = []
     for method in chosen:
-        strategy = strategies.get(method.rate_strategy)
-        if strategy is None or not _in_currency(method, request.currency):
+        name = method.rate_strategy
+        if name not in configured or not _in_currency(method, request.currency):
             continue
+        if name not in strategies:
+            strategies[name] = _resolve(configured[name])()
+        strategy = strategies[name]
         if not _within_limits(method, request):
             continue
         price = strategy.price(method, request)
