@@ -25,7 +25,14 @@ from rest_framework.views import APIView
 from commerce.cart import services as cart_services
 from commerce.cart.models import Cart, CartLine
 from commerce.catalog import services as catalog_services
-from commerce.catalog.models import Product, ProductImage, StockRecord, Variant, Vendor
+from commerce.catalog.models import (
+    Product,
+    ProductImage,
+    StockRecord,
+    TaxClass,
+    Variant,
+    Vendor,
+)
 from commerce.orders import services as order_services
 from commerce.orders.models import Address, Order, OrderEvent
 from commerce.payments import services as payment_services
@@ -35,6 +42,7 @@ from commerce.testing.factories import (
     CategoryFactory,
     ProductFactory,
     StaffUserFactory,
+    TaxClassFactory,
     UserFactory,
     VariantFactory,
     VendorFactory,
@@ -177,6 +185,10 @@ class World:
     @cached_property
     def category(self):
         return CategoryFactory(name="Shirts", slug="shirts")
+
+    @cached_property
+    def tax_class(self) -> TaxClass:
+        return TaxClassFactory(name="Reduced", slug="reduced")
 
     @cached_property
     def variant(self) -> Variant:
@@ -346,6 +358,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "addresses": addresses,
         "webhook_events": WebhookEvent.objects.count(),
         "vendors": sorted(Vendor.objects.values_list("slug", "is_verified")),
+        "tax_classes": sorted(TaxClass.objects.values_list("slug", "name")),
         "products": sorted(Product.objects.values_list("slug", "name", "status", "is_featured")),
         "variants": sorted(
             (sku, str(price), is_active)

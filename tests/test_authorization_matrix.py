@@ -54,6 +54,11 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /api/v1/catalog/categories/":                                    (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/catalog/categories/{slug}/":                             (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/catalog/brands/":                                        (200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/catalog/tax-classes/":                                   (200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /api/v1/catalog/tax-classes/":                                  (401, 403, 403, 401, 401, 403, 403, 201),
+    "GET /api/v1/catalog/tax-classes/{slug}/":                            (200, 200, 200, 200, 200, 200, 200, 200),
+    "PATCH /api/v1/catalog/tax-classes/{slug}/":                          (401, 403, 403, 401, 401, 403, 403, 200),
+    "DELETE /api/v1/catalog/tax-classes/{slug}/":                         (401, 403, 403, 401, 401, 403, 403, 204),
     "GET /api/v1/catalog/vendors/":                                       (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/catalog/vendors/{slug}/":                                (200, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/catalog/vendors/{slug}/verify/":                        (401, 403, 403, 401, 401, 403, 403, 200),
@@ -120,6 +125,7 @@ PATH_VALUES = {
     ("codes", "code"): lambda w: "NOPE",
     ("categories", "slug"): lambda w: w.category.slug,
     ("vendors", "slug"): lambda w: w.vendor.slug,
+    ("tax-classes", "slug"): lambda w: w.tax_class.slug,
     ("products", "slug"): lambda w: w.product.slug,
     ("products", "product_slug"): lambda w: w.product.slug,
     ("variants", "sku"): lambda w: w.variant.sku,
@@ -175,6 +181,8 @@ def _upload(w: World) -> dict:
 
 #: Rows that need a body, some state or other rules; the rest are plain calls without a body.
 REQUESTS: dict[str, Call] = {
+    "POST /api/v1/catalog/tax-classes/": Call(body={"name": "Books"}),
+    "PATCH /api/v1/catalog/tax-classes/{slug}/": Call(body={"name": "Reduced rate"}),
     "POST /api/v1/catalog/products/": Call(body=_new_product),
     "PATCH /api/v1/catalog/products/{slug}/": Call(body={"name": "Plainer shirt"}),
     "POST /api/v1/catalog/products/{product_slug}/variants/": Call(body=_new_variant),

@@ -41,6 +41,21 @@ Request handling (throttles, caches, proxies):
 - ``commerce.W024`` (``check --deploy`` only): ``REST_FRAMEWORK["NUM_PROXIES"]`` is
   ``None`` while ``DEFAULT_THROTTLE_CLASSES`` lists throttles, so DRF's throttles
   identify clients by the ``X-Forwarded-For`` they send.
+
+Pricing (shipping zones, methods, tax rates):
+
+- ``commerce.E025``: ``SHIPPING_RATE_STRATEGIES`` is not a dict of names to importable
+  classes with a ``price`` method.
+- ``commerce.W026`` (database; ``check --database``, ``migrate``): a shipping method
+  that cannot be offered as saved: a currency ``CURRENCIES`` does not allow, an amount or
+  band in another currency, a rate strategy that is not configured, a flat method
+  without a price, or limits whose minimum is above the maximum.
+- ``commerce.W027`` (database): two active zones of the same priority share an include
+  member, so which one an address in it belongs to is an accident.
+
+The database checks are warnings: they read rows, and an error would stop ``migrate``,
+the command that may be about to fix them. The admin refuses each of these problems
+when a row is saved; the checks find the rows a setting change or code made wrong.
 """
 
 from __future__ import annotations
@@ -73,6 +88,42 @@ EXCEPTION_HANDLER = "commerce.core.api.errors.exception_handler"
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_rate_strategies(configured) -> list[Error]:
+    """commerce.E025: every shipping rate strategy can be imported and prices."""
+    if not isinstance(configured, dict):
+        return [
+            Error(
+                "COMMERCE['SHIPPING_RATE_STRATEGIES'] must be a dict of names to dotted "
+                f"class paths, not a {type(configured).__name__}.",
+                id="commerce.E025",
+            )
+        ]
+    errors = []
+    for name, path in sorted(configured.items(), key=lambda item: str(item[0])):
+        problem = None
+        if not isinstance(name, str) or not name:
+            problem = "names must be non-empty strings"
+        elif isinstance(path, str):
+            try:
+                strategy = import_from_string(path, "SHIPPING_RATE_STRATEGIES")
+            except ImproperlyConfigured as exc:
+                problem = str(exc)
+            else:
+                if not isinstance(strategy, type) or not callable(getattr(strategy, "price", None)):
+                    problem = f"{path!r} is not a class with a price(method, request) method"
+        elif not isinstance(path, type) or not callable(getattr(path, "price", None)):
+            problem = f"{path!r} is neither a dotted path nor a class with a price() method"
+        if problem:
+            errors.append(
+                Error(
+                    f"COMMERCE['SHIPPING_RATE_STRATEGIES'][{name!r}]: {problem}.",
+                    hint="Name a subclass of commerce.pricing.shipping.ShippingRateStrategy.",
+                    id="commerce.E025",
+                )
+            )
+    return errors
 
 
 def _check_payment_gateways(configured) -> list[Error]:
@@ -204,6 +255,7 @@ def check_commerce_settings(app_configs=None, **kwargs):
                 id="commerce.E030",
             )
         )
+    errors.extend(_check_rate_strategies(value["SHIPPING_RATE_STRATEGIES"]))
 
     catalog_cache = value["CATALOG_CACHE"]
     if catalog_cache is not None and catalog_cache not in getattr(settings, "CACHES", {}):
@@ -407,3 +459,83 @@ def check_num_proxies(app_configs=None, **kwargs):
             id="commerce.W024",
         )
     ]
+
+
+# --- pricing configuration stored in the database ------------------------------------------
+
+
+@register(Tags.database)
+def check_pricing_rows(app_configs=None, databases=None, **kwargs):
+    """commerce.W026 and W027: shipping methods and zones that the admin would refuse now.
+
+    Runs only when Django is asked to check databases (``check --database``,
+    ``migrate``), and says nothing while the tables do not exist yet.
+    """
+    if not databases or not apps.is_installed("commerce.pricing"):
+        return []
+    from django.db import DatabaseError
+
+    warnings = []
+    for alias in sorted(databases):
+        try:
+            warnings += _shipping_method_warnings(alias) + _zone_overlap_warnings(alias)
+        except DatabaseError:
+            continue  # not migrated yet: nothing to check
+    return warnings
+
+
+def _shipping_method_warnings(alias: str) -> list[Warning]:
+    from commerce.pricing.models import ShippingMethod
+
+    warnings = []
+    methods = ShippingMethod.objects.using(alias).prefetch_related("bands").order_by("code")
+    for method in methods:
+        problems = {
+            field: list(messages) for field, messages in method.configuration_problems().items()
+        }
+        foreign = sorted({str(b.price.currency) for b in method.bands.all()} - {method.currency})
+        if foreign:
+            problems["bands"] = [f"priced in {', '.join(foreign)}, not {method.currency}"]
+        if problems:
+            said = "; ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in sorted(problems.items())
+            )
+            warnings.append(
+                Warning(
+                    f"Shipping method {method.code!r} cannot be offered as saved ({said}).",
+                    hint="Correct it in the admin (Shipping methods), or deactivate it.",
+                    obj=method,
+                    id="commerce.W026",
+                )
+            )
+    return warnings
+
+
+def _zone_overlap_warnings(alias: str) -> list[Warning]:
+    from commerce.pricing.models import ZoneMember, member_key
+
+    holders: dict[tuple, dict[str, str]] = {}
+    members = (
+        ZoneMember.objects.using(alias)
+        .filter(zone__is_active=True, exclude=False)
+        .select_related("zone")
+    )
+    for member in members:
+        place = (member.zone.priority, *member_key(member))
+        holders.setdefault(place, {})[str(member.zone.pk)] = member.zone.name
+    warnings = []
+    for (priority, country, region, pattern), zones in sorted(holders.items()):
+        if len(zones) < 2:
+            continue
+        place = " ".join(part for part in (country, region, pattern) if part)
+        names = ", ".join(sorted(zones.values()))
+        warnings.append(
+            Warning(
+                f"The active zones {names} have the same priority ({priority}) and the "
+                f"same member ({place}): which one an address there belongs to is an "
+                "accident of their names.",
+                hint="Give one of them another priority, or remove the member from one.",
+                id="commerce.W027",
+            )
+        )
+    return warnings

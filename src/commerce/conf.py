@@ -60,6 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_KEY_TTL": 24 * 3600,
     # Callable ``() -> str`` returning a new order number.
     "ORDER_NUMBER_GENERATOR": "commerce.orders.numbers.default_order_number",
+    # Shipping rate strategies by name, {"name": "dotted.Class"}, added to the built-in
+    # "flat", "order_value" and "weight" (an entry with a built-in's name replaces it).
+    "SHIPPING_RATE_STRATEGIES": {},
     # Whether catalog prices (and shipping prices) include tax: the tax strategy
     # then takes tax out of them instead of adding it.
     "PRICES_INCLUDE_TAX": False,

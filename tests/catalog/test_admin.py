@@ -31,6 +31,7 @@ from commerce.testing.factories import (
     BrandFactory,
     CategoryFactory,
     ProductFactory,
+    TaxClassFactory,
     UserFactory,
     VariantFactory,
     VendorFactory,
@@ -118,8 +119,14 @@ def catalog(vendor):
     root = CategoryFactory(name="Clothing", slug="clothing")
     shirts = CategoryFactory(name="Shirts", slug="shirts", parent=root)
     brand = BrandFactory(name="Zeta", slug="zeta")
+    reduced = TaxClassFactory(name="Reduced", slug="reduced")
     product = ProductFactory(
-        vendor=vendor, category=shirts, brand=brand, name="Plain shirt", slug="plain-shirt"
+        vendor=vendor,
+        category=shirts,
+        brand=brand,
+        tax_class=reduced,
+        name="Plain shirt",
+        slug="plain-shirt",
     )
     small = VariantFactory(product=product, sku="SHIRT-S", price=usd("12.50"), quantity=10)
     large = VariantFactory(product=product, sku="SHIRT-L", price=usd("14.00"), quantity=2)
@@ -131,6 +138,7 @@ def catalog(vendor):
         "root": root,
         "shirts": shirts,
         "brand": brand,
+        "reduced": reduced,
         "product": product,
         "small": small,
         "large": large,
@@ -145,6 +153,7 @@ def test_every_catalog_model_is_registered():
     assert names == {
         "Category",
         "Brand",
+        "TaxClass",
         "Vendor",
         "VendorMembership",
         "Product",

@@ -134,6 +134,7 @@ def test_detail_shows_counts_and_cost_to_insiders_only(client_as, who, rich_prod
                 "options",
                 "price",
                 "compare_at_price",
+                "weight",
                 "availability",
             }
         assert not PRIVATE_KEYS & all_keys(body)

@@ -15,13 +15,19 @@ from django.apps import apps
 from djmoney.money import Money
 
 from commerce.core.pagination import CommerceCursorPagination
-from commerce.testing.factories import BrandFactory, ProductFactory, VariantFactory
+from commerce.testing.factories import (
+    BrandFactory,
+    ProductFactory,
+    TaxClassFactory,
+    VariantFactory,
+)
 from tests.helpers import assert_error, client_for
 from tests.routes import commerce_views
 
 #: Every cursor-paginated list: (app, path, caller, the position's kind).
 LISTS = [
     ("commerce.catalog", "/api/v1/catalog/brands/", None, "text"),
+    ("commerce.catalog", "/api/v1/catalog/tax-classes/", None, "text"),
     ("commerce.catalog", "/api/v1/catalog/vendors/", None, "text"),
     ("commerce.catalog", "/api/v1/catalog/products/", None, "timestamp"),
     ("commerce.catalog", "/api/v1/catalog/products/?ordering=created", None, "timestamp"),
@@ -105,6 +111,8 @@ def test_the_lists_above_are_every_cursor_paginated_list():
 @pytest.fixture
 def catalog(db):
     brand = BrandFactory(name="Acme")
+    TaxClassFactory(name="Reduced")
+    TaxClassFactory(name="Books")
     for n, price in enumerate(["9.99", "12.50", "100.00"]):
         product = ProductFactory(name=f"Product {n}", brand=brand)
         VariantFactory(product=product, sku=f"CUR-{n}", price=Money(price, "USD"))

@@ -53,6 +53,8 @@ class Shop:
     category_slugs: list[str] = field(default_factory=list)
     vendor_slugs: list[str] = field(default_factory=list)
     brand_slugs: list[str] = field(default_factory=list)
+    #: "reduced" is the shirt's; "spare" nothing uses, so staff may delete it
+    tax_class_slugs: list[str] = field(default_factory=list)
     product_slugs: list[str] = field(default_factory=list)
     #: (product slug, sku) of every variant
     variants: list[tuple[str, str]] = field(default_factory=list)
@@ -101,6 +103,8 @@ def seed() -> Shop:
     shirts = catalog_services.create_category(name="Shirts", slug="shirts", parent=apparel)
     kitchen = catalog_services.create_category(name="Kitchen", slug="kitchen")
     northwind = catalog_services.create_brand(name="Northwind", slug="northwind")
+    reduced = catalog_services.create_tax_class(name="Reduced", slug="reduced")
+    catalog_services.create_tax_class(name="Spare", slug="spare")
     acme = catalog_services.create_vendor(name="Acme", slug="acme", owner=member)
     acme = catalog_services.verify_vendor(acme)
     globex = catalog_services.create_vendor(name="Globex", slug="globex")  # unverified
@@ -109,6 +113,7 @@ def seed() -> Shop:
         vendor=acme,
         category=shirts,
         brand=northwind,
+        tax_class=reduced,
         name="Plain shirt",
         slug="plain-shirt",
         description="Cotton.",
@@ -199,6 +204,7 @@ def seed() -> Shop:
     shop.category_slugs = list(Category.objects.order_by("path").values_list("slug", flat=True))
     shop.vendor_slugs = [acme.slug, globex.slug]
     shop.brand_slugs = [northwind.slug]
+    shop.tax_class_slugs = ["reduced", "spare"]
     shop.product_slugs = [shirt.slug, mug.slug, teapot.slug, lamp.slug]
     shop.variants = [
         (shirt.slug, "SHIRT-S"),

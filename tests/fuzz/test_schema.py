@@ -128,6 +128,7 @@ def real_path_parameters(shop: Shop, path: str) -> list[dict[str, str]]:
     by_fragment = {
         "/catalog/categories/{slug}/": ("slug", shop.category_slugs),
         "/catalog/vendors/{slug}/": ("slug", shop.vendor_slugs),
+        "/catalog/tax-classes/{slug}/": ("slug", shop.tax_class_slugs),
         "/catalog/products/{slug}/": ("slug", shop.product_slugs),
         "/addresses/{id}/": ("id", shop.address_ids),
         "/cart/lines/{line_id}/": ("line_id", shop.cart_line_ids),
@@ -155,6 +156,7 @@ def real_values(shop: Shop) -> dict[str, list]:
         "vendor": shop.vendor_slugs,
         "category": shop.category_slugs,
         "brand": shop.brand_slugs,
+        "tax_class": shop.tax_class_slugs,
         "token": shop.cart_tokens,
         "gateway": GATEWAYS,
         "shipping_address": [*shop.address_ids, ADDRESS],
@@ -225,6 +227,10 @@ def completing_requests(shop: Shop) -> dict[str, list[tuple[str, dict, Any]]]:
     address = shop.address_ids[0]
     customer_line = shop.cart_line_ids[0]
     return {
+        "PATCH /api/v1/catalog/tax-classes/{slug}/": [
+            ("staff", {"slug": "reduced"}, {"name": "Reduced rate"}),
+        ],
+        "DELETE /api/v1/catalog/tax-classes/{slug}/": [("staff", {"slug": "spare"}, None)],
         "POST /api/v1/catalog/products/": [
             ("vendor_member", {}, {"vendor": "acme", "category": "kitchen", "name": "Kettle"}),
         ],

@@ -36,6 +36,7 @@ from commerce.catalog.models import (
     ProductImage,
     StockMovement,
     StockRecord,
+    TaxClass,
     Variant,
     Vendor,
     VendorMembership,
@@ -153,6 +154,30 @@ class BrandAdmin(admin.ModelAdmin):
             _adopt(obj, services.create_brand(name=obj.name, slug=obj.slug))
 
 
+@admin.register(TaxClass)
+class TaxClassAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    """Tax classes. One that products, rates or shipping methods use cannot be deleted."""
+
+    list_display = ("name", "slug", "product_count")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @admin.display(description=_("products"), ordering="product_total")
+    def product_count(self, obj) -> int:
+        return obj.product_total
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = _changes(form, services.TAX_CLASS_FIELDS)
+            if changes:
+                services.update_tax_class(obj, **changes)
+        else:
+            _adopt(obj, services.create_tax_class(name=obj.name, slug=obj.slug))
+
+
 # --- vendors -------------------------------------------------------------------
 
 
@@ -245,7 +270,18 @@ class VariantForm(MoneyFormMixin, forms.ModelForm):
             "cost_price",
             "is_active",
             "position",
+            "weight",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "weight" in self.fields:
+            # Left empty: unknown, which weighs nothing (the column's default).
+            self.fields["weight"].required = False
+
+    def clean_weight(self):
+        weight = self.cleaned_data.get("weight")
+        return 0 if weight is None else weight
 
 
 #: The reason recorded on the stock movement of a count entered on the product page.
@@ -282,6 +318,7 @@ class VariantInline(admin.TabularInline):
         "cost_price",
         "is_active",
         "position",
+        "weight",
         "stock_quantity",
         "stock_reserved",
         "stock_available",
@@ -393,12 +430,13 @@ class ProductAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     list_select_related = ("vendor", "category", "brand")
     search_fields = ("name", "slug", "variants__sku")
     prepopulated_fields = {"slug": ("name",)}
-    autocomplete_fields = ("vendor", "category", "brand")
+    autocomplete_fields = ("vendor", "category", "brand", "tax_class")
     date_hierarchy = "created_at"
     fields = (
         "vendor",
         "category",
         "brand",
+        "tax_class",
         "name",
         "slug",
         "description",

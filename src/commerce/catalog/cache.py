@@ -14,7 +14,7 @@ to leave behind: it never hides the write from the next reader.
 
 What moves the generation:
 
-* a save or delete of a category, brand, vendor, product, variant, image or
+* a save or delete of a category, brand, tax class, vendor, product, variant, image or
   stock record, whoever makes it (the services, the admin, your own code);
   moves in the category tree; ``migrate`` and ``flush``;
 * a stock move (reserve, release, commit) that changes what the public sees of
@@ -71,6 +71,7 @@ VARY = ("Accept", "Authorization", "Cookie")
 WATCHED_MODELS = (
     "Category",
     "Brand",
+    "TaxClass",
     "Vendor",
     "Product",
     "Variant",

@@ -53,6 +53,26 @@ class Brand(BaseModel):
         return self.name
 
 
+class TaxClass(BaseModel):
+    """A kind of goods that tax rates tell apart ("reduced", "books", "zero-rated").
+
+    A product without one is in the *default* class (``tax_class=None``): rates
+    without a class apply to it. The rates themselves live in
+    :mod:`commerce.pricing`, which reads this model.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tax class")
+        verbose_name_plural = _("tax classes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Vendor(BaseModel):
     """A shop that sells through the catalog; its members manage its products."""
 
@@ -157,6 +177,17 @@ class Product(BaseModel):
         related_name="products",
         verbose_name=_("brand"),
     )
+    # PROTECT: a class that products use cannot vanish and silently move them to
+    # the default class (and its rates).
+    tax_class = models.ForeignKey(
+        TaxClass,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name=_("tax class"),
+        help_text=_("Empty: the default class."),
+    )
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=220, unique=True)
     description = models.TextField(_("description"), blank=True)
@@ -223,6 +254,10 @@ class Variant(BaseModel):
     cost_price = MoneyField(_("cost price"), null=True, blank=True, **MONEY_FIELD_OPTIONS)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # Shipping rates by weight read it; 0 means unknown (weighs nothing).
+    weight = models.PositiveIntegerField(
+        _("weight (g)"), default=0, help_text=_("Grams, for shipping by weight.")
+    )
 
     class Meta:
         ordering = ["position", "created_at"]

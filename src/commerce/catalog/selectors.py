@@ -172,7 +172,7 @@ def product_detail_queryset(user) -> QuerySet[Product]:
     """
     return (
         products_visible_to(user)
-        .select_related("vendor", "brand", "category")
+        .select_related("vendor", "brand", "category", "tax_class")
         .annotate(in_stock=in_stock_annotation())
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.select_related("stock")),

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 from djmoney.money import Money
@@ -30,6 +30,7 @@ from commerce.catalog.models import (
     ProductImage,
     StockMovement,
     StockRecord,
+    TaxClass,
     Variant,
     Vendor,
     VendorMembership,
@@ -41,6 +42,7 @@ from commerce.core.batching import batches
 from commerce.core.columns import integer_range
 from commerce.core.exceptions import (
     CommerceValidationError,
+    ConflictError,
     CurrencyMismatchError,
     DuplicateError,
     InsufficientStockError,
@@ -60,20 +62,32 @@ __all__ = [
     "create_brand",
     "create_category",
     "create_product",
+    "create_tax_class",
     "create_variant",
     "create_vendor",
     "delete_product",
     "delete_product_image",
+    "delete_tax_class",
     "release",
     "reserve",
     "set_stock",
     "update_product",
     "update_product_image",
+    "update_tax_class",
     "update_variant",
     "verify_vendor",
 ]
 
-PRODUCT_FIELDS = {"name", "slug", "description", "category", "brand", "status", "is_featured"}
+PRODUCT_FIELDS = {
+    "name",
+    "slug",
+    "description",
+    "category",
+    "brand",
+    "tax_class",
+    "status",
+    "is_featured",
+}
 VARIANT_FIELDS = {
     "sku",
     "name",
@@ -83,7 +97,9 @@ VARIANT_FIELDS = {
     "cost_price",
     "is_active",
     "position",
+    "weight",
 }
+TAX_CLASS_FIELDS = {"name", "slug"}
 
 
 # --- helpers ---------------------------------------------------------------
@@ -158,6 +174,16 @@ def _check_product_currency(product: Product, price: Money, *, exclude_pk=None) 
         )
 
 
+def _check_weight(weight: Any) -> None:
+    """A variant's weight is whole grams that its column can hold."""
+    low, high = integer_range(Variant._meta.get_field("weight"))
+    if isinstance(weight, bool) or not isinstance(weight, int) or not low <= weight <= high:
+        raise CommerceValidationError(
+            "A weight is whole grams, zero or more.",
+            details={"weight": [f"Must be a whole number from {low} to {high}."]},
+        )
+
+
 # --- taxonomy and vendors ------------------------------------------------------
 
 
@@ -180,6 +206,50 @@ def create_brand(*, name: str, slug: str = "") -> Brand:
     slug = slug or _unique_slug(Brand, name)
     _check_slug_free(Brand, slug)
     return Brand.objects.create(name=name, slug=slug)
+
+
+@transaction.atomic
+def create_tax_class(*, name: str, slug: str = "") -> TaxClass:
+    """Create a tax class; the slug is derived from the name unless given."""
+    slug = slug or _unique_slug(TaxClass, name)
+    _check_slug_free(TaxClass, slug)
+    return TaxClass.objects.create(name=name, slug=slug)
+
+
+@transaction.atomic
+def update_tax_class(tax_class: TaxClass, **changes: Any) -> TaxClass:
+    """Change a tax class's ``name`` or ``slug``."""
+    unknown = set(changes) - TAX_CLASS_FIELDS
+    if unknown:
+        raise CommerceValidationError(
+            details={field: ["Not an updatable field."] for field in sorted(unknown)}
+        )
+    if "slug" in changes and changes["slug"] != tax_class.slug:
+        _check_slug_free(TaxClass, changes["slug"], exclude_pk=tax_class.pk)
+    for field, value in changes.items():
+        setattr(tax_class, field, value)
+    tax_class.save(update_fields=[*changes, "updated_at"])
+    return tax_class
+
+
+@transaction.atomic
+def delete_tax_class(tax_class: TaxClass) -> None:
+    """Delete a tax class nothing uses.
+
+    Raises :class:`~commerce.core.exceptions.ConflictError` (409,
+    ``tax_class_in_use``) while a product, a tax rate or a shipping method still
+    names it: deleting it would move them to the default class's rates unseen.
+    """
+    try:
+        with transaction.atomic():
+            tax_class.delete()
+    except ProtectedError as exc:
+        users = sorted({obj._meta.verbose_name_plural for obj in exc.protected_objects})
+        raise ConflictError(
+            f"The tax class {tax_class.slug!r} is in use; move its users to another class first.",
+            code="tax_class_in_use",
+            details={"in_use_by": [str(name) for name in users]},
+        ) from exc
 
 
 @transaction.atomic
@@ -228,6 +298,7 @@ def create_product(
     slug: str = "",
     description: str = "",
     brand: Brand | None = None,
+    tax_class: TaxClass | None = None,
     status: str = Product.Status.DRAFT,
     is_featured: bool = False,
 ) -> Product:
@@ -240,6 +311,7 @@ def create_product(
         vendor=vendor,
         category=category,
         brand=brand,
+        tax_class=tax_class,
         name=name,
         slug=slug,
         description=description,
@@ -251,7 +323,8 @@ def create_product(
 
 @transaction.atomic
 def update_product(product: Product, **changes: Any) -> Product:
-    """Change any of ``name, slug, description, category, brand, status, is_featured``."""
+    """Change any of ``name, slug, description, category, brand, tax_class, status,
+    is_featured``."""
     unknown = set(changes) - PRODUCT_FIELDS
     if unknown:
         raise CommerceValidationError(
@@ -299,6 +372,7 @@ def create_variant(
     cost_price: Money | None = None,
     is_active: bool = True,
     position: int = 0,
+    weight: int = 0,
     quantity: int = 0,
     low_stock_threshold: int | None = None,
 ) -> Variant:
@@ -312,6 +386,7 @@ def create_variant(
     if not sku:
         raise CommerceValidationError(details={"sku": ["Required."]})
     _check_room(product, "variants", "PRODUCT_MAX_VARIANTS", "too_many_variants")
+    _check_weight(weight)
     validate_money(price, "price")
     validate_money(compare_at_price, "compare_at_price", allow_none=True)
     validate_money(cost_price, "cost_price", allow_none=True)
@@ -336,6 +411,7 @@ def create_variant(
                 cost_price=cost_price,
                 is_active=is_active,
                 position=position,
+                weight=weight,
             )
     except IntegrityError as exc:  # a concurrent create of the same SKU
         raise DuplicateError(
@@ -361,6 +437,8 @@ def update_variant(variant: Variant, **changes: Any) -> Variant:
         raise CommerceValidationError(
             details={field: ["Not an updatable field."] for field in sorted(unknown)}
         )
+    if "weight" in changes:
+        _check_weight(changes["weight"])
     if "price" in changes:
         validate_money(changes["price"], "price")
         _check_product_currency(variant.product, changes["price"], exclude_pk=variant.pk)

@@ -70,12 +70,12 @@ class PricingLine:
     @property
     def tax_class_id(self) -> Any:
         """The product's tax class id, or ``None`` for the default class."""
-        return getattr(self.variant.product, "tax_class_id", None)  # TEMP until shiptax merge
+        return self.variant.product.tax_class_id
 
     @property
     def weight(self) -> int:
         """The weight of one unit, in grams (0 when unknown)."""
-        return getattr(self.variant, "weight", 0) or 0  # TEMP until shiptax merge
+        return self.variant.weight or 0
 
 
 #: Callables ``(customer) -> bool | None`` telling whether a customer has ordered before;

@@ -14,7 +14,15 @@ from django.contrib.auth import get_user_model
 from djmoney.money import Money
 
 from commerce.catalog import services
-from commerce.catalog.models import Brand, Category, Product, Variant, Vendor, VendorMembership
+from commerce.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    TaxClass,
+    Variant,
+    Vendor,
+    VendorMembership,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -67,6 +75,14 @@ class BrandFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Brand {n}")
     slug = factory.Sequence(lambda n: f"brand-{n}")
+
+
+class TaxClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaxClass
+
+    name = factory.Sequence(lambda n: f"Tax class {n}")
+    slug = factory.Sequence(lambda n: f"tax-class-{n}")
 
 
 class VendorFactory(factory.django.DjangoModelFactory):

@@ -17,6 +17,7 @@ from commerce.catalog.models import (
     Product,
     ProductImage,
     StockRecord,
+    TaxClass,
     Variant,
     Vendor,
 )
@@ -33,6 +34,12 @@ from commerce.core.columns import integer_range
 class BrandSerializer(serializers.ModelSerializer):
     class Meta:
         model = Brand
+        fields = ["id", "name", "slug"]
+
+
+class TaxClassSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaxClass
         fields = ["id", "name", "slug"]
 
 
@@ -167,7 +174,16 @@ class VariantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Variant
-        fields = ["id", "sku", "name", "options", "price", "compare_at_price", "availability"]
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "options",
+            "price",
+            "compare_at_price",
+            "weight",
+            "availability",
+        ]
 
     @extend_schema_field(serializers.ChoiceField(choices=StockRecord.Availability.choices))
     def get_availability(self, variant) -> str:
@@ -192,8 +208,12 @@ class ManagedVariantSerializer(VariantSerializer):
 
 
 class ProductDetailSerializer(ProductListSerializer):
-    """Rich: variants with price and availability inline, images, description."""
+    """Rich: variants with price and availability inline, images, description.
 
+    ``tax_class`` is the slug of the product's tax class, null for the default class.
+    """
+
+    tax_class = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     variants = serializers.SerializerMethodField()
     images = ImageSerializer(many=True, read_only=True)
 
@@ -201,6 +221,7 @@ class ProductDetailSerializer(ProductListSerializer):
         fields = [
             *ProductListSerializer.Meta.fields,
             "description",
+            "tax_class",
             "status",
             "published_at",
             "updated_at",
@@ -233,6 +254,10 @@ class ProductWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     brand = SlugLookupField(
         slug_field="slug", queryset=Brand.objects.all(), required=False, allow_null=True
     )
+    # Null: the default class.
+    tax_class = SlugLookupField(
+        slug_field="slug", queryset=TaxClass.objects.all(), required=False, allow_null=True
+    )
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=220, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -259,6 +284,7 @@ class VariantWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     cost_price = MoneyField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
     position = column_integer_field(Variant, "position", required=False)
+    weight = column_integer_field(Variant, "weight", required=False, help_text="Grams.")
     quantity = column_integer_field(StockRecord, "quantity", min_value=0, required=False)
     low_stock_threshold = column_integer_field(StockRecord, "low_stock_threshold", required=False)
 
@@ -268,6 +294,13 @@ class VariantWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             # Stock changes go through the stock endpoint, with a reason.
             self.fields.pop("quantity")
             self.fields.pop("low_stock_threshold")
+
+
+class TaxClassWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A tax class to create, or its name or slug to change."""
+
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=140, required=False)
 
 
 class StockAdjustmentSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -11,6 +11,7 @@ app_name = "commerce_catalog"
 router = SimpleRouter()
 router.register("categories", views.CategoryViewSet, basename="category")
 router.register("brands", views.BrandViewSet, basename="brand")
+router.register("tax-classes", views.TaxClassViewSet, basename="tax-class")
 router.register("vendors", views.VendorViewSet, basename="vendor")
 router.register("products", views.ProductViewSet, basename="product")
 

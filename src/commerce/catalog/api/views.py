@@ -10,14 +10,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from commerce.catalog import cache as catalog_cache
 from commerce.catalog import selectors, services
 from commerce.catalog.api import serializers
 from commerce.catalog.api.filters import ProductFilter, StrictOrderingFilter
-from commerce.catalog.models import Brand, Category, Product, ProductImage
+from commerce.catalog.models import Brand, Category, Product, ProductImage, TaxClass
 from commerce.catalog.permissions import CanManageVendorObject
 from commerce.core.api.converters import KEY_PATTERN, SLUG_PATTERN
 from commerce.core.api.parsers import PARSER_CLASSES
@@ -78,6 +78,58 @@ class BrandViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         build = partial(super().list, request, *args, **kwargs)
         return catalog_cache.respond(self, request, build, shared=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Tax classes"),
+    retrieve=extend_schema(summary="A tax class"),
+    create=extend_schema(
+        request=serializers.TaxClassWriteSerializer,
+        responses={201: serializers.TaxClassSerializer},
+        summary="Create a tax class (staff)",
+    ),
+    partial_update=extend_schema(
+        request=serializers.TaxClassWriteSerializer(partial=True),
+        responses=serializers.TaxClassSerializer,
+        summary="Change a tax class (staff)",
+    ),
+    destroy=extend_schema(
+        summary="Delete a tax class nothing uses (staff; 409 while in use)",
+        responses={204: OpenApiResponse()},
+    ),
+)
+class TaxClassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tax classes: anyone reads them (vendors pick one for a product), staff change them."""
+
+    parser_classes = PARSER_CLASSES
+    queryset = TaxClass.objects.all()
+    serializer_class = serializers.TaxClassSerializer
+    pagination_class = NameCursorPagination
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self):
+        if self.request.method in SAFE_METHODS:
+            return [AllowAny()]
+        return [IsStaff()]
+
+    def create(self, request):
+        serializer = serializers.TaxClassWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tax_class = services.create_tax_class(**serializer.validated_data)
+        return Response(self.get_serializer(tax_class).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, slug=None):
+        tax_class = self.get_object()
+        serializer = serializers.TaxClassWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        tax_class = services.update_tax_class(tax_class, **serializer.validated_data)
+        return Response(self.get_serializer(tax_class).data)
+
+    def destroy(self, request, slug=None):
+        services.delete_tax_class(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
