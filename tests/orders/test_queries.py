@@ -36,6 +36,7 @@ CHECKOUT_QUERIES = sum(
         "place_order savepoint": 2,
         "lock the cart, read its lines with variants and stock": 2,
         "pricing: the categories' ancestors, the promotions that can match": 2,
+        "shipping: the zones for the address (none), whether any method ships": 2,
         "order number free?": 1,
         "reserve savepoint": 2,
         "lock stock rows, one UPDATE, one INSERT of movements": 3,

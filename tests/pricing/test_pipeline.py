@@ -65,8 +65,9 @@ def line(key: str, variant, quantity: int) -> PricingLine:
 
 def test_shipping_options_and_tax_lines(shop, django_assert_max_num_queries):
     lines = [line("a", shop["shirt"], 2), line("b", shop["novel"], 1)]
-    # Shipping: zones, members, methods, bands; tax: zones, members, rates.
-    with django_assert_max_num_queries(7):
+    # Promotions: category ancestors, candidates; shipping: zones, members, methods,
+    # bands; tax: zones, members, rates.
+    with django_assert_max_num_queries(9):
         priced = price_lines(
             lines,
             currency="EUR",

@@ -36,9 +36,9 @@ from commerce.pricing.pipeline import LINE_RELATIONS, price_cart
 from commerce.pricing.types import Customer, PricedCart, PricedLine
 
 __all__ = [
-    "ViewedCartLine",
-    "ViewedCart",
     "MergeResult",
+    "ViewedCart",
+    "ViewedCartLine",
     "add_code",
     "add_line",
     "cart_fingerprint",
