@@ -13,12 +13,14 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from commerce.cart import services as cart_services
+from commerce.core.invariants import check_invariants
 from commerce.orders import services
 from commerce.orders.models import Order, OrderAdjustment
 from commerce.promotions import services as promotion_services
 from commerce.promotions.models import Redemption, VoucherCode
 from tests.helpers import assert_error, client_for, money
 from tests.orders.helpers import ADDRESS, checkout, fill_cart, order_url, place
+from tests.pricing.helpers import method, rate, zone
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +263,106 @@ def test_a_guest_cart_shows_a_first_order_promotion_checkout_checks_the_email(
         token=token,
     )
     assert_error(response, 409, "cart_changed")
+
+
+# --- shipping and tax ------------------------------------------------------------------------
+
+SHIPPING_METHODS = "/api/v1/cart/shipping-methods/"
+
+
+@pytest.fixture
+def nigeria(db):
+    """A Nigeria zone with two methods in USD and a 7.5% VAT added to prices; an
+    express method free over 30.00."""
+    ng = zone("Nigeria", ("NG",))
+    method(ng, "standard", price="4.00")
+    method(ng, "express", price="9.00", free_over="60.00")
+    rate(ng, "VAT", "7.5")
+    return ng
+
+
+def test_the_cart_lists_methods_for_a_destination_and_prices_one(customer, shirt, nigeria):
+    fill_cart(customer, {shirt: 2})  # 25.00
+    client = client_for(customer)
+    listed = client.get(SHIPPING_METHODS, {"country": "ng"}).json()
+    assert [(m["code"], m["price"]["amount"]) for m in listed] == [
+        ("standard", "4.00"),
+        ("express", "9.00"),
+    ]
+    with override_settings(COMMERCE={"TAX_STRATEGY": "commerce.pricing.tax.FlatRates"}):
+        body = client.get(CART, {"country": "NG", "shipping_method": "standard"}).json()
+    assert body["shipping"]["code"] == "standard"
+    # 7.5% of 25.00 (1.875 -> 1.88, half up) and of 4.00 (0.30).
+    assert body["tax_total"] == {"amount": "2.18", "currency": "USD"}
+    assert body["total"] == {"amount": "31.18", "currency": "USD"}
+    assert_error(client.get(SHIPPING_METHODS), 400, "invalid")
+    assert_error(client.get(CART, {"country": "XX"}), 400, "invalid")
+
+
+def test_checkout_snapshots_shipping_and_tax(customer, shirt, nigeria):
+    fill_cart(customer, {shirt: 2})
+    client = client_for(customer)
+    with override_settings(COMMERCE={"TAX_STRATEGY": "commerce.pricing.tax.FlatRates"}):
+        assert_error(
+            checkout(client, {"shipping_address": ADDRESS}), 400, "shipping_method_required"
+        )
+        assert_error(
+            checkout(client, {"shipping_address": ADDRESS, "shipping_method": "drone"}),
+            400,
+            "shipping_method_unavailable",
+        )
+        response = checkout(client, {"shipping_address": ADDRESS, "shipping_method": "standard"})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["shipping_method_code"], body["shipping_method_name"]) == ("standard", "Standard")
+    assert body["shipping_price"] == {"amount": "4.00", "currency": "USD"}
+    assert body["shipping_total"] == {"amount": "4.00", "currency": "USD"}
+    assert [t["amount"]["amount"] for t in body["shipping_tax_lines"]] == ["0.30"]
+    assert body["tax_total"] == {"amount": "2.18", "currency": "USD"}
+    assert body["total"] == {"amount": "31.18", "currency": "USD"}
+    order = Order.objects.get(number=body["number"])
+    assert order.tax_lines.filter(line__isnull=True).count() == 1
+    assert check_invariants() == []
+
+
+def test_an_address_no_method_serves_is_refused(customer, shirt, nigeria):
+    fill_cart(customer, {shirt: 1})
+    elsewhere = {**ADDRESS, "country": "GH"}
+    response = checkout(client_for(customer), {"shipping_address": elsewhere})
+    error = assert_error(response, 400, "shipping_method_unavailable")
+    assert error["details"] == {"available": []}
+
+
+def test_prices_that_include_tax(customer, shirt, nigeria):
+    fill_cart(customer, {shirt: 2})  # 25.00, VAT inside
+    commerce = {"TAX_STRATEGY": "commerce.pricing.tax.FlatRates", "PRICES_INCLUDE_TAX": True}
+    with override_settings(COMMERCE=commerce):
+        body = checkout(
+            client_for(customer), {"shipping_address": ADDRESS, "shipping_method": "standard"}
+        ).json()
+    # 25.00 * 7.5 / 107.5 = 1.744 -> 1.74; 4.00 * 7.5 / 107.5 = 0.279 -> 0.28.
+    assert body["tax_total"] == {"amount": "2.02", "currency": "USD"}
+    assert body["total"] == {"amount": "29.00", "currency": "USD"}
+    assert body["prices_include_tax"] is True
+    assert check_invariants() == []
+
+
+def test_a_free_shipping_voucher(customer, shirt, nigeria):
+    promotion_services.create_promotion(
+        name="Free shipping",
+        lane="shipping",
+        requires_code=True,
+        benefit={"kind": "free_shipping"},
+        codes=["SHIPFREE"],
+    )
+    cart, _ = fill_cart(customer, {shirt: 2})
+    cart_services.add_code(cart, "SHIPFREE")
+    body = checkout(
+        client_for(customer), {"shipping_address": ADDRESS, "shipping_method": "express"}
+    ).json()
+    assert body["shipping_price"] == {"amount": "9.00", "currency": "USD"}
+    assert body["shipping_total"] == {"amount": "0.00", "currency": "USD"}
+    assert [a["code"] for a in body["shipping_adjustments"]] == ["SHIPFREE"]
+    assert body["total"] == {"amount": "25.00", "currency": "USD"}
+    assert uses("SHIPFREE") == 1
+    assert check_invariants() == []
