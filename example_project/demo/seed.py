@@ -191,6 +191,28 @@ class Leaf:
     price_range: tuple[int, int]
 
 
+#: The demo's voucher code, printed with the credentials.
+VOUCHER_CODE = "WELCOME10"
+
+#: Where the demo ships: (zone, countries, VAT rate or None, methods). Every method is
+#: offered in each demo currency, so a cart of any demo product can ship. The European
+#: VAT is included in prices, as European shops show them.
+ZONES = [
+    (
+        "Nigeria",
+        ["NG"],
+        None,
+        [("standard", "Standard", "5.00", "50.00"), ("express", "Express", "12.00", None)],
+    ),
+    (
+        "Europe",
+        ["DE", "FR", "GB", "IE", "NL", "ES", "IT"],
+        "20",
+        [("eu-standard", "Standard (Europe)", "9.00", "100.00")],
+    ),
+]
+
+
 @dataclass
 class SeedResult:
     """What :func:`seed` found and made."""
@@ -247,6 +269,76 @@ def _ensure_brands() -> list[Brand]:
         brand = Brand.objects.filter(slug=slug).first()
         brands.append(brand or services.create_brand(name=name, slug=slug))
     return brands
+
+
+def _ensure_shipping_and_tax() -> None:
+    """Two zones with shipping methods in every demo currency, and a VAT rate."""
+    from commerce.pricing.models import ShippingMethod, TaxRate, Zone, ZoneMember
+
+    for name, countries, vat, methods in ZONES:
+        zone, created = Zone.objects.get_or_create(name=name)
+        if created:
+            for country in countries:
+                ZoneMember.objects.create(zone=zone, country=country)
+        if vat and not TaxRate.objects.filter(zone=zone).exists():
+            TaxRate.objects.create(
+                zone=zone, name="VAT", rate=Decimal(vat), prices_include_tax=True
+            )
+        for position, (code, title, price, free_over) in enumerate(methods):
+            for currency, _ in CURRENCY_WEIGHTS:
+                full_code = code if currency == "USD" else f"{code}-{currency.lower()}"
+                ShippingMethod.objects.get_or_create(
+                    code=full_code,
+                    defaults={
+                        "zone": zone,
+                        "name": title,
+                        "currency": currency,
+                        "rate_strategy": "flat",
+                        "price": Money(Decimal(price), currency),
+                        "free_over": Money(Decimal(free_over), currency) if free_over else None,
+                        "position": position,
+                    },
+                )
+
+
+def _ensure_promotions(leaves: list[Leaf]) -> None:
+    """A catalog sale, an order discount over a minimum spend, and a voucher."""
+    from commerce.promotions import services as promotions
+    from commerce.promotions.models import Promotion
+
+    clothing = Category.objects.filter(slug="clothing").first()
+    wanted = [
+        {
+            "name": "Spring sale: 15% off clothing",
+            "lane": "catalog",
+            "benefit": {
+                "kind": "percentage_off",
+                "percent": Decimal(15),
+                "target": {"categories": [str(clothing.pk)]} if clothing else None,
+            },
+        },
+        {
+            "name": "5.00 off orders of 60.00 or more",
+            "lane": "order",
+            "currency": "USD",
+            "condition": {"min_subtotal": 6000},
+            "benefit": {
+                "kind": "amount_off",
+                "amount": Money(Decimal("5.00"), "USD"),
+                "allocation": "across",
+            },
+        },
+        {
+            "name": "Welcome: 10% off your order",
+            "lane": "order",
+            "requires_code": True,
+            "benefit": {"kind": "percentage_off", "percent": Decimal(10)},
+            "codes": [{"code": VOUCHER_CODE, "max_uses": 1000}],
+        },
+    ]
+    for spec in wanted:
+        if not Promotion.objects.filter(name=spec["name"]).exists():
+            promotions.create_promotion(**spec)
 
 
 def _ensure_vendors(staff, result: SeedResult) -> list[Vendor]:
@@ -400,6 +492,8 @@ def seed(
     vendors = _ensure_vendors(staff, result)
     leaves = _ensure_categories(TREE)
     brands = _ensure_brands()
+    _ensure_shipping_and_tax()
+    _ensure_promotions(leaves)
 
     context = {"leaves": leaves, "vendors": vendors, "brands": brands}
     seeded = _seeded_indexes()

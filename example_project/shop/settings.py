@@ -377,6 +377,8 @@ COMMERCE = {
     ),
     "CURRENCIES": _currencies,
     "PAYMENT_GATEWAYS": _gateways,
+    # Tax from the rates seeded per zone (seed_demo: VAT included in Europe).
+    "TAX_STRATEGY": "commerce.pricing.tax.FlatRates",
     # The catalog read cache needs a cache every process shares: with several worker
     # processes, a per-process LocMem cache would go on serving what another worker's
     # write changed. In production it is on only with a shared CACHE_URL (Redis).

@@ -17,11 +17,27 @@ from commerce.catalog.models import (
     Variant,
     Vendor,
 )
+from commerce.pricing.models import ShippingMethod, TaxRate, Zone
+from commerce.promotions.models import Promotion, VoucherCode
 from demo import seed
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, Vendor, Category, Brand, Product, Variant, StockRecord, StockMovement]
+MODELS = [
+    User,
+    Vendor,
+    Category,
+    Brand,
+    Product,
+    Variant,
+    StockRecord,
+    StockMovement,
+    Zone,
+    ShippingMethod,
+    TaxRate,
+    Promotion,
+    VoucherCode,
+]
 
 
 def run_seed(products):
@@ -71,8 +87,18 @@ def test_seed_creates_the_demo_shop():
         seed.DEMO_PASSWORD,
         "/api/docs/",
         "/admin/",
+        seed.VOUCHER_CODE,
     ]:
         assert text in output
+    # Two zones with shipping methods in every demo currency, a VAT rate, promotions
+    # and the voucher printed above.
+    assert Zone.objects.count() == 2
+    assert set(ShippingMethod.objects.values_list("currency", flat=True)) == {
+        code for code, _ in seed.CURRENCY_WEIGHTS
+    }
+    assert TaxRate.objects.get().prices_include_tax is True
+    assert Promotion.objects.count() == 3
+    assert VoucherCode.objects.get().code == seed.VOUCHER_CODE
 
 
 def test_seed_is_idempotent():

@@ -89,6 +89,7 @@ class Command(BaseCommand):
             f"  customer:        {seed.CUSTOMER_EMAIL}\n"
             f"  vendor member:   {vendor_email} (and <vendor>@vendors.example.com for "
             f"{', '.join(slug for _, slug, _ in seed.VENDORS[1:])})\n"
+            f"  voucher code:    {seed.VOUCHER_CODE} (10% off an order)\n"
             f"\nWith `manage.py runserver {addrport}` running:\n"
             f"  API docs:  {base}/api/docs/\n"
             f"  products:  {base}/api/v1/catalog/products/\n"
