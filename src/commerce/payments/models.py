@@ -28,7 +28,7 @@ require_installed(
 
 from commerce.core.models import BaseModel  # noqa: E402
 from commerce.core.money import MONEY_FIELD_OPTIONS  # noqa: E402
-from commerce.orders.models import Order  # noqa: E402
+from commerce.orders.models import Order, OrderLine  # noqa: E402
 
 
 def new_payment_reference() -> str:
@@ -260,6 +260,42 @@ class Refund(ConcurrentTransitionMixin, BaseModel):
     @transition(field=status, source=Status.PENDING, target=Status.FAILED)
     def fail(self, *, message: str = "") -> None:
         self.failure_message = message[:255]
+
+
+class RefundLine(BaseModel):
+    """What a refund gives back for one order line (``quantity`` units), or for the
+    shipping (no line).
+
+    Amounts come from what the order was charged (see
+    :func:`~commerce.payments.services.refund_lines.line_refund_parts`), so refunding
+    every unit of every line and the shipping gives back the order's total exactly.
+    """
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund_lines",
+        verbose_name=_("order line"),
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = MoneyField(_("amount"), **MONEY_FIELD_OPTIONS)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order_line__isnull=True) | Q(quantity__gt=0),
+                name="commerce_refundline_qty_gt_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.order_line_id or 'shipping'}: {self.amount}"
 
 
 class PaymentEvent(BaseModel):

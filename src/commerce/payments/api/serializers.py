@@ -5,10 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from commerce.core.api.fields import MoneyField
+from commerce.core.api.fields import MoneyField, column_integer_field
 from commerce.core.api.serializers import RejectUnknownFieldsMixin
 from commerce.payments.gateways.base import Capability
-from commerce.payments.models import Payment, Refund
+from commerce.payments.models import Payment, Refund, RefundLine
 
 
 class GatewaySerializer(serializers.Serializer):
@@ -47,21 +47,57 @@ class CaptureSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     )
 
 
+class RefundLineRequestSerializer(serializers.Serializer):
+    line = serializers.UUIDField(help_text="An order line's id.")
+    quantity = column_integer_field(RefundLine, "quantity", min_value=1)
+
+
 class RefundRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """How much to refund, and why."""
+    """How much to refund (an amount, or lines and the shipping), and why."""
 
     amount = MoneyField(
-        required=False, allow_null=True, help_text="Default: all that is left to refund."
+        required=False,
+        allow_null=True,
+        help_text="Default: all that is left to refund. Leave it out to refund lines.",
+    )
+    lines = RefundLineRequestSerializer(
+        many=True,
+        required=False,
+        max_length=500,
+        help_text="Units of order lines to give back: each unit gives back its share of "
+        "what the line cost (after discounts, with its tax).",
+    )
+    shipping = serializers.BooleanField(
+        required=False, default=False, help_text="Give back the shipping (with its tax) too."
     )
     reason = serializers.CharField(max_length=255)
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundLineSerializer(serializers.ModelSerializer):
+    line = serializers.UUIDField(source="order_line_id", allow_null=True)
     amount = MoneyField()
 
     class Meta:
+        model = RefundLine
+        fields = ["line", "quantity", "amount"]
+        read_only_fields = fields
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+    lines = RefundLineSerializer(many=True, read_only=True)
+
+    class Meta:
         model = Refund
-        fields = ["reference", "status", "amount", "reason", "failure_message", "created_at"]
+        fields = [
+            "reference",
+            "status",
+            "amount",
+            "reason",
+            "failure_message",
+            "lines",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

@@ -197,7 +197,7 @@ class PaymentRefundView(PaymentLookupMixin, APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
-        summary="Refund a captured payment, in full or in part (staff)",
+        summary="Refund a captured payment, in full, in part, or by order lines (staff)",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.RefundRequestSerializer,
         responses={201: serializers.RefundSerializer},
@@ -206,10 +206,13 @@ class PaymentRefundView(PaymentLookupMixin, APIView):
         payment = self.get_payment(request, reference)
         serializer = serializers.RefundRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         refund = services.refund_payment(
             payment,
-            serializer.validated_data.get("amount"),
-            reason=serializer.validated_data["reason"],
+            data.get("amount"),
+            lines={item["line"]: item["quantity"] for item in data.get("lines", [])},
+            shipping=data.get("shipping", False),
+            reason=data["reason"],
             request_key=request_key(request),
             actor=request.user,
         )

@@ -19,8 +19,8 @@ Locks are always taken order first, then payment, as the order services do.
 
 The flows live in one module each, the way django-allauth keeps its flows:
 ``starting`` (:func:`start_payment`), ``operations`` (capture, cancel,
-refund, :func:`clear_flag`), ``observations`` (the rules every provider
-fact goes through), ``webhooks`` and ``reconciliation``, over the shared
+refund, :func:`clear_flag`), ``refund_lines`` (what refunded lines give back),
+``observations`` (the rules every provider fact goes through), ``webhooks`` and ``reconciliation``, over the shared
 pieces in ``_common``. Import the public API from here; the modules behind
 it are internal and may move.
 """
@@ -36,6 +36,7 @@ from commerce.payments.services.reconciliation import (
     reconcile_payments,
     refresh_payment,
 )
+from commerce.payments.services.refund_lines import RefundPart, line_refund_parts
 from commerce.payments.services.starting import StartedPayment, start_payment
 from commerce.payments.services.webhooks import apply_webhook_event, handle_webhook
 
@@ -46,6 +47,8 @@ __all__ = [  # noqa: RUF022
     "capture_payment",
     "cancel_payment",
     "refund_payment",
+    "line_refund_parts",
+    "RefundPart",
     "clear_flag",
     "handle_webhook",
     "apply_webhook_event",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Sum
 from djmoney.money import Money
@@ -22,7 +25,7 @@ from commerce.payments.gateways.base import (
     PaymentGateway,
 )
 from commerce.payments.gateways.registry import get_gateway
-from commerce.payments.models import Payment, Refund
+from commerce.payments.models import Payment, Refund, RefundLine
 from commerce.payments.services._common import (
     Status,
     actor_or_none,
@@ -35,6 +38,7 @@ from commerce.payments.services._common import (
     transition,
 )
 from commerce.payments.services.observations import apply_observation, apply_refunded_total
+from commerce.payments.services.refund_lines import line_refund_parts
 
 
 def _declined(payment: Payment, operation: str, result: OperationResult) -> PaymentDeclinedError:
@@ -124,11 +128,20 @@ def refund_payment(
     payment: Payment,
     amount: Money | None = None,
     *,
+    lines: Mapping[Any, int] | None = None,
+    shipping: bool = False,
     reason: str = "",
     request_key: str = "",
     actor=None,
 ) -> Refund:
-    """Refund ``amount`` (default: all that is left) of a captured payment.
+    """Refund ``amount`` (default: all that is left) of a captured payment, or what
+    ``lines`` (order line id -> units) and, with ``shipping``, the shipping cost.
+
+    By lines, each unit gives back its share of what the order charged for its line
+    (after discounts, with its tax), so refunding every line and the shipping, in any
+    number of refunds, gives back the order's total exactly; see
+    :mod:`~commerce.payments.services.refund_lines`. Lines and an ``amount`` together
+    are a 400; bad lines are a 400 ``invalid_refund_lines``.
 
     More than what was captured, less what is refunded or being refunded, is
     a :class:`RefundExceedsCapturedError` (400) and nothing is sent. The
@@ -156,6 +169,15 @@ def refund_payment(
                 return earlier
         if payment.status not in (Status.CAPTURED, Status.PARTIALLY_REFUNDED):
             raise not_allowed(payment, "refund")
+        parts = []
+        if lines or shipping:
+            if amount is not None:
+                raise CommerceValidationError(
+                    "Refund an amount or lines, not both.",
+                    details={"amount": ["Leave it out when refunding lines."]},
+                )
+            parts = line_refund_parts(payment.order, lines or {}, shipping=shipping)
+            amount = from_minor_units(sum(part.amount for part in parts), payment.order.currency)
         pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(
             total=Sum("amount")
         )["total"]
@@ -181,6 +203,17 @@ def refund_payment(
             reason=reason[:255],
             request_key=request_key,
             created_by=actor_or_none(actor),
+        )
+        RefundLine.objects.bulk_create(
+            [
+                RefundLine(
+                    refund=refund,
+                    order_line=part.order_line,
+                    quantity=part.quantity,
+                    amount=from_minor_units(part.amount, payment.order.currency),
+                )
+                for part in parts
+            ]
         )
         record_event(
             payment,

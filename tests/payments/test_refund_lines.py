@@ -1,0 +1,164 @@
+"""Refunds by order lines: each unit gives back its share of what its line cost (after
+discounts, with its tax), and refunding every line and the shipping gives back the total."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from commerce.core.invariants import check_invariants
+from commerce.core.money import to_minor_units
+from commerce.orders.models import Order
+from commerce.payments import services
+from commerce.payments.models import Payment, Refund, RefundLine
+from commerce.promotions import services as promotion_services
+from commerce.testing.factories import ProductFactory, VariantFactory
+from tests.helpers import assert_error, client_for, money
+from tests.orders.helpers import ADDRESS, place
+from tests.payments.flows import deliver
+from tests.pricing.helpers import method, rate, zone
+
+pytestmark = pytest.mark.django_db
+
+TAXED = {"TAX_STRATEGY": "commerce.pricing.tax.FlatRates"}
+
+
+@pytest.fixture
+def paid(customer, vendor, dummy, settings):
+    """A paid order: 3 x 3.33 and 1 x 10.00, a 5.00 voucher spread over both lines,
+    4.00 shipping, 7.5 % tax added to the lines and the shipping."""
+    settings.COMMERCE = {**settings.COMMERCE, **TAXED}
+    ng = zone("Nigeria", ("NG",))
+    method(ng, "standard", price="4.00")
+    rate(ng, "VAT", "7.5")
+    promotion_services.create_promotion(
+        name="Five off",
+        lane="order",
+        requires_code=True,
+        currency="USD",
+        benefit={"kind": "amount_off", "amount": money("5.00"), "allocation": "across"},
+        codes=["FIVE"],
+    )
+    small = VariantFactory(product=ProductFactory(vendor=vendor), price=money("3.33"))
+    large = VariantFactory(product=ProductFactory(vendor=vendor), price=money("10.00"))
+    order = place(customer, {small: 3, large: 1}, shipping_method="standard", codes=["FIVE"]).order
+    payment = services.start_payment(order, "dummy").payment
+    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CAPTURED
+    lines = {line.sku: line for line in order.lines.all()}
+    return order, payment, lines[small.sku], lines[large.sku]
+
+
+def test_refunding_every_unit_one_by_one_gives_back_the_total(paid):
+    order, payment, small, large = paid
+    assert order.discount_total == money("5.00")
+    given = []
+    for line in (small, small, small, large):
+        refund = services.refund_payment(payment, lines={line.pk: 1}, reason="One by one")
+        assert refund.status == Refund.Status.SUCCEEDED
+        given.append(to_minor_units(refund.amount))
+    refund = services.refund_payment(payment, shipping=True, reason="Shipping")
+    given.append(to_minor_units(refund.amount))
+    # The small line's cost split over its three units, exactly.
+    assert sum(given[:3]) == to_minor_units(small.total)
+    assert given[3] == to_minor_units(large.total)
+    assert sum(given) == to_minor_units(order.total)
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+    assert order.status == Order.Status.REFUNDED
+    assert check_invariants() == []
+
+
+def test_a_refund_of_some_lines_gives_back_what_they_cost(paid):
+    order, payment, small, large = paid
+    refund = services.refund_payment(payment, lines={large.pk: 1, small.pk: 2}, reason="Return")
+    assert refund.amount.amount == large.total.amount + sum(
+        Decimal(s) / 100 for s in _shares(small)[:2]
+    )
+    assert sorted(
+        (line.order_line_id == large.pk, line.quantity) for line in refund.lines.all()
+    ) == [(False, 2), (True, 1)]
+    # The rest of the small line is its last unit.
+    last = services.refund_payment(payment, lines={small.pk: 1}, reason="Last")
+    assert to_minor_units(last.amount) == _shares(small)[2]
+
+
+def _shares(line):
+    from commerce.core.money import allocate
+
+    return allocate(to_minor_units(line.total), [1] * line.quantity)
+
+
+@pytest.mark.parametrize(
+    ("lines", "shipping", "problem"),
+    [
+        ("unknown", False, "Not a line of this order."),
+        ("too_many", False, "Only 3 of 3 left to refund."),
+        ("zero", False, "A whole number of units, at least 1."),
+    ],
+)
+def test_bad_lines_are_refused_and_nothing_is_sent(paid, lines, shipping, problem):
+    order, payment, small, _large = paid
+    key = {
+        "unknown": "00000000-0000-0000-0000-000000000000",
+        "too_many": str(small.pk),
+        "zero": str(small.pk),
+    }[lines]
+    quantity = {"unknown": 1, "too_many": 4, "zero": 0}[lines]
+    with pytest.raises(Exception) as caught:
+        services.refund_payment(payment, lines={key: quantity}, reason="Bad")
+    assert caught.value.code == "invalid_refund_lines"
+    assert caught.value.details["lines"][key] == [problem]
+    assert not Refund.objects.exists()
+
+
+def test_the_shipping_is_refunded_once_and_an_amount_is_not_mixed_with_lines(paid):
+    order, payment, small, _large = paid
+    services.refund_payment(payment, shipping=True, reason="Late")
+    with pytest.raises(Exception) as caught:
+        services.refund_payment(payment, shipping=True, reason="Again")
+    assert caught.value.details["lines"]["shipping"] == ["The shipping is refunded already."]
+    with pytest.raises(Exception) as caught:
+        services.refund_payment(payment, money("1.00"), lines={small.pk: 1}, reason="Both")
+    assert "amount" in caught.value.details
+    assert RefundLine.objects.count() == 1
+
+
+def test_a_failed_refunds_lines_can_be_refunded_again(paid, dummy):
+    order, payment, small, _large = paid
+    refund = services.refund_payment(payment, lines={small.pk: 3}, reason="All")
+    Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED)
+    assert services.line_refund_parts(order, {small.pk: 3})[0].quantity == 3
+
+
+def test_staff_refund_lines_through_the_api(paid, staff_user):
+    order, payment, small, large = paid
+    client = client_for(staff_user)
+    url = f"/api/v1/payments/{payment.reference}/refunds/"
+    response = client.post(
+        url,
+        {"lines": [{"line": str(large.pk), "quantity": 1}], "shipping": True, "reason": "Return"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="refund-lines-1",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert {line["line"] for line in body["lines"]} == {str(large.pk), None}
+    expected = (
+        to_minor_units(large.total)
+        + to_minor_units(order.total)
+        - sum(to_minor_units(line.total) for line in order.lines.all())
+    )
+    assert to_minor_units(money(body["amount"]["amount"])) == expected
+    bad = client.post(
+        url,
+        {"lines": [{"line": str(large.pk), "quantity": 1}], "reason": "Again"},
+        format="json",
+    )
+    assert_error(bad, 400, "invalid_refund_lines")
+    with override_settings(COMMERCE={**TAXED}):
+        assert check_invariants() == []
