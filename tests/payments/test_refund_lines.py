@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
+from commerce.core.exceptions import CommerceValidationError
 from commerce.core.invariants import check_invariants
 from commerce.core.money import to_minor_units
 from commerce.orders.models import Order
@@ -16,7 +17,7 @@ from commerce.payments.models import Payment, Refund, RefundLine
 from commerce.promotions import services as promotion_services
 from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.helpers import assert_error, client_for, money
-from tests.orders.helpers import ADDRESS, place
+from tests.orders.helpers import place
 from tests.payments.flows import deliver
 from tests.pricing.helpers import method, rate, zone
 
@@ -74,7 +75,7 @@ def test_refunding_every_unit_one_by_one_gives_back_the_total(paid):
 
 
 def test_a_refund_of_some_lines_gives_back_what_they_cost(paid):
-    order, payment, small, large = paid
+    _order, payment, small, large = paid
     refund = services.refund_payment(payment, lines={large.pk: 1, small.pk: 2}, reason="Return")
     assert refund.amount.amount == large.total.amount + sum(
         Decimal(s) / 100 for s in _shares(small)[:2]
@@ -102,14 +103,14 @@ def _shares(line):
     ],
 )
 def test_bad_lines_are_refused_and_nothing_is_sent(paid, lines, shipping, problem):
-    order, payment, small, _large = paid
+    _order, payment, small, _large = paid
     key = {
         "unknown": "00000000-0000-0000-0000-000000000000",
         "too_many": str(small.pk),
         "zero": str(small.pk),
     }[lines]
     quantity = {"unknown": 1, "too_many": 4, "zero": 0}[lines]
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(CommerceValidationError) as caught:
         services.refund_payment(payment, lines={key: quantity}, reason="Bad")
     assert caught.value.code == "invalid_refund_lines"
     assert caught.value.details["lines"][key] == [problem]
@@ -117,12 +118,12 @@ def test_bad_lines_are_refused_and_nothing_is_sent(paid, lines, shipping, proble
 
 
 def test_the_shipping_is_refunded_once_and_an_amount_is_not_mixed_with_lines(paid):
-    order, payment, small, _large = paid
+    _order, payment, small, _large = paid
     services.refund_payment(payment, shipping=True, reason="Late")
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(CommerceValidationError) as caught:
         services.refund_payment(payment, shipping=True, reason="Again")
     assert caught.value.details["lines"]["shipping"] == ["The shipping is refunded already."]
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(CommerceValidationError) as caught:
         services.refund_payment(payment, money("1.00"), lines={small.pk: 1}, reason="Both")
     assert "amount" in caught.value.details
     assert RefundLine.objects.count() == 1
@@ -136,7 +137,7 @@ def test_a_failed_refunds_lines_can_be_refunded_again(paid, dummy):
 
 
 def test_staff_refund_lines_through_the_api(paid, staff_user):
-    order, payment, small, large = paid
+    order, payment, _small, large = paid
     client = client_for(staff_user)
     url = f"/api/v1/payments/{payment.reference}/refunds/"
     response = client.post(
@@ -162,3 +163,14 @@ def test_staff_refund_lines_through_the_api(paid, staff_user):
     assert_error(bad, 400, "invalid_refund_lines")
     with override_settings(COMMERCE={**TAXED}):
         assert check_invariants() == []
+
+
+def test_a_line_refunded_past_its_cost_is_reported(paid):
+    order, payment, small, _large = paid
+    refund = services.refund_payment(payment, lines={small.pk: 1}, reason="One")
+    assert check_invariants() == []
+    RefundLine.objects.filter(refund=refund).update(quantity=4)
+    (violation,) = check_invariants()
+    assert (violation.code, violation.object) == ("refund.line_exceeds_cost", order.number)
+    RefundLine.objects.filter(refund=refund).update(quantity=1, amount=money("99.00"))
+    assert [v.code for v in check_invariants()] == ["refund.line_exceeds_cost"]

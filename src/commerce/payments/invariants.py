@@ -22,7 +22,7 @@ from commerce.core.invariants import (
     rounded,
     stream,
 )
-from commerce.orders.models import Order
+from commerce.orders.models import Order, OrderLine
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 
 #: Order statuses that say the money was collected.
@@ -217,4 +217,45 @@ def webhook_transitions() -> Iterator[Violation]:
             "webhook.applied_twice",
             f"drove {row['transitions']} payment status changes",
             f"{row['payment__gateway']}:{row['event_id']}",
+        )
+
+
+@register(
+    {
+        "refund.line_exceeds_cost": (
+            "An order line's refunds (those that did not fail) give back more units than "
+            "it had, or more than it cost."
+        ),
+    }
+)
+def refund_lines() -> Iterator[Violation]:
+    """No order line is refunded more units than it had, nor more money than it cost."""
+    counted = ~Q(refund_lines__refund__status=Refund.Status.FAILED)
+    broken = (
+        OrderLine.objects.filter(refund_lines__isnull=False)
+        .order_by()
+        .values(
+            "pk",
+            "sku",
+            "quantity",
+            number=F("order__number"),
+            currency=F("order__currency"),
+            cost_r=rounded(F("total")),
+        )
+        .annotate(
+            units=Coalesce(Sum("refund_lines__quantity", filter=counted), Value(0)),
+            given_r=rounded(
+                Coalesce(Sum("refund_lines__amount", filter=counted), Value(Decimal(0)))
+            ),
+        )
+        .filter(Q(units__gt=F("quantity")) | Q(given_r__gt=F("cost_r")))
+        .order_by("number", "sku")
+    )
+    for row in stream(broken):
+        cur = row["currency"]
+        yield Violation(
+            "refund.line_exceeds_cost",
+            f"line {row['sku']}: {row['units']} of {row['quantity']} units refunded, "
+            f"{format_amount(row['given_r'], cur)} of {format_amount(row['cost_r'], cur)}",
+            row["number"],
         )

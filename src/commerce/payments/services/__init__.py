@@ -20,9 +20,9 @@ Locks are always taken order first, then payment, as the order services do.
 The flows live in one module each, the way django-allauth keeps its flows:
 ``starting`` (:func:`start_payment`), ``operations`` (capture, cancel,
 refund, :func:`clear_flag`), ``refund_lines`` (what refunded lines give back),
-``observations`` (the rules every provider fact goes through), ``webhooks`` and ``reconciliation``, over the shared
-pieces in ``_common``. Import the public API from here; the modules behind
-it are internal and may move.
+``observations`` (the rules every provider fact goes through), ``webhooks``
+and ``reconciliation``, over the shared pieces in ``_common``. Import the
+public API from here; the modules behind it are internal and may move.
 """
 
 from commerce.payments.services.operations import (
