@@ -117,3 +117,28 @@ def test_filter_anonymous_carts(admin_client, carts, value, expected):
 def test_staff_without_permissions_cannot_see_carts(client, staff_user, carts):
     client.force_login(staff_user)
     assert client.get(admin_url("changelist")).status_code == 403
+
+
+def test_the_change_page_previews_the_pricing_and_explains_what_did_not_apply(
+    admin_client, carts
+):
+    from decimal import Decimal
+
+    from commerce.promotions import services as promotions
+
+    promotions.create_promotion(
+        name="Ten percent",
+        lane="order",
+        benefit={"kind": "percentage_off", "percent": Decimal(10)},
+    )
+    promotions.create_promotion(
+        name="Big spenders",
+        lane="order",
+        currency="USD",
+        condition={"min_subtotal": 100000},
+        benefit={"kind": "percentage_off", "percent": Decimal(20)},
+    )
+    content = admin_client.get(admin_url("change", carts["user"].pk)).content.decode()
+    # Two shirts at 12.50: 10 % off is 2.50.
+    assert "Ten percent: -$2.50" in content
+    assert "Big spenders (below_minimum_spend)" in content

@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from commerce.cart.models import Cart, CartLine
+from commerce.pricing.pipeline import explain, price_cart
 
 
 class CartLineInline(admin.TabularInline):
@@ -29,8 +32,49 @@ class CartAdmin(admin.ModelAdmin):
     # ``user`` is nullable, which the admin's automatic select_related() skips.
     list_select_related = ["user"]
     search_fields = ["user__email", "id"]
-    readonly_fields = ["user", "token_digest", "currency", "revision", "created_at", "updated_at"]
+    readonly_fields = [
+        "user",
+        "token_digest",
+        "currency",
+        "codes",
+        "revision",
+        "pricing_preview",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [CartLineInline]
+
+    @admin.display(description=_("pricing now"))
+    def pricing_preview(self, cart: Cart) -> str:
+        """The cart priced by the pipeline now, with its codes, and why each promotion
+        and code that exists did not apply (:func:`~commerce.pricing.pipeline.explain`)."""
+        if cart.pk is None or not cart.currency:
+            return "-"
+        priced = price_cart(cart, codes=cart.codes)
+        money = priced.money
+        applied = format_html_join(
+            "",
+            "<li>{}: -{}</li>",
+            ((a.discount.name, money(a.amount)) for a in priced.adjustments),
+        )
+        reasons = format_html_join(
+            "",
+            "<li>{} ({}): {}</li>",
+            (
+                (r.discount.code or r.discount.name if r.discount else "?", r.code, r.message)
+                for r in explain(cart, codes=cart.codes)
+            ),
+        )
+        return format_html(
+            "<p>Subtotal {}, discount {}, tax {}, total {} (before shipping).</p>"
+            "<p>Applied:</p><ul>{}</ul><p>Not applied:</p><ul>{}</ul>",
+            money(priced.subtotal),
+            money(priced.discount_total),
+            money(priced.tax_total),
+            money(priced.total),
+            applied or format_html("<li>{}</li>", "nothing"),
+            reasons or format_html("<li>{}</li>", "nothing"),
+        )
 
     def has_add_permission(self, request):
         return False
