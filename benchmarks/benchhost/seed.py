@@ -209,11 +209,11 @@ INSERT_SQL = [
     INSERT INTO commerce_catalog_variant (
         id, created_at, updated_at, product_id, sku, name, options, price, price_currency,
         compare_at_price, compare_at_price_currency, cost_price, cost_price_currency,
-        is_active, position)
+        is_active, position, weight)
     SELECT id, created_at, created_at, product_id, sku, name, options, price, currency,
         CASE WHEN on_sale THEN round(price * 1.25, 2) END,
         CASE WHEN on_sale THEN currency END,
-        round(price * 0.6, 2), currency, true, position
+        round(price * 0.6, 2), currency, true, position, 250 + position * 50
     FROM bench_v
     """,
     """

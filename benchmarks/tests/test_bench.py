@@ -190,8 +190,9 @@ def test_the_largest_checkout_is_planned_then_rolled_back(seeded, settings, tmp_
         call_command("bench_statement_costs", stdout=handle)
     found = json.loads(out.read_text().strip().splitlines()[-1])
     assert found["lines"] == 40
-    # Checkout and payment, whatever the cart's size: one batch per step.
-    assert 10 <= found["statements"] <= 25
+    # Checkout and payment, whatever the cart's size: one batch per step, and the
+    # pricing's reads (promotions, zones, shipping methods, tax rates), a constant.
+    assert 10 <= found["statements"] <= 35
     assert 0 < found["highest_planned_cost"] < found["jit_above_cost"]
     assert found["jit"] in {"on", "off"}
     # Nothing stays: no order, no reservation, no movement.

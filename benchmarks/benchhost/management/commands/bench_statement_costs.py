@@ -29,6 +29,8 @@ ADDRESS = {
     "postal_code": "100001",
     "country": "NG",
 }
+#: The shipping method seed_demo offers in Nigeria, in USD (the bench's default currency).
+SHIPPING_METHOD = "standard"
 #: Statements that are not plannable queries.
 UNPLANNED = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT", "SET ")
 
@@ -65,7 +67,11 @@ class Command(BaseCommand):
                     cart = cart_services.add_line(cart, variant_id=variant, quantity=1)
                 with CaptureQueriesContext(connection) as queries:
                     placed = order_services.place_order(
-                        cart=cart, shipping_address=ADDRESS, email="planner@example.com"
+                        cart=cart,
+                        shipping_address=ADDRESS,
+                        email="planner@example.com",
+                        # seed_demo's method for Nigeria in the default currency.
+                        shipping_method=SHIPPING_METHOD,
                     )
                     order_services.mark_order_paid(placed.order)
                 statements = [
