@@ -58,10 +58,22 @@ TRANSITION_HELP = {
 }
 
 
-class OrderLineInline(admin.TabularInline):
-    model = OrderLine
+class SnapshotInline(admin.TabularInline):
+    """Rows an order keeps (from checkout, or its history): shown, never added, changed
+    or deleted here."""
+
     extra = 0
     can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(SnapshotInline):
+    model = OrderLine
     fields = [
         "sku",
         "product_name",
@@ -74,54 +86,32 @@ class OrderLineInline(admin.TabularInline):
         "tax_total_display",
         "total_display",
     ]
-    readonly_fields = fields
     unit_price_display = money_display("unit_price", _("unit price"))
     line_total_display = money_display("line_total", _("line total"))
     discount_total_display = money_display("discount_total", _("discount"))
     tax_total_display = money_display("tax_total", _("tax"))
     total_display = money_display("total", _("total"))
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class OrderAdjustmentInline(admin.TabularInline):
+class OrderAdjustmentInline(SnapshotInline):
     """The discounts snapshotted at checkout (a row without a line is on shipping)."""
 
     model = OrderAdjustment
-    extra = 0
-    can_delete = False
     fields = ["line", "name", "source", "code", "lane", "amount_display"]
-    readonly_fields = fields
     amount_display = money_display("amount", _("amount"))
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class OrderTaxLineInline(admin.TabularInline):
+class OrderTaxLineInline(SnapshotInline):
     """The taxes snapshotted at checkout (a row without a line is on shipping)."""
 
     model = OrderTaxLine
-    extra = 0
-    can_delete = False
     fields = ["line", "name", "rate", "included", "amount_display"]
-    readonly_fields = fields
     amount_display = money_display("amount", _("amount"))
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(SnapshotInline):
     model = OrderEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "from_status", "to_status", "actor", "reason", "data"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

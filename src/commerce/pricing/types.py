@@ -300,19 +300,14 @@ class ShippingOption:
     tax_class_id: Any = None
 
 
-@dataclass(frozen=True)
-class ShippingCharge:
-    """The chosen method: its price, the discounts on it and its tax."""
+class Taxed:
+    """What a priced line and a shipping charge share: tax lines on a net amount."""
 
-    option: ShippingOption
-    adjustments: tuple[LineAdjustment, ...]
-    discount: int
     tax_lines: tuple[TaxLine, ...]
 
     @property
     def net(self) -> int:
-        """The price after discounts (with tax when prices include it)."""
-        return self.option.price - self.discount
+        raise NotImplementedError
 
     @property
     def tax(self) -> int:
@@ -324,7 +319,23 @@ class ShippingCharge:
 
     @property
     def total(self) -> int:
+        """What it costs the shopper: after discounts, with the tax added to it."""
         return self.net + self.added_tax
+
+
+@dataclass(frozen=True)
+class ShippingCharge(Taxed):
+    """The chosen method: its price, the discounts on it and its tax."""
+
+    option: ShippingOption
+    adjustments: tuple[LineAdjustment, ...]
+    discount: int
+    tax_lines: tuple[TaxLine, ...]
+
+    @property
+    def net(self) -> int:
+        """The price after discounts (with tax when prices include it)."""
+        return self.option.price - self.discount
 
 
 # --- tax --------------------------------------------------------------------------------
@@ -377,7 +388,7 @@ class TaxResult:
 
 
 @dataclass(frozen=True)
-class PricedLine:
+class PricedLine(Taxed):
     """One line, priced: base, discounts, tax."""
 
     line: PricingLine
@@ -410,17 +421,8 @@ class PricedLine:
         return self.base_total - self.discount
 
     @property
-    def tax(self) -> int:
-        return sum(line.amount for line in self.tax_lines)
-
-    @property
-    def added_tax(self) -> int:
-        return sum(line.amount for line in self.tax_lines if not line.included)
-
-    @property
-    def total(self) -> int:
-        """What the line costs the shopper: after discounts, with its tax."""
-        return self.net_total + self.added_tax
+    def net(self) -> int:
+        return self.net_total
 
 
 @dataclass(frozen=True)
