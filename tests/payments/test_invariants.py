@@ -37,7 +37,7 @@ from tests.payments.flows import deliver
 pytestmark = pytest.mark.django_db
 
 #: Upper bound on the checker's queries with every app installed: one per check.
-MAX_QUERIES = 9
+MAX_QUERIES = 11
 
 
 def pay(order: Order, alias: str = "dummy") -> tuple[Payment, list[bytes]]:
