@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from commerce.cart.exceptions import CodeNotAppliedError
 from commerce.core.invariants import check_invariants
-from commerce.core.money import currency_exponent, from_minor_units
+from commerce.core.money import currency_exponent, from_minor_units, to_minor_units
 from commerce.orders import services as order_services
 from commerce.pricing.exceptions import DiscountUnavailableError
 from commerce.pricing.pipeline import price_lines
@@ -54,24 +54,27 @@ def price_text(minor: int, currency: str) -> str:
 
 @st.composite
 def promotion_specs(draw, currency: str, products: int, index: int):
-    """Keyword arguments of one promotion: catalog or order lane, percent or amount off,
-    on every line or some products, a voucher or automatic, combinable or not."""
+    """Keyword arguments of one promotion: catalog or order lane, percent or amount off
+    (and, on lines, a fixed price or buy X get Y), on every line or some products, a
+    voucher or automatic, combinable or not, sometimes with a budget."""
     lane = draw(st.sampled_from(["catalog", "order"]))
     scale = 10 ** currency_exponent(currency)
-    if draw(st.booleans()):
-        benefit = {
-            "kind": "percentage_off",
-            "percent": draw(st.decimals(Decimal("0.01"), Decimal(100), places=2)),
-        }
-        fields = {}
+    kinds = ["percentage_off", "amount_off"]
+    if lane == "catalog":
+        kinds += ["fixed_price", "buy_x_get_y"]
+    kind = draw(st.sampled_from(kinds))
+    benefit = {"kind": kind, "max_units": draw(st.none() | st.integers(1, 6))}
+    fields = {}
+    if kind in ("percentage_off", "buy_x_get_y"):
+        benefit["percent"] = draw(st.decimals(Decimal("0.01"), Decimal(100), places=2))
     else:
-        amount = draw(st.integers(1, 60 * scale))
-        benefit = {
-            "kind": "amount_off",
-            "amount": from_minor_units(amount, currency),
-            "allocation": draw(st.sampled_from(["each", "across"])),
-        }
-        fields = {"currency": currency}
+        low = 0 if kind == "fixed_price" else 1
+        benefit["amount"] = from_minor_units(draw(st.integers(low, 60 * scale)), currency)
+        benefit["allocation"] = draw(st.sampled_from(["each", "across"]))
+        fields["currency"] = currency
+    if kind == "buy_x_get_y":
+        benefit["buy_quantity"] = draw(st.integers(1, 3))
+        benefit["get_quantity"] = draw(st.integers(1, 2))
     if lane == "catalog" and draw(st.booleans()):
         targets = draw(st.sets(st.integers(0, products - 1), min_size=1))
         benefit["target"] = {"products": sorted(targets)}  # indexes, resolved below
@@ -80,6 +83,9 @@ def promotion_specs(draw, currency: str, products: int, index: int):
         priority=draw(st.integers(-1, 1)),
         combinable=draw(st.booleans()),
     )
+    if draw(st.integers(0, 3)) == 0:
+        budget = draw(st.integers(1, 100 * scale))
+        fields.update(currency=currency, budget=from_minor_units(budget, currency))
     if draw(st.booleans()):
         fields.update(requires_code=True, codes=[f"CODE{index}"])
     return {"benefit": benefit, **fields}
@@ -244,6 +250,11 @@ def test_the_pipeline_adds_up_whatever_the_cart(data, products, settings):
         priced.shipping.discount if priced.shipping else 0
     )
     assert {s.code: s.applied for s in priced.codes}["NO-SUCH-CODE"] is False
+    # No promotion gives more than its budget.
+    for n, spec in enumerate(scenario["promotions"]):
+        if "budget" in spec:
+            given_away = sum(c.amount for c in priced.claims if c.discount.name == f"Promotion {n}")
+            assert given_away <= to_minor_units(spec["budget"])
 
     # Tax is on what each item costs after discounts, at every rate, rounded as set.
     items = {pl.key: (pl.net_total, pl.quantity) for pl in priced.lines}
