@@ -18,6 +18,8 @@ from djmoney.money import Money
 
 from commerce.core.invariants import check_invariants, codes
 from commerce.pricing.types import Claim, Customer, Discount, Lane
+from commerce.promotions import services
+from commerce.promotions.exceptions import InvalidPromotionError
 from commerce.promotions.invariants import PROMOTION_CODES, VOUCHER_CODE_CODES
 from commerce.promotions.models import Promotion, VoucherCode
 from tests.invariant_helpers import constraint_dropped, documented_codes, found
@@ -136,3 +138,17 @@ def test_every_code_is_registered_and_documented():
     mine = {**PROMOTION_CODES, **VOUCHER_CODE_CODES}
     assert set(mine) <= set(codes())
     assert set(mine) <= set(documented_codes())
+
+
+def test_a_budget_set_after_redemptions_counts_them(spent):
+    # Without a budget nothing is counted; a budget set later starts from what was given.
+    services.update_promotion(spent, budget=None)
+    assert promo_row(spent).get().budget_spent == 0
+    assert check_invariants() == []
+    services.update_promotion(spent, budget=Money(Decimal("20.00"), "USD"))
+    assert promo_row(spent).get().budget_spent == Decimal("15.00")
+    assert check_invariants() == []
+    # A budget below what was given is refused (a 400), not a constraint's 500.
+    with pytest.raises(InvalidPromotionError):
+        services.update_promotion(spent, budget=Money(Decimal("10.00"), "USD"))
+    assert promo_row(spent).get().budget == Money(Decimal("20.00"), "USD")
