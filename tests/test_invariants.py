@@ -73,7 +73,7 @@ def test_a_consistent_catalog_reports_nothing(shirt, mug):
 
 
 def test_only_the_installed_apps_are_checked():
-    expected = {"commerce.catalog", "commerce.orders", "commerce.payments"}
+    expected = {"commerce.catalog", "commerce.orders", "commerce.payments", "commerce.promotions"}
     assert set(checked_apps()) == {app for app in expected if apps.is_installed(app)}
     assert "commerce.catalog" in checked_apps()
 

@@ -13,3 +13,6 @@ class PromotionsConfig(AppConfig):
         from commerce.promotions.discounts import PromotionDiscountSource
 
         register_discount_source(PromotionDiscountSource())
+
+        # Importing invariants registers the promotion and voucher code checks.
+        from commerce.promotions import invariants  # noqa: F401

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 
 from commerce.core.columns import integer_range, is_storable_text
 from commerce.core.exceptions import CommerceError, CommerceValidationError
@@ -33,6 +34,7 @@ from commerce.promotions.models import (
     Promotion,
     PromotionLane,
     PromotionTarget,
+    Redemption,
     VoucherCode,
 )
 from commerce.promotions.rules import ID_LEAVES, check_rule, possible, rule_ids, uses_leaf
@@ -351,8 +353,30 @@ def update_promotion(promotion: Promotion, **changes: Any) -> Promotion:
             "This promotion has voucher codes: it must require one.",
             details={"requires_code": ["Delete its codes first."]},
         )
+    if "budget" in changes:
+        # Spending counts against a budget only while there is one: a budget set (or
+        # changed) later starts from what the unreleased redemptions already gave.
+        promotion.budget_spent = _unreleased_spend(promotion)
+        if promotion.budget is not None and promotion.budget_spent > promotion.budget.amount:
+            raise InvalidPromotionError(
+                "The budget is less than what this promotion has already given.",
+                details={"budget": [f"At least {promotion.budget_spent}."]},
+            )
     promotion.save()
     return promotion
+
+
+def _unreleased_spend(promotion: Promotion) -> Decimal:
+    """What ``promotion``'s unreleased redemptions gave in its budget's currency (0
+    without a budget)."""
+    if promotion.budget is None:
+        return Decimal(0)
+    total = Redemption.objects.filter(
+        promotion=promotion,
+        released_at__isnull=True,
+        amount_currency=str(promotion.budget.currency),
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
 
 
 @transaction.atomic
