@@ -120,3 +120,26 @@ def test_redemptions_cannot_be_added_changed_or_deleted(admin_client):
     assert admin_client.get(url("redemption", "add")).status_code == 403
     assert admin_client.post(url("redemption", "delete", r.pk), {"post": "yes"}).status_code == 403
     assert Redemption.objects.filter(pk=r.pk).exists()
+
+
+def test_a_budget_edited_in_the_admin_counts_what_was_already_given(admin_client):
+    p = promotion("Summer", benefit=percent_off(10), currency="USD")
+    Redemption.objects.create(promotion=p, order_reference="O-1", amount=Money("30", "USD"))
+    benefit = p.benefit
+
+    def edit(budget: str):
+        data = add_form(
+            currency="USD",
+            budget_0=budget,
+            **management("benefit", 1, 1),
+            **{"benefit-0-id": str(benefit.pk), "benefit-0-promotion": str(p.pk)},
+        )
+        return admin_client.post(url("promotion", "change", p.pk), data, follow=True)
+
+    refused = edit("20.00")
+    assert "less than what this promotion has already given" in refused.content.decode()
+    p.refresh_from_db()
+    assert (p.budget, p.budget_spent) == (None, 0)
+    assert edit("50.00").status_code == 200
+    p.refresh_from_db()
+    assert (p.budget, p.budget_spent) == (Money("50", "USD"), 30)

@@ -75,6 +75,12 @@ class PromotionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         (_("Limits"), {"fields": ("budget", "budget_spent", "max_uses", "uses")}),
     )
 
+    def save_model(self, request, obj, form, change) -> None:
+        if change and "budget" in form.changed_data:
+            # As the services do: the spending counter follows the new budget.
+            services.recount_budget(obj)
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         services.sync_targets(form.instance)

@@ -354,16 +354,25 @@ def update_promotion(promotion: Promotion, **changes: Any) -> Promotion:
             details={"requires_code": ["Delete its codes first."]},
         )
     if "budget" in changes:
-        # Spending counts against a budget only while there is one: a budget set (or
-        # changed) later starts from what the unreleased redemptions already gave.
-        promotion.budget_spent = _unreleased_spend(promotion)
-        if promotion.budget is not None and promotion.budget_spent > promotion.budget.amount:
-            raise InvalidPromotionError(
-                "The budget is less than what this promotion has already given.",
-                details={"budget": [f"At least {promotion.budget_spent}."]},
-            )
+        recount_budget(promotion)
     promotion.save()
     return promotion
+
+
+def recount_budget(promotion: Promotion) -> None:
+    """Set ``promotion.budget_spent`` (unsaved) for a budget that was set or changed.
+
+    Spending counts against a budget only while there is one: a budget set (or
+    changed) later starts from what the unreleased redemptions already gave. A
+    budget below that raises :class:`InvalidPromotionError` (400). The admin calls
+    it too, so a budget edited there cannot break the counter.
+    """
+    promotion.budget_spent = _unreleased_spend(promotion)
+    if promotion.budget is not None and promotion.budget_spent > promotion.budget.amount:
+        raise InvalidPromotionError(
+            "The budget is less than what this promotion has already given.",
+            details={"budget": [f"At least {promotion.budget_spent}."]},
+        )
 
 
 def _unreleased_spend(promotion: Promotion) -> Decimal:
