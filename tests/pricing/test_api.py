@@ -113,13 +113,15 @@ def test_a_member_another_zone_holds_at_the_same_priority_is_a_400(staff, german
         400,
     )
     assert "Germany" in error["message"]
+    assert list(error["details"]) == ["members.0"]
     assert Zone.objects.count() == 1
     # Another priority breaks the tie.
     body = {"name": "DE again", "priority": 1, "members": [{"country": "DE"}]}
     assert staff.post(ZONES, body, format="json").status_code == 201
     # Moving it back to the same priority is refused, and changes nothing.
     again = Zone.objects.get(name="DE again")
-    assert_error(staff.patch(f"{ZONES}{again.pk}/", {"priority": 0}, format="json"), 400)
+    error = assert_error(staff.patch(f"{ZONES}{again.pk}/", {"priority": 0}, format="json"), 400)
+    assert list(error["details"]) == ["priority"]
     again.refresh_from_db()
     assert again.priority == 1
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError
 
 from commerce.core.exceptions import CommerceValidationError, ConflictError, DuplicateError
@@ -68,20 +68,21 @@ def _refuse_unknown(fields: Mapping[str, Any], allowed: set[str], prefix: str = 
 
 def _checked(obj: Model, prefix: str = "", *, fields_only: bool = False) -> None:
     """``obj.full_clean()`` (or only ``clean_fields()``), its ValidationError as a
-    CommerceValidationError (400) whose ``details`` name the fields under ``prefix``."""
+    CommerceValidationError (400) whose ``details`` name the fields under ``prefix``
+    (``members.0.country``); problems of the whole row go under ``prefix`` itself, or
+    ``non_field_errors`` at the top, as DRF names them."""
     try:
         if fields_only:
             obj.clean_fields()
         else:
             obj.full_clean()
     except ValidationError as error:
+        whole = prefix.rstrip(".") or "non_field_errors"
         problems = error.message_dict if hasattr(error, "error_dict") else {}
         details = {
-            (f"{prefix}{name}" if name != NON_FIELD_ERRORS else prefix.rstrip(".") or name): [
-                str(message) for message in messages
-            ]
+            (whole if name == NON_FIELD_ERRORS else f"{prefix}{name}"): [str(m) for m in messages]
             for name, messages in problems.items()
-        } or {prefix.rstrip(".") or NON_FIELD_ERRORS: [str(m) for m in error.messages]}
+        } or {whole: [str(message) for message in error.messages]}
         first = next(iter(details.values()))[0]
         raise CommerceValidationError(first, details=details) from error
 
@@ -163,6 +164,17 @@ def _check_code_free(code: Any, exclude_pk=None) -> None:
         raise DuplicateError(details={"code": [f"{code} is already taken."]})
 
 
+def _save_method(method: ShippingMethod) -> None:
+    # The code was free when checked; a concurrent write may have taken it since.
+    try:
+        with transaction.atomic():
+            method.save()
+    except IntegrityError as exc:
+        if ShippingMethod.objects.filter(code=method.code).exclude(pk=method.pk).exists():
+            raise DuplicateError(details={"code": [f"{method.code} is already taken."]}) from exc
+        raise
+
+
 def _replace_bands(method: ShippingMethod, bands: Iterable[Mapping[str, Any]]) -> None:
     method.bands.all().delete()
     for index, spec in enumerate(bands):
@@ -185,7 +197,7 @@ def create_shipping_method(
     _check_code_free(fields.get("code"))
     method = ShippingMethod(**fields)
     _checked(method)
-    method.save()
+    _save_method(method)
     _replace_bands(method, bands)
     return method
 
@@ -204,7 +216,7 @@ def update_shipping_method(
         _check_code_free(changes["code"], exclude_pk=method.pk)
     _assign(method, changes)
     _checked(method)
-    method.save()
+    _save_method(method)
     if bands is not None:
         _replace_bands(method, bands)
     else:
