@@ -263,6 +263,8 @@ def seed() -> Shop:
         for event_type in (EventType.CAPTURED, EventType.FAILED)
     ]
     _configure_pricing(shop, reduced)
+    # The customer's cart holds a code, so removing one reaches a real code.
+    cart_services.add_code(cart, "WELCOME")
     return shop
 
 
@@ -300,14 +302,26 @@ def _configure_pricing(shop: Shop, tax_class) -> None:
         name="Welcome",
         currency="USD",
         requires_code=True,
+        combinable=True,
         benefit={"kind": "percentage_off", "percent": Decimal("10")},
         codes=["WELCOME", {"code": "LIMITED", "max_uses": 5}],
+    )
+    loyal = promotion_services.create_promotion(
+        name="Loyalty",
+        requires_code=True,
+        combinable=True,
+        benefit={"kind": "percentage_off", "percent": Decimal("5")},
+        codes=["LOYAL"],
     )
     spare_promotion = promotion_services.create_promotion(
         name="Spare", is_active=False, benefit={"kind": "percentage_off", "percent": Decimal("5")}
     )
     shop.promotion_ids = [str(welcome.pk), str(spare_promotion.pk)]
-    shop.voucher_codes = [(str(welcome.pk), "WELCOME"), (str(welcome.pk), "LIMITED")]
+    shop.voucher_codes = [
+        (str(welcome.pk), "WELCOME"),
+        (str(welcome.pk), "LIMITED"),
+        (str(loyal.pk), "LOYAL"),
+    ]
     shop.zone_ids = [str(germany.pk), str(spare_zone.pk)]
     shop.shipping_method_ids = [str(standard.pk), str(spare_method.pk)]
     shop.tax_rate_ids = [str(vat.pk), str(spare_rate.pk)]

@@ -131,6 +131,7 @@ def real_path_parameters(shop: Shop, path: str) -> list[dict[str, str]]:
         return [{"promotion_pk": pk} for pk in shop.promotion_ids]
     by_fragment = {
         "/promotions/{id}/": ("id", shop.promotion_ids),
+        "/cart/codes/{code}/": ("code", [code for _promotion, code in shop.voucher_codes]),
         "/pricing/zones/{id}/": ("id", shop.zone_ids),
         "/pricing/shipping-methods/{id}/": ("id", shop.shipping_method_ids),
         "/pricing/tax-rates/{id}/": ("id", shop.tax_rate_ids),
@@ -166,6 +167,7 @@ def real_values(shop: Shop) -> dict[str, list]:
         "brand": shop.brand_slugs,
         "tax_class": shop.tax_class_slugs,
         "zone": shop.zone_ids,
+        "code": [code for _promotion, code in shop.voucher_codes],
         "token": shop.cart_tokens,
         "gateway": GATEWAYS,
         "shipping_address": [*shop.address_ids, ADDRESS],
@@ -239,6 +241,8 @@ def completing_requests(shop: Shop) -> dict[str, list[tuple[str, dict, Any]]]:
     germany, spare_zone = shop.zone_ids
     euros = {"amount": "4.00", "currency": "EUR"}
     return {
+        # The customer's cart already holds WELCOME; LOYAL is another promotion's.
+        "POST /api/v1/cart/codes/": [("customer", {}, {"code": "LOYAL"})],
         "POST /api/v1/promotions/": [
             (
                 "staff",
