@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +39,10 @@ from commerce.orders.models import Address, Order, OrderEvent
 from commerce.payments import services as payment_services
 from commerce.payments.gateways.registry import get_gateway
 from commerce.payments.models import Payment, Refund, WebhookEvent
+from commerce.pricing import services as pricing_services
+from commerce.pricing.models import ShippingMethod, TaxRate, Zone
+from commerce.promotions import services as promotion_services
+from commerce.promotions.models import Promotion, VoucherCode
 from commerce.testing.factories import (
     CategoryFactory,
     ProductFactory,
@@ -189,6 +194,31 @@ class World:
     @cached_property
     def tax_class(self) -> TaxClass:
         return TaxClassFactory(name="Reduced", slug="reduced")
+
+    # pricing and promotions (staff configuration)
+    @cached_property
+    def zone(self) -> Zone:
+        return pricing_services.create_zone(name="Germany", members=[{"country": "DE"}])
+
+    @cached_property
+    def shipping_method(self) -> ShippingMethod:
+        return pricing_services.create_shipping_method(
+            zone=self.zone, name="Standard", code="standard", currency="USD", price=money("5.00")
+        )
+
+    @cached_property
+    def tax_rate(self) -> TaxRate:
+        return pricing_services.create_tax_rate(zone=self.zone, name="VAT", rate=Decimal("19"))
+
+    @cached_property
+    def promotion(self) -> Promotion:
+        """A code-only ten percent off, with the code WELCOME."""
+        return promotion_services.create_promotion(
+            name="Welcome",
+            requires_code=True,
+            benefit={"kind": "percentage_off", "percent": Decimal("10")},
+            codes=["WELCOME"],
+        )
 
     @cached_property
     def variant(self) -> Variant:
@@ -359,6 +389,13 @@ def snapshot(world: World) -> dict[str, Any]:
         "webhook_events": WebhookEvent.objects.count(),
         "vendors": sorted(Vendor.objects.values_list("slug", "is_verified")),
         "tax_classes": sorted(TaxClass.objects.values_list("slug", "name")),
+        "zones": sorted(Zone.objects.values_list("name", "priority", "is_active")),
+        "shipping_methods": sorted(ShippingMethod.objects.values_list("code", "name", "is_active")),
+        "tax_rates": sorted(
+            (name, str(rate)) for name, rate in TaxRate.objects.values_list("name", "rate")
+        ),
+        "promotions": sorted(Promotion.objects.values_list("name", "is_active")),
+        "voucher_codes": sorted(VoucherCode.objects.values_list("code", "is_active")),
         "products": sorted(Product.objects.values_list("slug", "name", "status", "is_featured")),
         "variants": sorted(
             (sku, str(price), is_active)

@@ -73,6 +73,30 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /api/v1/catalog/products/{product_slug}/images/":               (401, 403, 403, 401, 401, 201, 403, 201),
     "PATCH /api/v1/catalog/products/{product_slug}/images/{pk}/":         (401, 403, 403, 401, 401, 200, 403, 200),
     "DELETE /api/v1/catalog/products/{product_slug}/images/{pk}/":        (401, 403, 403, 401, 401, 204, 403, 204),
+    # promotions and pricing configuration: staff only, every method
+    "GET /api/v1/promotions/":                                            (401, 403, 403, 401, 401, 403, 403, 200),
+    "POST /api/v1/promotions/":                                           (401, 403, 403, 401, 401, 403, 403, 201),
+    "GET /api/v1/promotions/{pk}/":                                       (401, 403, 403, 401, 401, 403, 403, 200),
+    "PATCH /api/v1/promotions/{pk}/":                                     (401, 403, 403, 401, 401, 403, 403, 200),
+    "DELETE /api/v1/promotions/{pk}/":                                    (401, 403, 403, 401, 401, 403, 403, 204),
+    "GET /api/v1/promotions/{promotion_pk}/codes/":                       (401, 403, 403, 401, 401, 403, 403, 200),
+    "POST /api/v1/promotions/{promotion_pk}/codes/":                      (401, 403, 403, 401, 401, 403, 403, 201),
+    "PATCH /api/v1/promotions/{promotion_pk}/codes/{code}/":              (401, 403, 403, 401, 401, 403, 403, 200),
+    "GET /api/v1/pricing/zones/":                                         (401, 403, 403, 401, 401, 403, 403, 200),
+    "POST /api/v1/pricing/zones/":                                        (401, 403, 403, 401, 401, 403, 403, 201),
+    "GET /api/v1/pricing/zones/{pk}/":                                    (401, 403, 403, 401, 401, 403, 403, 200),
+    "PATCH /api/v1/pricing/zones/{pk}/":                                  (401, 403, 403, 401, 401, 403, 403, 200),
+    "DELETE /api/v1/pricing/zones/{pk}/":                                 (401, 403, 403, 401, 401, 403, 403, 204),
+    "GET /api/v1/pricing/shipping-methods/":                              (401, 403, 403, 401, 401, 403, 403, 200),
+    "POST /api/v1/pricing/shipping-methods/":                             (401, 403, 403, 401, 401, 403, 403, 201),
+    "GET /api/v1/pricing/shipping-methods/{pk}/":                         (401, 403, 403, 401, 401, 403, 403, 200),
+    "PATCH /api/v1/pricing/shipping-methods/{pk}/":                       (401, 403, 403, 401, 401, 403, 403, 200),
+    "DELETE /api/v1/pricing/shipping-methods/{pk}/":                      (401, 403, 403, 401, 401, 403, 403, 204),
+    "GET /api/v1/pricing/tax-rates/":                                     (401, 403, 403, 401, 401, 403, 403, 200),
+    "POST /api/v1/pricing/tax-rates/":                                    (401, 403, 403, 401, 401, 403, 403, 201),
+    "GET /api/v1/pricing/tax-rates/{pk}/":                                (401, 403, 403, 401, 401, 403, 403, 200),
+    "PATCH /api/v1/pricing/tax-rates/{pk}/":                              (401, 403, 403, 401, 401, 403, 403, 200),
+    "DELETE /api/v1/pricing/tax-rates/{pk}/":                             (401, 403, 403, 401, 401, 403, 403, 204),
     # cart: everyone has their own; A's lines are A's alone
     "GET /api/v1/cart/":                                                  (200, 200, 200, 200, 200, 200, 200, 200),
     "DELETE /api/v1/cart/":                                               (204, 204, 204, 204, 204, 204, 204, 204),
@@ -120,7 +144,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
 }
 # fmt: on
 
-#: Which world value fills ``{param}`` after which path segment.
+#: Which world value fills ``{param}`` after which path segment (or after which
+#: path, where one segment name leads to two kinds of value).
 PATH_VALUES = {
     ("codes", "code"): lambda w: "NOPE",
     ("categories", "slug"): lambda w: w.category.slug,
@@ -134,6 +159,12 @@ PATH_VALUES = {
     ("orders", "number"): lambda w: w.order.number,
     ("addresses", "pk"): lambda w: w.address.pk,
     ("payments", "reference"): lambda w: w.payment.reference,
+    ("promotions", "pk"): lambda w: w.promotion.pk,
+    ("promotions", "promotion_pk"): lambda w: w.promotion.pk,
+    ("/api/v1/promotions/{promotion_pk}/codes", "code"): lambda w: "welcome",
+    ("zones", "pk"): lambda w: w.zone.pk,
+    ("shipping-methods", "pk"): lambda w: w.shipping_method.pk,
+    ("tax-rates", "pk"): lambda w: w.tax_rate.pk,
     ("webhooks", "alias"): lambda w: w.payment.gateway,
     ("dummy", "gateway_reference"): lambda w: w.payment.gateway_reference,
 }
@@ -184,6 +215,28 @@ REQUESTS: dict[str, Call] = {
     "POST /api/v1/catalog/tax-classes/": Call(body={"name": "Books"}),
     "PATCH /api/v1/catalog/tax-classes/{slug}/": Call(body={"name": "Reduced rate"}),
     "POST /api/v1/catalog/products/": Call(body=_new_product),
+    "POST /api/v1/promotions/": Call(
+        body={"name": "Spring", "benefit": {"kind": "percentage_off", "percent": "5"}}
+    ),
+    "PATCH /api/v1/promotions/{pk}/": Call(body={"is_active": False}),
+    "POST /api/v1/promotions/{promotion_pk}/codes/": Call(body={"code": "SPRING"}),
+    "PATCH /api/v1/promotions/{promotion_pk}/codes/{code}/": Call(body={"max_uses": 5}),
+    "POST /api/v1/pricing/zones/": Call(body={"name": "France", "members": [{"country": "FR"}]}),
+    "PATCH /api/v1/pricing/zones/{pk}/": Call(body={"priority": 3}),
+    "POST /api/v1/pricing/shipping-methods/": Call(
+        body=lambda w: {
+            "zone": str(w.zone.pk),
+            "name": "Express",
+            "code": "express",
+            "currency": "USD",
+            "price": {"amount": "9.00", "currency": "USD"},
+        }
+    ),
+    "PATCH /api/v1/pricing/shipping-methods/{pk}/": Call(body={"position": 2}),
+    "POST /api/v1/pricing/tax-rates/": Call(
+        body=lambda w: {"zone": str(w.zone.pk), "name": "VAT", "rate": "19"}
+    ),
+    "PATCH /api/v1/pricing/tax-rates/{pk}/": Call(body={"rate": "7"}),
     "PATCH /api/v1/catalog/products/{slug}/": Call(body={"name": "Plainer shirt"}),
     "POST /api/v1/catalog/products/{product_slug}/variants/": Call(body=_new_variant),
     "PATCH /api/v1/catalog/products/{product_slug}/variants/{sku}/": Call(body={"name": "Mid"}),
@@ -276,9 +329,12 @@ def _expected(route: str, actor: str) -> set[int]:
 def _url(route: str, world: World) -> str:
     path = route.split(" ", 1)[1]
     segments = path.split("/")
+    template = list(segments)
     for index, segment in enumerate(segments):
         if segment.startswith("{"):
-            key = (segments[index - 1], segment.strip("{}"))
+            key = ("/".join(template[:index]), segment.strip("{}"))
+            if key not in PATH_VALUES:
+                key = (segments[index - 1], segment.strip("{}"))
             assert key in PATH_VALUES, f"{route}: add a PATH_VALUES entry for {key}"
             segments[index] = str(PATH_VALUES[key](world))
     return "/".join(segments)

@@ -11,6 +11,8 @@ from django.urls import include, path
 #: (app module, URL prefix) for every app with an API; its urls live in ``<app>.api.urls``.
 APP_URLS = [
     ("commerce.catalog", "catalog/"),
+    ("commerce.pricing", "pricing/"),
+    ("commerce.promotions", "promotions/"),
     ("commerce.cart", "cart/"),
     # checkout/, orders/, vendor/orders/ and addresses/
     ("commerce.orders", ""),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from base64 import b64encode
+from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
@@ -34,6 +35,10 @@ LISTS = [
     ("commerce.catalog", "/api/v1/catalog/products/?ordering=-price", None, "amount"),
     ("commerce.catalog", "/api/v1/catalog/products/?ordering=price", None, "amount"),
     ("commerce.catalog", "/api/v1/catalog/products/?ordering=name", None, "text"),
+    ("commerce.promotions", "/api/v1/promotions/", "staff_user", "timestamp"),
+    ("commerce.pricing", "/api/v1/pricing/zones/", "staff_user", "text"),
+    ("commerce.pricing", "/api/v1/pricing/shipping-methods/", "staff_user", "text"),
+    ("commerce.pricing", "/api/v1/pricing/tax-rates/", "staff_user", "text"),
     ("commerce.orders", "/api/v1/orders/", "customer", "timestamp"),
     ("commerce.orders", "/api/v1/vendor/orders/", "vendor_member", "timestamp"),
 ]
@@ -116,6 +121,21 @@ def catalog(db):
     for n, price in enumerate(["9.99", "12.50", "100.00"]):
         product = ProductFactory(name=f"Product {n}", brand=brand)
         VariantFactory(product=product, sku=f"CUR-{n}", price=Money(price, "USD"))
+    if apps.is_installed("commerce.promotions"):
+        from commerce.promotions import services as promotion_services
+
+        for n in range(2):
+            benefit = {"kind": "percentage_off", "percent": Decimal("5")}
+            promotion_services.create_promotion(name=f"Promotion {n}", benefit=benefit)
+    if apps.is_installed("commerce.pricing"):
+        from commerce.pricing import services as pricing_services
+
+        for n in range(2):
+            zone = pricing_services.create_zone(name=f"Zone {n}", priority=n)
+            pricing_services.create_tax_rate(zone=zone, name=f"Tax {n}", rate=Decimal("5"))
+            pricing_services.create_shipping_method(
+                zone=zone, name=f"Method {n}", code=f"m{n}", currency="USD", price=Money(1, "USD")
+            )
 
 
 def get(request, path, who, cursor_value):

@@ -20,7 +20,7 @@ from commerce.core.api.schema import SPECTACULAR_DEFAULTS, enum_name_overrides, 
 from tests.openapi import operations
 
 COMMERCE_SCHEMA_CLASS = "commerce.core.api.openapi.AutoSchema"
-APPS_WITH_AN_API = ("catalog", "cart", "orders", "payments")
+APPS_WITH_AN_API = ("catalog", "pricing", "promotions", "cart", "orders", "payments")
 
 urlpatterns = [
     path("api/v1/", include("commerce.urls")),

@@ -22,6 +22,8 @@ from commerce.orders import services as order_services
 from commerce.payments import services as payment_services
 from commerce.payments.gateways.base import EventType
 from commerce.payments.gateways.registry import get_gateway
+from commerce.pricing import services as pricing_services
+from commerce.promotions import services as promotion_services
 from commerce.testing.factories import StaffUserFactory, UserFactory
 
 ADDRESS = {
@@ -79,6 +81,14 @@ class Shop:
     captured_reference: str = ""
     #: gateway alias -> webhook bodies its provider would send about a waiting payment
     webhook_bodies: dict[str, list[bytes]] = field(default_factory=dict)
+    #: the staff's configuration; the first of each is in use, the last one spare
+    #: (nothing uses it, so staff may delete it)
+    promotion_ids: list[str] = field(default_factory=list)
+    #: (promotion id, code)
+    voucher_codes: list[tuple[str, str]] = field(default_factory=list)
+    zone_ids: list[str] = field(default_factory=list)
+    shipping_method_ids: list[str] = field(default_factory=list)
+    tax_rate_ids: list[str] = field(default_factory=list)
 
 
 def _pay(order, alias: str, choice: str | None):
@@ -252,4 +262,66 @@ def seed() -> Shop:
         )
         for event_type in (EventType.CAPTURED, EventType.FAILED)
     ]
+    _configure_pricing(shop, reduced)
+    # The customer's cart holds a code, so removing one reaches a real code.
+    cart_services.add_code(cart, "WELCOME")
     return shop
+
+
+def _configure_pricing(shop: Shop, tax_class) -> None:
+    """Zones, shipping methods, tax rates and promotions for the staff endpoints.
+
+    Made after the orders, and out of their way: the zones are in Europe (the
+    orders ship to Nigeria), the methods charge euros (no cart is in euros, so
+    checkout still needs no shipping method) and the promotions need a code.
+    """
+    germany = pricing_services.create_zone(
+        name="Germany", members=[{"country": "DE"}, {"country": "DE", "region": "HB"}]
+    )
+    spare_zone = pricing_services.create_zone(name="Spare", members=[{"country": "FR"}])
+    standard = pricing_services.create_shipping_method(
+        zone=germany,
+        name="Standard",
+        code="standard",
+        currency="EUR",
+        rate_strategy="order_value",
+        tax_class=tax_class,
+        bands=[
+            {"lower_bound": 0, "price": Money(Decimal("4.90"), "EUR")},
+            {"lower_bound": 5000, "price": Money(Decimal("0"), "EUR")},
+        ],
+    )
+    spare_method = pricing_services.create_shipping_method(
+        zone=germany, name="Express", code="express", currency="EUR", price=Money(9, "EUR")
+    )
+    vat = pricing_services.create_tax_rate(zone=germany, name="VAT", rate=Decimal("19"))
+    spare_rate = pricing_services.create_tax_rate(
+        zone=germany, tax_class=tax_class, name="Reduced VAT", rate=Decimal("7")
+    )
+    welcome = promotion_services.create_promotion(
+        name="Welcome",
+        currency="USD",
+        requires_code=True,
+        combinable=True,
+        benefit={"kind": "percentage_off", "percent": Decimal("10")},
+        codes=["WELCOME", {"code": "LIMITED", "max_uses": 5}],
+    )
+    loyal = promotion_services.create_promotion(
+        name="Loyalty",
+        requires_code=True,
+        combinable=True,
+        benefit={"kind": "percentage_off", "percent": Decimal("5")},
+        codes=["LOYAL"],
+    )
+    spare_promotion = promotion_services.create_promotion(
+        name="Spare", is_active=False, benefit={"kind": "percentage_off", "percent": Decimal("5")}
+    )
+    shop.promotion_ids = [str(welcome.pk), str(spare_promotion.pk)]
+    shop.voucher_codes = [
+        (str(welcome.pk), "WELCOME"),
+        (str(welcome.pk), "LIMITED"),
+        (str(loyal.pk), "LOYAL"),
+    ]
+    shop.zone_ids = [str(germany.pk), str(spare_zone.pk)]
+    shop.shipping_method_ids = [str(standard.pk), str(spare_method.pk)]
+    shop.tax_rate_ids = [str(vat.pk), str(spare_rate.pk)]

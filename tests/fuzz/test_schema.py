@@ -125,7 +125,16 @@ def real_path_parameters(shop: Shop, path: str) -> list[dict[str, str]]:
         return [{"product_slug": slug, "id": pk} for slug, pk in shop.images]
     if "{product_slug}" in path:
         return [{"product_slug": slug} for slug in shop.product_slugs]
+    if "{promotion_pk}" in path and "{code}" in path:
+        return [{"promotion_pk": pk, "code": code} for pk, code in shop.voucher_codes]
+    if "{promotion_pk}" in path:
+        return [{"promotion_pk": pk} for pk in shop.promotion_ids]
     by_fragment = {
+        "/promotions/{id}/": ("id", shop.promotion_ids),
+        "/cart/codes/{code}/": ("code", [code for _promotion, code in shop.voucher_codes]),
+        "/pricing/zones/{id}/": ("id", shop.zone_ids),
+        "/pricing/shipping-methods/{id}/": ("id", shop.shipping_method_ids),
+        "/pricing/tax-rates/{id}/": ("id", shop.tax_rate_ids),
         "/catalog/categories/{slug}/": ("slug", shop.category_slugs),
         "/catalog/vendors/{slug}/": ("slug", shop.vendor_slugs),
         "/catalog/tax-classes/{slug}/": ("slug", shop.tax_class_slugs),
@@ -157,6 +166,8 @@ def real_values(shop: Shop) -> dict[str, list]:
         "category": shop.category_slugs,
         "brand": shop.brand_slugs,
         "tax_class": shop.tax_class_slugs,
+        "zone": shop.zone_ids,
+        "code": [code for _promotion, code in shop.voucher_codes],
         "token": shop.cart_tokens,
         "gateway": GATEWAYS,
         "shipping_address": [*shop.address_ids, ADDRESS],
@@ -226,7 +237,58 @@ def completing_requests(shop: Shop) -> dict[str, list[tuple[str, dict, Any]]]:
     """
     address = shop.address_ids[0]
     customer_line = shop.cart_line_ids[0]
+    welcome, spare_promotion = shop.promotion_ids
+    germany, spare_zone = shop.zone_ids
+    euros = {"amount": "4.00", "currency": "EUR"}
     return {
+        # The customer's cart already holds WELCOME; LOYAL is another promotion's.
+        "POST /api/v1/cart/codes/": [("customer", {}, {"code": "LOYAL"})],
+        "POST /api/v1/promotions/": [
+            (
+                "staff",
+                {},
+                {"name": "Fuzz", "benefit": {"kind": "percentage_off", "percent": "5.00"}},
+            ),
+        ],
+        "PATCH /api/v1/promotions/{id}/": [("staff", {"id": welcome}, {"priority": 2})],
+        "DELETE /api/v1/promotions/{id}/": [("staff", {"id": spare_promotion}, None)],
+        "POST /api/v1/promotions/{promotion_pk}/codes/": [
+            ("staff", {"promotion_pk": welcome}, {"code": "FUZZ-1", "max_uses": 3}),
+        ],
+        "PATCH /api/v1/promotions/{promotion_pk}/codes/{code}/": [
+            ("staff", {"promotion_pk": welcome, "code": "LIMITED"}, {"max_uses": 10}),
+        ],
+        "POST /api/v1/pricing/zones/": [
+            ("staff", {}, {"name": "Austria", "members": [{"country": "AT"}]}),
+        ],
+        "PATCH /api/v1/pricing/zones/{id}/": [("staff", {"id": germany}, {"name": "DE"})],
+        "DELETE /api/v1/pricing/zones/{id}/": [("staff", {"id": spare_zone}, None)],
+        "POST /api/v1/pricing/shipping-methods/": [
+            (
+                "staff",
+                {},
+                {
+                    "zone": germany,
+                    "name": "Fuzz",
+                    "code": "fuzz",
+                    "currency": "EUR",
+                    "price": euros,
+                },
+            ),
+        ],
+        "PATCH /api/v1/pricing/shipping-methods/{id}/": [
+            ("staff", {"id": shop.shipping_method_ids[0]}, {"position": 1}),
+        ],
+        "DELETE /api/v1/pricing/shipping-methods/{id}/": [
+            ("staff", {"id": shop.shipping_method_ids[1]}, None),
+        ],
+        "POST /api/v1/pricing/tax-rates/": [
+            ("staff", {}, {"zone": germany, "name": "VAT", "rate": "19"}),
+        ],
+        "PATCH /api/v1/pricing/tax-rates/{id}/": [
+            ("staff", {"id": shop.tax_rate_ids[0]}, {"rate": "16"}),
+        ],
+        "DELETE /api/v1/pricing/tax-rates/{id}/": [("staff", {"id": shop.tax_rate_ids[1]}, None)],
         "PATCH /api/v1/catalog/tax-classes/{slug}/": [
             ("staff", {"slug": "reduced"}, {"name": "Reduced rate"}),
         ],

@@ -15,10 +15,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import ProtectedError, Sum
 
 from commerce.core.columns import integer_range, is_storable_text
-from commerce.core.exceptions import CommerceError, CommerceValidationError
+from commerce.core.exceptions import CommerceError, CommerceValidationError, ConflictError
 from commerce.core.money import is_allowed_currency, validate_money
 from commerce.promotions.exceptions import (
     InvalidBenefitError,
@@ -43,6 +43,7 @@ __all__ = [
     "CODE_PATTERN",
     "add_code",
     "create_promotion",
+    "delete_promotion",
     "normalize_code",
     "set_benefit",
     "sync_targets",
@@ -337,17 +338,20 @@ def create_promotion(
 
 
 @transaction.atomic
-def update_promotion(promotion: Promotion, **changes: Any) -> Promotion:
+def update_promotion(
+    promotion: Promotion, *, benefit: dict[str, Any] | None = None, **changes: Any
+) -> Promotion:
     """Change any of :data:`PROMOTION_FIELDS`; the benefit is checked again against
-    the new lane and currency. Counters are never changed here."""
+    the new lane and currency, or replaced whole by ``benefit`` (as :func:`set_benefit`).
+    Counters are never changed here."""
     _refuse_unknown(changes, PROMOTION_FIELDS)
     promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
     for name, value in changes.items():
         setattr(promotion, name, value)
     validate_promotion(promotion)
-    benefit = Benefit.objects.filter(promotion=promotion).first()
-    if benefit is not None:
-        validate_benefit(benefit, promotion)
+    current = Benefit.objects.filter(promotion=promotion).first()
+    if current is not None and benefit is None:
+        validate_benefit(current, promotion)
     if not promotion.requires_code and promotion.codes.exists():
         raise InvalidPromotionError(
             "This promotion has voucher codes: it must require one.",
@@ -356,6 +360,8 @@ def update_promotion(promotion: Promotion, **changes: Any) -> Promotion:
     if "budget" in changes:
         recount_budget(promotion)
     promotion.save()
+    if benefit is not None:
+        set_benefit(promotion, **benefit)
     return promotion
 
 
@@ -386,6 +392,23 @@ def _unreleased_spend(promotion: Promotion) -> Decimal:
         amount_currency=str(promotion.budget.currency),
     ).aggregate(total=Sum("amount"))["total"]
     return total or Decimal(0)
+
+
+@transaction.atomic
+def delete_promotion(promotion: Promotion) -> None:
+    """Delete a promotion with its benefit and codes. Raises
+    :class:`~commerce.core.exceptions.ConflictError` (409, ``promotion_redeemed``)
+    once an order has redeemed it: the redemptions are the orders' record of it
+    (deactivate it instead)."""
+    try:
+        with transaction.atomic():
+            promotion.delete()
+    except ProtectedError as exc:
+        raise ConflictError(
+            "Orders have redeemed this promotion; deactivate it instead of deleting it.",
+            code="promotion_redeemed",
+            details={"is_active": ["Set it to false instead."]},
+        ) from exc
 
 
 @transaction.atomic

@@ -122,7 +122,8 @@ def declare_error_responses(result, generator, request, public):
 SPECTACULAR_DEFAULTS: dict[str, Any] = {
     "TITLE": "commerce API",
     "DESCRIPTION": (
-        "The catalog, cart, orders and payments API of commerce. Every error is "
+        "The catalog, pricing, promotions, cart, orders and payments API of commerce. "
+        "Every error is "
         '`{"error": {"code", "message", "details"}}`.'
     ),
     "VERSION": commerce.__version__,

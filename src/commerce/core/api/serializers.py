@@ -63,3 +63,22 @@ class WholeBodySchema(OpenApiSerializerExtension):
         whole = copy.copy(self.target)
         whole.partial = False
         return auto_schema._map_serializer(whole, direction, bypass_extensions=True)
+
+
+class WholeNestedMixin(WholeBodyMixin):
+    """A nested body (an object, or each item of a list) validated whole, even in a PATCH.
+
+    DRF skips the missing required fields of every serializer under a partial
+    root; a nested object that replaces what it describes (a promotion's
+    benefit, a zone's members) must be complete. It is validated as a body of
+    its own, so :class:`RejectUnknownFieldsMixin` sees its input too.
+    """
+
+    def run_validation(self, data=serializers.empty):
+        # A copy of its own is the root: it validates as any body does.
+        if self.parent is None or data is serializers.empty or data is None:
+            return super().run_validation(data)
+        whole = type(self)(data=data, context=self.context)
+        if not whole.is_valid():
+            raise serializers.ValidationError(whole.errors)
+        return whole.validated_data

@@ -1,0 +1,1 @@
+"""The staff REST API of zones, shipping methods and tax rates."""

@@ -1,0 +1,1 @@
+"""The staff REST API of promotions and voucher codes."""
