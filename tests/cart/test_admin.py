@@ -119,9 +119,7 @@ def test_staff_without_permissions_cannot_see_carts(client, staff_user, carts):
     assert client.get(admin_url("changelist")).status_code == 403
 
 
-def test_the_change_page_previews_the_pricing_and_explains_what_did_not_apply(
-    admin_client, carts
-):
+def test_the_change_page_previews_the_pricing_and_explains_what_did_not_apply(admin_client, carts):
     from decimal import Decimal
 
     from commerce.promotions import services as promotions
