@@ -17,7 +17,17 @@ import commerce
 
 SOURCE = Path(commerce.__file__).resolve().parent
 #: The apps above core; each may import core, none of them is imported by core.
-DOMAIN_APPS = ("catalog", "cart", "orders", "payments")
+DOMAIN_APPS = ("catalog", "pricing", "promotions", "cart", "orders", "payments")
+#: Each app and the apps above it (DESIGN.md's layers), which it must not import:
+#: pricing knows promotions only through its discount-source registry, orders know
+#: payments only through hooks payments registers.
+ABOVE = {
+    "catalog": ("pricing", "promotions", "cart", "orders", "payments"),
+    "pricing": ("promotions", "cart", "orders", "payments"),
+    "promotions": ("cart", "orders", "payments"),
+    "cart": ("orders", "payments"),
+    "orders": ("payments",),
+}
 
 
 def module_name(path: Path) -> str:
@@ -113,3 +123,9 @@ def test_an_apps_api_imports_no_other_apps_api(app):
     others = [f"commerce.{other}.api" for other in DOMAIN_APPS if other != app]
     assert modules_under(SOURCE / app / "api"), f"commerce.{app}.api was not found"
     assert imports_of(SOURCE / app / "api", others) == []
+
+
+@pytest.mark.parametrize("app", ABOVE)
+def test_an_app_imports_no_app_above_it(app):
+    assert modules_under(SOURCE / app), f"commerce.{app} was not found"
+    assert imports_of(SOURCE / app, [f"commerce.{above}" for above in ABOVE[app]]) == []
