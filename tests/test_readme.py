@@ -200,6 +200,6 @@ def test_a_guest_buys_through_the_api_with_the_dummy_gateway(site):
     assert result["stock"] == [2, 0]
     assert result["title"] == "commerce API"
     assert result["version"] == result["package_version"]
-    assert result["tags"] == ["cart", "catalog", "orders", "payments"]
+    assert result["tags"] == ["cart", "catalog", "orders", "payments", "pricing", "promotions"]
     assert result["docs"] == 200
     assert result["healthz"] == 200
