@@ -383,7 +383,8 @@ def _is_amount(value: Any) -> bool:
 
 
 def _calculate_tax(request: TaxRequest) -> dict[str, list[TaxLine]]:
-    result = tax_strategy().calculate(request)
+    strategy = tax_strategy()
+    result = strategy.calculate(request)
     amounts = {item.key: item.amount for item in request.items}
     by_key: dict[str, list[TaxLine]] = {}
     problems = []
@@ -400,7 +401,7 @@ def _calculate_tax(request: TaxRequest) -> dict[str, list[TaxLine]]:
             problems.append(f"{included} of included tax in {key!r}, which costs {amounts[key]}")
     if problems:
         raise ImproperlyConfigured(
-            f"COMMERCE['TAX_STRATEGY'] ({type(tax_strategy()).__name__}) answered "
+            f"COMMERCE['TAX_STRATEGY'] ({type(strategy).__name__}) answered "
             f"{'; '.join(problems)}."
         )
     return by_key
