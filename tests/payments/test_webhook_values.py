@@ -163,11 +163,17 @@ def test_an_amount_that_is_not_integer_minor_units_is_recorded_as_unknown(alias,
     assert "\x00" not in json.dumps(record.payload[PROBLEMS_KEY])
 
 
-def test_paystack_keeps_an_unreadable_amount_out_of_the_event():
-    # Paystack's own rule (its captures are confirmed with its API before they count).
-    response = post("paystack", *paystack_event(amount="12.5"))
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("12.5", "USD"), (1250.5, "USD"), (True, "USD"), (None, "USD"), (1250, "usdollars")],
+    ids=["decimal-string", "float", "bool", "missing", "not-a-currency"],
+)
+def test_paystack_records_an_unreadable_amount_as_unknown(amount, currency):
+    response = post("paystack", *paystack_event(amount=amount, currency=currency))
     assert response.status_code == 200, response.content
-    assert recorded("paystack").amount is None
+    record = recorded("paystack")
+    assert (record.type, record.amount) == (EventType.UNKNOWN, None)
+    assert record.payload[PROBLEMS_KEY][0].startswith("amount:")
 
 
 @pytest.mark.parametrize("alias", EVENTS)

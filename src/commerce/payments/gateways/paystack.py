@@ -545,12 +545,21 @@ class PaystackGateway(PaymentGateway):
             reference = _first_text(data.get("reference"))
             amount = self._money_or_none(data.get("amount"), data.get("currency"))
 
+        problems: tuple[str, ...] = ()
+        if amount is None and event_type is not EventType.UNKNOWN:
+            # Every event commerce acts on carries its amount (refunds are even matched
+            # by it): one without a readable amount must never be applied as if it were
+            # for the whole payment.
+            problems = (f"amount: {_describe(None, data)[:200]} cannot be read",)
+            event_type = EventType.UNKNOWN
+
         return [
             GatewayEvent(
                 event_id=derive_event_id(name, data),
                 type=event_type,
                 gateway_reference=reference,
                 amount=amount,
+                problems=problems,
                 occurred_at=_timestamp(
                     data.get("paid_at"),
                     data.get("paidAt"),
