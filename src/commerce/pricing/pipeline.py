@@ -401,7 +401,6 @@ def _calculate_tax(request: TaxRequest) -> dict[str, list[TaxLine]]:
             problems.append(f"{included} of included tax in {key!r}, which costs {amounts[key]}")
     if problems:
         raise ImproperlyConfigured(
-            f"COMMERCE['TAX_STRATEGY'] ({type(strategy).__name__}) answered "
-            f"{'; '.join(problems)}."
+            f"COMMERCE['TAX_STRATEGY'] ({type(strategy).__name__}) answered {'; '.join(problems)}."
         )
     return by_key
