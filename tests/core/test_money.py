@@ -14,6 +14,7 @@ from commerce.core.exceptions import (
     UnknownCurrencyError,
 )
 from commerce.core.money import (
+    at_exponent,
     currency_exponent,
     from_minor_units,
     is_allowed_currency,
@@ -203,3 +204,21 @@ def test_validate_money_refuses_a_currency_the_setting_does_not_list(only_usd_an
 
 def test_validate_money_lets_none_through_only_when_asked(only_usd_and_jpy):
     assert validate_money(None, "compare_at_price", allow_none=True) is None
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("59", "USD", "59.00"),
+        ("59.000", "USD", "59.00"),
+        ("1000.000", "JPY", "1000"),
+        ("1.2", "KWD", "1.200"),
+        # More places than the currency has, or no ISO 4217 currency: never rounded.
+        ("1.005", "USD", "1.005"),
+        ("0.5", "JPY", "0.5"),
+        ("1.005", "XYZ", "1.005"),
+        ("1.005", None, "1.005"),
+    ],
+)
+def test_at_exponent_shows_the_currencys_places_and_never_rounds(amount, currency, shown):
+    assert f"{at_exponent(Decimal(amount), currency):f}" == shown

@@ -16,7 +16,6 @@ This module registers no models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -25,22 +24,12 @@ from django.http import HttpResponseRedirect
 from djmoney.money import Money
 
 from commerce.core.exceptions import CommerceError, CommerceValidationError
-from commerce.core.money import currency_exponent
+from commerce.core.money import at_exponent
 
 
 def money_at_exponent(value: Money) -> Money:
-    """``value`` with as many decimal places as its currency has (USD 2, JPY 0, KWD 3).
-
-    Never rounds: an amount with more places than its currency's (which the
-    services refuse to store) is returned unchanged, so no digit is hidden.
-    """
-    try:
-        exponent = currency_exponent(str(value.currency))
-    except CommerceError:  # not an ISO 4217 code: leave the amount as stored
-        return value
-    amount = Decimal(value.amount)
-    shown = amount.quantize(Decimal(1).scaleb(-exponent))
-    return Money(shown, value.currency) if shown == amount else value
+    """``value`` at its currency's exponent (:func:`commerce.core.money.at_exponent`)."""
+    return Money(at_exponent(value.amount, str(value.currency)), value.currency)
 
 
 def money_text(value: Money | None, empty: str = "-") -> str:

@@ -38,7 +38,10 @@ from django.apps import apps
 from django.db.models import DecimalField, F, Q, QuerySet
 from django.db.models.functions import Round
 
-from commerce.core.money import MONEY_FIELD_OPTIONS, currency_exponent, is_known_currency
+from commerce.core.money import (
+    MONEY_FIELD_OPTIONS,
+    at_exponent,
+)
 
 __all__ = [
     "CHUNK_SIZE",
@@ -166,11 +169,7 @@ def differs(left: str, right: str) -> Q:
 
 
 def format_amount(value: Decimal | None, currency: str | None) -> str:
-    """``25.00 USD``: the amount at its currency's precision when that loses nothing."""
+    """``25.00 USD``: the amount at its currency's exponent when that loses nothing."""
     if value is None:
         return "none"
-    if is_known_currency(currency):
-        exact = value.quantize(Decimal(1).scaleb(-currency_exponent(currency)))
-        if exact == value:
-            value = exact
-    return f"{value} {currency}"
+    return f"{at_exponent(value, currency)} {currency}"

@@ -25,6 +25,7 @@ __all__ = [
     "MONEY_FIELD_OPTIONS",
     "Money",
     "allocate",
+    "at_exponent",
     "currency_choices",
     "currency_exponent",
     "from_minor_units",
@@ -117,6 +118,21 @@ def currency_exponent(code: str) -> int:
     """The number of decimal places of ``code``'s minor unit (USD 2, JPY 0, KWD 3)."""
     sub_unit = get_currency(normalize_currency(code)).sub_unit
     return len(str(sub_unit)) - 1
+
+
+def at_exponent(amount: Decimal, currency: str | None) -> Decimal:
+    """``amount`` with as many decimal places as ``currency`` has (USD 2, JPY 0, KWD 3).
+
+    The one formatter of amounts (the API, the admin and the invariant checker
+    show money through it). It never rounds: an amount with more places than
+    its currency's, which the services refuse to store, or in a currency that is
+    not ISO 4217, is returned unchanged, so no digit is ever hidden.
+    """
+    amount = Decimal(amount)
+    if not is_known_currency(currency):
+        return amount
+    shown = amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)))
+    return shown if shown == amount else amount
 
 
 def to_minor_units(money: Money) -> int:

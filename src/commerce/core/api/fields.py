@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django_countries.serializer_fields import CountryField
 from djmoney.money import Money
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -14,7 +12,7 @@ from commerce.conf import commerce_settings
 from commerce.core.api.serializers import RejectUnknownFieldsMixin
 from commerce.core.columns import integer_range, is_storable_text
 from commerce.core.exceptions import CommerceError
-from commerce.core.money import currency_exponent, is_allowed_currency, validate_money
+from commerce.core.money import at_exponent, is_allowed_currency, validate_money
 
 MONEY_SCHEMA = {
     "type": "object",
@@ -29,9 +27,7 @@ MONEY_SCHEMA = {
 def format_money(value: Money) -> dict[str, str]:
     """``{"amount": "12.50", "currency": "USD"}``, the amount at the currency's exponent."""
     currency = str(value.currency)
-    exponent = currency_exponent(currency)
-    amount = Decimal(value.amount).quantize(Decimal(1).scaleb(-exponent))
-    return {"amount": f"{amount:f}", "currency": currency}
+    return {"amount": f"{at_exponent(value.amount, currency):f}", "currency": currency}
 
 
 @extend_schema_field(MONEY_SCHEMA)
