@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
+from commerce.catalog.models import Variant
 from commerce.core.exceptions import CommerceValidationError
 from commerce.core.invariants import check_invariants
 from commerce.core.money import to_minor_units
@@ -42,8 +43,14 @@ def paid(customer, vendor, dummy, settings):
         benefit={"kind": "amount_off", "amount": money("5.00"), "allocation": "across"},
         codes=["FIVE"],
     )
-    small = VariantFactory(product=ProductFactory(vendor=vendor), price=money("3.33"))
-    large = VariantFactory(product=ProductFactory(vendor=vendor), price=money("10.00"))
+    # The small line comes first in the order but has the larger variant id, so that
+    # "in variant order" is a real choice for whatever walks the lines.
+    first, second = sorted(
+        (VariantFactory(product=ProductFactory(vendor=vendor), price=money("3.33")) for _ in "ab"),
+        key=lambda variant: variant.pk.bytes,
+    )
+    Variant.objects.filter(pk=first.pk).update(price=Decimal("10.00"))
+    small, large = second, Variant.objects.get(pk=first.pk)
     order = place(customer, {small: 3, large: 1}, shipping_method="standard", codes=["FIVE"]).order
     payment = services.start_payment(order, "dummy").payment
     deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
@@ -174,3 +181,44 @@ def test_a_line_refunded_past_its_cost_is_reported(paid):
     assert (violation.code, violation.object) == ("refund.line_exceeds_cost", order.number)
     RefundLine.objects.filter(refund=refund).update(quantity=1, amount=money("99.00"))
     assert [v.code for v in check_invariants()] == ["refund.line_exceeds_cost"]
+
+
+@pytest.mark.parametrize("restock", [True, False])
+def test_a_full_refund_restocks_in_variant_order_only_when_asked(
+    paid, settings, monkeypatch, restock
+):
+    from commerce.catalog import services as catalog_services
+    from commerce.catalog.models import StockRecord
+
+    settings.COMMERCE = {**settings.COMMERCE, "RESTOCK_ON_REFUND": restock}
+    order, payment, small, large = paid
+    before = {
+        record.variant_id: record.quantity
+        for record in StockRecord.objects.filter(variant__in=[small.variant, large.variant])
+    }
+    adjusted = []
+    adjust_stock = catalog_services.adjust_stock
+
+    def spy(variant, change, **kwargs):
+        adjusted.append(variant.pk)
+        return adjust_stock(variant, change, **kwargs)
+
+    monkeypatch.setattr(catalog_services, "adjust_stock", spy)
+    services.refund_payment(payment, reason="Everything back")
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    after = {
+        record.variant_id: record.quantity
+        for record in StockRecord.objects.filter(variant__in=[small.variant, large.variant])
+    }
+    if restock:
+        # Checkout locks stock rows in variant order; so does the restock.
+        assert adjusted == sorted([small.variant_id, large.variant_id], key=lambda pk: pk.bytes)
+        assert adjusted != [line.variant_id for line in order.lines.all()]
+        assert after == {
+            small.variant_id: before[small.variant_id] + 3,
+            large.variant_id: before[large.variant_id] + 1,
+        }
+    else:
+        assert (adjusted, after) == ([], before)
+    assert check_invariants() == []

@@ -272,7 +272,10 @@ def _settle_order_after_refund(payment: Payment, *, actor=None) -> None:
         order, actor=actor, reason=f"Payment {payment.reference} refunded in full"
     )
     if commerce_settings.RESTOCK_ON_REFUND:
-        for line in order.lines.filter(variant__isnull=False).select_related("variant"):
+        # In variant order, as checkout reserves: stock rows are locked in one order
+        # everywhere, so a refund and a checkout of the same variants cannot deadlock.
+        lines = order.lines.filter(variant__isnull=False).select_related("variant")
+        for line in lines.order_by("variant_id", "pk"):
             catalog_services.adjust_stock(
                 line.variant,
                 line.quantity,
