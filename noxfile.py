@@ -27,6 +27,7 @@ CART_PROMOTIONS_TESTS = (
     "tests/promotions",
     "tests/cart",
     "tests/test_invariants.py",
+    "tests/test_host_configurations.py",
     "tests/core/test_admin_site.py",
     "tests/core/test_checks.py",
     "tests/core/test_migrations.py",

@@ -4,7 +4,8 @@ tox.ini's ``[testenv]`` runs pytest once per host (``--ds``); the noxfile's ``te
 session runs the same hosts on the same paths. Every path exists (a renamed test
 module cannot silently drop out of a host's run), every host is checked with
 ``django check`` before its tests, and the cart-and-promotions host installs no
-orders or payments.
+orders or payments. ``@pytest.mark.requires_orders`` skips exactly where the orders
+app is missing (this module runs in the cart-and-promotions host too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[1]
 CART_PROMOTIONS = "tests.projects.cart_promotions.settings"
@@ -85,3 +87,9 @@ def test_the_cart_and_promotions_host_installs_no_orders_or_payments():
         "commerce.promotions",
         "commerce.cart",
     ]
+
+
+def test_requires_orders_skips_exactly_where_orders_is_missing(request):
+    marked = [item for item in request.session.items if item.get_closest_marker("requires_orders")]
+    skipped = [item for item in marked if item.get_closest_marker("skip")]
+    assert skipped == ([] if apps.is_installed("commerce.orders") else marked)
