@@ -1,11 +1,12 @@
-"""A third host: the shop without orders, ``commerce.core``, ``catalog``, ``pricing``,
+"""A third host: the shop without checkout, ``commerce.core``, ``catalog``, ``pricing``,
 ``promotions`` and ``cart`` installed, ``orders`` and ``payments`` not.
 
 A host that only prices carts (a quote tool, a storefront that checks out elsewhere)
 still gets discounts, codes, shipping and tax. Everything else comes from
 :mod:`tests.settings`; tests that need the orders app say so with
-``@pytest.mark.requires_orders`` and are skipped here with that reason. Run with
-``pytest tests/core tests/pricing tests/promotions tests/cart
+``@pytest.mark.requires_orders`` and are skipped here with that reason. tox.ini's
+``[testenv]`` (and the noxfile's ``CART_PROMOTIONS_TESTS``) name the paths this host
+runs: ``pytest tests/pricing tests/promotions tests/cart ...
 --ds=tests.projects.cart_promotions.settings``.
 """
 
