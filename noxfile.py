@@ -1,7 +1,7 @@
 """Developer tasks: the demo shop, lint, docs, the package build, and a quick test run.
 
 tox owns the test matrix (``tox -m matrix``); the ``tests`` session here runs the same
-three host configurations once, on the Python that runs nox.
+four host configurations once, on the Python that runs nox.
 
     nox -s demo             migrate, seed and serve the demo shop on http://127.0.0.1:8000/
     nox -s demo -- 0.0.0.0:8080
@@ -19,6 +19,24 @@ import nox
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CATALOG_ONLY = "tests.projects.catalog_only.settings"
+CART_PROMOTIONS = "tests.projects.cart_promotions.settings"
+#: What the cart-and-promotions host runs (as tox.ini's [testenv]): its apps' tests and
+#: the host-aware ones of core.
+CART_PROMOTIONS_TESTS = (
+    "tests/pricing",
+    "tests/promotions",
+    "tests/cart",
+    "tests/test_invariants.py",
+    "tests/test_host_configurations.py",
+    "tests/core/test_admin_site.py",
+    "tests/core/test_checks.py",
+    "tests/core/test_migrations.py",
+    "tests/core/test_request_shape.py",
+    "tests/core/test_schema.py",
+    "tests/core/test_schema_defaults.py",
+    "tests/core/test_throttling.py",
+    "tests/core/test_urls.py",
+)
 LINT_PATHS = ("src", "tests", "example_project", "docs", "benchmarks", "noxfile.py")
 
 nox.needs_version = ">=2025.2.9"
@@ -39,7 +57,10 @@ def tests(session: nox.Session) -> None:
     session.run(*django, "makemigrations", "--check", "--dry-run", "--settings", "tests.settings")
     session.run("pytest", "tests", *session.posargs)
     session.run(*django, "check", "--fail-level", "WARNING", "--settings", CATALOG_ONLY)
-    session.run("pytest", "tests/core", "tests/catalog", "--ds", CATALOG_ONLY, *session.posargs)
+    catalog_only_tests = ("tests/core", "tests/catalog", "tests/test_invariants.py")
+    session.run("pytest", *catalog_only_tests, "--ds", CATALOG_ONLY, *session.posargs)
+    session.run(*django, "check", "--fail-level", "WARNING", "--settings", CART_PROMOTIONS)
+    session.run("pytest", *CART_PROMOTIONS_TESTS, "--ds", CART_PROMOTIONS, *session.posargs)
     session.run("pytest", "example_project/tests", "--ds", "shop.settings", *session.posargs)
 
 

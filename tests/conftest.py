@@ -12,18 +12,31 @@ from commerce.testing.factories import (
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip ``@pytest.mark.postgres`` tests, with the reason, unless the database is PostgreSQL."""
+    """Skip, with the reason, what this host cannot run.
+
+    ``@pytest.mark.postgres`` tests unless the database is PostgreSQL, and
+    ``@pytest.mark.requires_orders`` tests on a host without ``commerce.orders`` (the
+    cart-and-promotions host, ``tests.projects.cart_promotions``). A module that imports
+    the orders app at import time fails to collect there rather than being skipped:
+    such tests import it inside the test and carry the marker.
+    """
+    from django.apps import apps
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(
-        reason=f"needs PostgreSQL (row locks across connections), not {connection.vendor}; "
-        "set DATABASE_URL=postgres://user:password@host:port/name"
-    )
+    skips = {}
+    if connection.vendor != "postgresql":
+        skips["postgres"] = pytest.mark.skip(
+            reason=f"needs PostgreSQL (row locks across connections), not {connection.vendor}; "
+            "set DATABASE_URL=postgres://user:password@host:port/name"
+        )
+    if not apps.is_installed("commerce.orders"):
+        skips["requires_orders"] = pytest.mark.skip(
+            reason="needs commerce.orders, which this host does not install"
+        )
     for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework.test import APIClient
 
+from commerce.cart import services as cart_services
+from commerce.promotions import services as promotion_services
 from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.helpers import client_for, money
 
@@ -48,3 +52,25 @@ UNAVAILABLE = [
     "deleted_variant",
     "unverified_variant",
 ]
+
+
+def fill_cart(user=None, lines=None):
+    """A cart holding ``lines`` (``{variant: quantity}``); returns ``(cart, token)``.
+
+    ``token`` is ``None`` for a signed-in user's cart.
+    """
+    cart, token = cart_services.get_or_create_cart(user=user)
+    for variant, quantity in (lines or {}).items():
+        cart = cart_services.add_line(cart, variant_id=variant.pk, quantity=quantity)
+    return cart, token
+
+
+def voucher(code="SAVE10", *, percent="10", **limits):
+    """A 10%-off order voucher (``limits``: the code's ``max_uses``, ``per_customer_limit``)."""
+    return promotion_services.create_promotion(
+        name=f"{percent}% off with {code}",
+        lane="order",
+        requires_code=True,
+        benefit={"kind": "percentage_off", "percent": Decimal(percent)},
+        codes=[{"code": code, **limits}],
+    )

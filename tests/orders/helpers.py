@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
-from commerce.cart import services as cart_services
 from commerce.catalog.models import StockMovement, StockRecord
 from commerce.orders import services
 from commerce.orders.models import Order, OrderAddress, OrderEvent, OrderLine
+from tests.cart.helpers import fill_cart
 
 CHECKOUT = "/api/v1/checkout/"
 ORDERS = "/api/v1/orders/"
@@ -48,17 +48,6 @@ CAST = [
 def order_url(order_or_number, suffix: str = "") -> str:
     number = getattr(order_or_number, "number", order_or_number)
     return f"{ORDERS}{number}/{suffix}"
-
-
-def fill_cart(user=None, lines=None):
-    """A cart holding ``lines`` (``{variant: quantity}``); returns ``(cart, token)``.
-
-    ``token`` is ``None`` for a signed-in user's cart.
-    """
-    cart, token = cart_services.get_or_create_cart(user=user)
-    for variant, quantity in (lines or {}).items():
-        cart = cart_services.add_line(cart, variant_id=variant.pk, quantity=quantity)
-    return cart, token
 
 
 def checkout(client: APIClient, body: dict, *, token: str | None = None, key: str | None = None):

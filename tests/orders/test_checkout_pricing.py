@@ -4,7 +4,6 @@ that keep a shopper from paying a total they were not shown."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,8 +17,9 @@ from commerce.orders import services
 from commerce.orders.models import Order, OrderAdjustment
 from commerce.promotions import services as promotion_services
 from commerce.promotions.models import Redemption, VoucherCode
+from tests.cart.helpers import fill_cart, voucher
 from tests.helpers import assert_error, client_for, money
-from tests.orders.helpers import ADDRESS, checkout, fill_cart, order_url, place
+from tests.orders.helpers import ADDRESS, checkout, order_url, place
 from tests.pricing.helpers import method, rate, zone
 
 pytestmark = pytest.mark.django_db
@@ -28,112 +28,23 @@ CART = "/api/v1/cart/"
 CODES = "/api/v1/cart/codes/"
 
 
-def voucher(code="SAVE10", *, percent="10", **limits):
-    """A 10%-off order voucher (``limits``: the code's ``max_uses``, ``per_customer_limit``)."""
-    promotion = promotion_services.create_promotion(
-        name=f"{percent}% off with {code}",
-        lane="order",
-        requires_code=True,
-        benefit={"kind": "percentage_off", "percent": Decimal(percent)},
-        codes=[{"code": code, **limits}],
-    )
-    return promotion
-
-
 def uses(code: str) -> int:
     return VoucherCode.objects.get(code=code).uses
 
 
-# --- codes on the cart -----------------------------------------------------------------------
+# --- codes on the cart ------------------------------------------------------------------------
+# What the cart shows and takes is in tests/cart/test_codes.py; here, what checkout does.
 
 
-def test_a_code_entered_on_the_cart_discounts_it(customer, shirt, mug):
-    voucher()
-    fill_cart(customer, {shirt: 2, mug: 1})  # 25.00 + 8.00
-    client = client_for(customer)
-    response = client.post(CODES, {"code": " save10 "}, format="json")
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    assert body["codes"] == [{"code": "SAVE10", "applied": True, "reason": None}]
-    assert body["subtotal"] == {"amount": "33.00", "currency": "USD"}
-    assert body["discount_total"] == {"amount": "3.30", "currency": "USD"}
-    assert body["total"] == {"amount": "29.70", "currency": "USD"}
-    # 3.30 spread over 25.00 and 8.00: 2.50 and 0.80, adding up exactly.
-    assert [line["discount"]["amount"] for line in body["lines"]] == ["2.50", "0.80"]
-    (adjustment,) = body["lines"][0]["adjustments"]
-    assert (adjustment["code"], adjustment["source"]) == ("SAVE10", "voucher")
-    assert client.get(CART).json()["version"] == body["version"]
-
-
-@pytest.mark.parametrize(
-    ("code", "status", "error"),
-    [
-        ("NOPE", 400, "unknown_code"),
-        ("bad code!", 400, "invalid_code"),
-        ("", 400, "invalid"),
-    ],
-)
-def test_a_code_that_does_not_apply_is_refused_and_not_kept(customer, shirt, code, status, error):
-    fill_cart(customer, {shirt: 1})
-    client = client_for(customer)
-    assert_error(client.post(CODES, {"code": code}, format="json"), status, error)
-    assert client.get(CART).json()["codes"] == []
-
-
-def test_an_expired_or_used_up_code_says_why(customer, shirt):
-    voucher("OLD").codes.update(ends_at=timezone.now() - timedelta(days=1))
-    voucher("GONE", max_uses=1)
-    VoucherCode.objects.filter(code="GONE").update(uses=1)
-    fill_cart(customer, {shirt: 1})
-    client = client_for(customer)
-    assert_error(client.post(CODES, {"code": "OLD"}, format="json"), 400, "expired")
-    assert_error(client.post(CODES, {"code": "gone"}, format="json"), 400, "used_up")
-
-
-def test_a_code_entered_twice_and_a_full_cart_of_codes(customer, shirt, settings):
-    voucher("ONE")
-    voucher("TWO")
-    fill_cart(customer, {shirt: 1})
-    client = client_for(customer)
-    assert client.post(CODES, {"code": "ONE"}, format="json").status_code == 201
-    assert_error(client.post(CODES, {"code": "one"}, format="json"), 400, "duplicate_code")
-    with override_settings(COMMERCE={**settings.COMMERCE, "CART_MAX_CODES": 1}):
-        assert_error(client.post(CODES, {"code": "TWO"}, format="json"), 400, "cart_codes_full")
-
-
-def test_removing_a_code(customer, shirt):
-    voucher()
-    fill_cart(customer, {shirt: 1})
-    client = client_for(customer)
-    client.post(CODES, {"code": "SAVE10"}, format="json")
-    response = client.delete(f"{CODES}save10/")
-    assert response.status_code == 200
-    assert response.json()["codes"] == []
-    assert response.json()["discount_total"] == {"amount": "0.00", "currency": "USD"}
-    assert_error(client.delete(f"{CODES}SAVE10/"), 404, "code_not_found")
-
-
-def test_codes_need_a_cart(api_client):
-    assert_error(api_client.post(CODES, {"code": "SAVE10"}, format="json"), 404, "cart_not_found")
-
-
-def test_a_code_that_stops_applying_stays_with_its_reason(customer, shirt):
+def test_checkout_refuses_a_code_that_stopped_applying(customer, shirt):
     promotion = voucher()
-    fill_cart(customer, {shirt: 1})
-    client = client_for(customer)
-    client.post(CODES, {"code": "SAVE10"}, format="json")
+    cart, _ = fill_cart(customer, {shirt: 1})
+    cart_services.add_code(cart, "SAVE10")
     promotion_services.update_promotion(promotion, is_active=False)
-    body = client.get(CART).json()
-    assert body["codes"] == [
-        {
-            "code": "SAVE10",
-            "applied": False,
-            "reason": {"code": "inactive", "message": body["codes"][0]["reason"]["message"]},
-        }
-    ]
-    assert body["discount_total"] == {"amount": "0.00", "currency": "USD"}
-    # Checkout refuses it, naming the reason, rather than charging the full price silently.
-    assert_error(checkout(client, {"shipping_address": ADDRESS}), 400, "inactive")
+    # Refused, naming the reason, rather than charging the full price silently.
+    response = checkout(client_for(customer), {"shipping_address": ADDRESS})
+    assert_error(response, 400, "inactive")
+    assert not Order.objects.exists()
 
 
 # --- checkout --------------------------------------------------------------------------------

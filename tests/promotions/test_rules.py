@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 
 from commerce.pricing import types as pricing_types
@@ -139,6 +140,22 @@ def test_customer_groups(catalog):
     assert reasons(result) == {"Ten": "not_eligible"}
 
 
+class GrouplessUser:
+    """A signed-in user of a custom user model without ``PermissionsMixin``: no ``groups``."""
+
+    is_authenticated = True
+    pk = 1
+    email = "groupless@example.com"
+
+
+def test_customer_groups_on_a_user_model_without_groups(catalog):
+    vip = Group.objects.create(name="VIP")
+    customer = Customer(user=GrouplessUser())
+    assert customer.group_ids == frozenset()
+    condition = {"customer_groups": [vip.pk]}
+    assert applies(condition, line("a", catalog["hat"]), customer=customer) == "not_eligible"
+
+
 @pytest.fixture
 def order_history():
     """An order history that knows one customer, as the orders app registers it."""
@@ -161,6 +178,22 @@ def test_first_order(catalog, order_history):
     assert reasons(result) == {"Ten": "not_eligible"}
     # A guest not known yet counts as a first order; checkout prices again with the email.
     assert off(evaluate(context(hat))) == {"a": 100}
+
+
+def test_the_orders_app_registers_the_order_history_only_where_installed():
+    registered = {check.__module__ for check in pricing_types._ORDER_HISTORY}
+    assert registered == (
+        {"commerce.orders.selectors"} if apps.is_installed("commerce.orders") else set()
+    )
+
+
+def test_first_order_without_an_order_history(catalog, monkeypatch):
+    # A host without the orders app (and no history of its own): nobody is known to
+    # have ordered, so a signed-in customer gets first-order promotions.
+    monkeypatch.setattr(pricing_types, "_ORDER_HISTORY", [])
+    customer = Customer(user=UserFactory(), email="old@example.com")
+    assert customer.has_ordered is None
+    assert applies({"first_order": True}, line("a", catalog["hat"]), customer=customer) is True
 
 
 def test_all_needs_every_child(catalog):

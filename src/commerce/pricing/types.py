@@ -110,9 +110,12 @@ class Customer:
 
     @cached_property
     def group_ids(self) -> frozenset[Any]:
-        if not self.is_authenticated:
+        """The primary keys of the user's groups; empty for a guest, or for a custom
+        user model without ``groups`` (one that leaves out ``PermissionsMixin``)."""
+        groups = getattr(self.user, "groups", None) if self.is_authenticated else None
+        if groups is None:
             return frozenset()
-        return frozenset(self.user.groups.values_list("pk", flat=True))
+        return frozenset(groups.values_list("pk", flat=True))
 
     @cached_property
     def has_ordered(self) -> bool | None:
