@@ -233,7 +233,7 @@ def test_non_staff_are_sent_to_the_login_page(payments, customer):
     [
         ("processing", ["cancel", "refresh"]),
         ("authorized", ["capture", "cancel", "refresh"]),
-        ("captured", ["refund_fully", "refund_partially"]),
+        ("captured", ["refund_fully", "refund_partially", "refund_lines"]),
     ],
 )
 def test_the_buttons_offered_follow_the_status(admin_client, payments, status, offered):

@@ -14,43 +14,10 @@ from commerce.core.money import to_minor_units
 from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.models import Payment, Refund, RefundLine
-from commerce.promotions import services as promotion_services
-from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.helpers import assert_error, client_for, money
-from tests.orders.helpers import place
-from tests.payments.flows import deliver
-from tests.pricing.helpers import method, rate, zone
+from tests.payments.conftest import TAXED
 
 pytestmark = pytest.mark.django_db
-
-TAXED = {"TAX_STRATEGY": "commerce.pricing.tax.FlatRates"}
-
-
-@pytest.fixture
-def paid(customer, vendor, dummy, settings):
-    """A paid order: 3 x 3.33 and 1 x 10.00, a 5.00 voucher spread over both lines,
-    4.00 shipping, 7.5 % tax added to the lines and the shipping."""
-    settings.COMMERCE = {**settings.COMMERCE, **TAXED}
-    ng = zone("Nigeria", ("NG",))
-    method(ng, "standard", price="4.00")
-    rate(ng, "VAT", "7.5")
-    promotion_services.create_promotion(
-        name="Five off",
-        lane="order",
-        requires_code=True,
-        currency="USD",
-        benefit={"kind": "amount_off", "amount": money("5.00"), "allocation": "across"},
-        codes=["FIVE"],
-    )
-    small = VariantFactory(product=ProductFactory(vendor=vendor), price=money("3.33"))
-    large = VariantFactory(product=ProductFactory(vendor=vendor), price=money("10.00"))
-    order = place(customer, {small: 3, large: 1}, shipping_method="standard", codes=["FIVE"]).order
-    payment = services.start_payment(order, "dummy").payment
-    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
-    payment.refresh_from_db()
-    assert payment.status == Payment.Status.CAPTURED
-    lines = {line.sku: line for line in order.lines.all()}
-    return order, payment, lines[small.sku], lines[large.sku]
 
 
 def test_refunding_every_unit_one_by_one_gives_back_the_total(paid):
