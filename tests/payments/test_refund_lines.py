@@ -141,3 +141,24 @@ def test_a_line_refunded_past_its_cost_is_reported(paid):
     assert (violation.code, violation.object) == ("refund.line_exceeds_cost", order.number)
     RefundLine.objects.filter(refund=refund).update(quantity=1, amount=money("99.00"))
     assert [v.code for v in check_invariants()] == ["refund.line_exceeds_cost"]
+
+
+def test_refund_options_list_what_is_left_as_line_refund_parts_would_give_it(paid):
+    order, payment, small, large = paid
+    options = services.refund_options(order)
+    assert [(o.order_line, o.refunded, o.unit_amounts) for o in options.lines] == [
+        (small, 0, tuple(_shares(small))),
+        (large, 0, (to_minor_units(large.total),)),
+    ]
+    assert options.shipping == services.line_refund_parts(order, {}, shipping=True)[0].amount
+    services.refund_payment(payment, lines={small.pk: 1}, shipping=True, reason="One")
+    failed = services.refund_payment(payment, lines={large.pk: 1}, reason="Failed")
+    Refund.objects.filter(pk=failed.pk).update(status=Refund.Status.FAILED)
+    options = services.refund_options(order)
+    by_line = {o.order_line.pk: o for o in options.lines}
+    assert (by_line[small.pk].refunded, by_line[small.pk].refundable) == (1, 2)
+    assert by_line[small.pk].unit_amounts == tuple(_shares(small)[1:])
+    assert (by_line[large.pk].refunded, by_line[large.pk].refundable) == (0, 1)
+    assert options.shipping == 0
+    # Each unit left gives back what the service will refund for it.
+    assert services.line_refund_parts(order, {small.pk: 1})[0].amount == _shares(small)[1]
