@@ -206,3 +206,18 @@ def test_the_form_reads_a_constant_number_of_queries(admin_client, paid, vendor)
     before = count()
     services.refund_payment(payment, lines={small.pk: 1}, reason="One")
     assert count() == before
+
+
+def test_a_provider_refusal_is_a_message_and_the_units_stay_refundable(admin_client, paid, dummy):
+    from django.core.cache import cache
+
+    _order, payment, small, _large = paid
+    cache.delete(dummy._key(payment.gateway_reference))  # the provider has lost it
+    response = admin_client.post(action_url(payment, "refund_lines"), form_data((small, 1)))
+    assert response.status_code == 200  # the form again
+    assert "Nothing captured." in messages_of(response)
+    assert Refund.objects.get().status == Refund.Status.FAILED
+    assert fresh(payment).status == Payment.Status.CAPTURED
+    # A failed refund's units are offered again.
+    rows = admin_client.get(action_url(payment, "refund_lines")).context["transition_form"].rows
+    assert {row["line"].pk: row["refundable"] for row in rows}[small.pk] == 3
