@@ -46,7 +46,7 @@ def dummy():
     return get_gateway("dummy")
 
 
-TAXED = {"TAX_STRATEGY": "commerce.pricing.tax.FlatRates"}
+from tests.payments.helpers import TAXED  # noqa: E402
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from commerce.core.money import allocate, to_minor_units
 from commerce.payments import services
 from commerce.payments.models import Payment, Refund, RefundLine
 from commerce.testing.factories import StaffUserFactory
-from tests.payments.test_admin import action_url, admin_url, buttons, fresh, messages_of, press
+from tests.payments.helpers import action_url, admin_url, buttons, fresh, messages_of, press
 
 pytestmark = pytest.mark.django_db
 

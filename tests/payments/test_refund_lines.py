@@ -15,7 +15,7 @@ from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.models import Payment, Refund, RefundLine
 from tests.helpers import assert_error, client_for, money
-from tests.payments.conftest import TAXED
+from tests.payments.helpers import TAXED
 
 pytestmark = pytest.mark.django_db
 

@@ -194,7 +194,10 @@ def _refund_lines(payment, actor, lines, shipping, reason) -> str:
             payment, lines=lines, shipping=shipping, reason=reason, actor=actor
         )
     except CommerceError as error:
-        raise _named_lines(error, payment.order) from error
+        named = _named_lines(error, payment.order)
+        if named is error:
+            raise
+        raise named from error
     payment.refresh_from_db()
     return (
         f"Refund {refund.reference} of {money_text(refund.amount)}: {refund.status}; "
