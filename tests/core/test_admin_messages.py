@@ -17,3 +17,13 @@ def test_other_errors_show_their_message_only():
     # A conflict's details describe the state (allowed transitions), not bad input.
     error = ConflictError("Cannot ship it.", details={"status": "pending", "allowed": ["cancel"]})
     assert error_text(error) == "Cannot ship it."
+
+
+def test_a_field_with_items_lists_each_items_problems():
+    error = CommerceValidationError(
+        "Some of the lines cannot be refunded.",
+        details={"lines": {"SHIRT-M": ["Only 1 of 3 left."], "shipping": ["Refunded."]}},
+    )
+    assert error_text(error) == (
+        "Some of the lines cannot be refunded. SHIRT-M: Only 1 of 3 left. shipping: Refunded."
+    )

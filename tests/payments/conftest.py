@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.payments.fakes import FakePayment
@@ -44,3 +46,49 @@ def guest_placed(shirt):
 @pytest.fixture
 def dummy():
     return get_gateway("dummy")
+
+
+from tests.payments.helpers import TAXED  # noqa: E402
+
+
+@pytest.fixture
+def paid(customer, vendor, dummy, settings):
+    """A paid order: 3 x 3.33 and 1 x 10.00, a 5.00 voucher spread over both lines,
+    4.00 shipping, 7.5 % tax added to the lines and the shipping.
+
+    Returns the order, its captured payment, the small line and the large line."""
+    from commerce.catalog.models import Variant
+    from commerce.payments import services
+    from commerce.payments.models import Payment
+    from commerce.promotions import services as promotion_services
+    from commerce.testing.factories import ProductFactory, VariantFactory
+    from tests.payments.flows import deliver
+    from tests.pricing.helpers import method, rate, zone
+
+    settings.COMMERCE = {**settings.COMMERCE, **TAXED}
+    ng = zone("Nigeria", ("NG",))
+    method(ng, "standard", price="4.00")
+    rate(ng, "VAT", "7.5")
+    promotion_services.create_promotion(
+        name="Five off",
+        lane="order",
+        requires_code=True,
+        currency="USD",
+        benefit={"kind": "amount_off", "amount": money("5.00"), "allocation": "across"},
+        codes=["FIVE"],
+    )
+    # The small line comes first in the order but has the larger variant id, so that
+    # "in variant order" is a real choice for whatever walks the lines.
+    first, second = sorted(
+        (VariantFactory(product=ProductFactory(vendor=vendor), price=money("3.33")) for _ in "ab"),
+        key=lambda variant: variant.pk.bytes,
+    )
+    Variant.objects.filter(pk=first.pk).update(price=Decimal("10.00"))
+    small, large = second, Variant.objects.get(pk=first.pk)
+    order = place(customer, {small: 3, large: 1}, shipping_method="standard", codes=["FIVE"]).order
+    payment = services.start_payment(order, "dummy").payment
+    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CAPTURED
+    lines = {line.sku: line for line in order.lines.all()}
+    return order, payment, lines[small.sku], lines[large.sku]

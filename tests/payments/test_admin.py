@@ -23,44 +23,13 @@ from commerce.testing.factories import StaffUserFactory, UserFactory
 from tests.helpers import money
 from tests.orders.helpers import place
 from tests.payments.flows import deliver
+from tests.payments.helpers import action_url, admin_url, buttons, fresh, messages_of, press
 
 pytestmark = pytest.mark.django_db
 
 PAYMENT_MODELS = [
     model for model in admin.site._registry if model._meta.app_label == "commerce_payments"
 ]
-HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
-
-
-def admin_url(model_or_obj, view: str, *args) -> str:
-    opts = model_or_obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
-
-
-def action_url(payment, name: str) -> str:
-    return reverse("admin:commerce_payments_payment_transition", args=[payment.pk, name])
-
-
-def buttons(response) -> list[str]:
-    return re.findall(r'name="_fsm_transition_to"\s+value="(\w+)"', response.content.decode())
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-def press(client, payment, name: str, **follow):
-    """Press a button on the payment's page as a browser would: with the page's hidden inputs."""
-    page = client.get(admin_url(payment, "change", payment.pk))
-    assert page.status_code == 200
-    data = {key: html.unescape(value) for key, value in HIDDEN_INPUT.findall(page.content.decode())}
-    assert "events-TOTAL_FORMS" in data  # the inline management forms are posted back
-    data["_fsm_transition_to"] = name
-    return client.post(admin_url(payment, "change", payment.pk), data, **follow)
-
-
-def fresh(payment) -> Payment:
-    return Payment.objects.select_related("order").get(pk=payment.pk)
 
 
 @pytest.fixture
@@ -233,7 +202,7 @@ def test_non_staff_are_sent_to_the_login_page(payments, customer):
     [
         ("processing", ["cancel", "refresh"]),
         ("authorized", ["capture", "cancel", "refresh"]),
-        ("captured", ["refund_fully", "refund_partially"]),
+        ("captured", ["refund_fully", "refund_partially", "refund_lines"]),
     ],
 )
 def test_the_buttons_offered_follow_the_status(admin_client, payments, status, offered):

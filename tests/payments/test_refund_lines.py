@@ -8,56 +8,16 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from commerce.catalog.models import Variant
 from commerce.core.exceptions import CommerceValidationError
 from commerce.core.invariants import check_invariants
 from commerce.core.money import to_minor_units
 from commerce.orders.models import Order
 from commerce.payments import services
 from commerce.payments.models import Payment, Refund, RefundLine
-from commerce.promotions import services as promotion_services
-from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.helpers import assert_error, client_for, money
-from tests.orders.helpers import place
-from tests.payments.flows import deliver
-from tests.pricing.helpers import method, rate, zone
+from tests.payments.helpers import TAXED
 
 pytestmark = pytest.mark.django_db
-
-TAXED = {"TAX_STRATEGY": "commerce.pricing.tax.FlatRates"}
-
-
-@pytest.fixture
-def paid(customer, vendor, dummy, settings):
-    """A paid order: 3 x 3.33 and 1 x 10.00, a 5.00 voucher spread over both lines,
-    4.00 shipping, 7.5 % tax added to the lines and the shipping."""
-    settings.COMMERCE = {**settings.COMMERCE, **TAXED}
-    ng = zone("Nigeria", ("NG",))
-    method(ng, "standard", price="4.00")
-    rate(ng, "VAT", "7.5")
-    promotion_services.create_promotion(
-        name="Five off",
-        lane="order",
-        requires_code=True,
-        currency="USD",
-        benefit={"kind": "amount_off", "amount": money("5.00"), "allocation": "across"},
-        codes=["FIVE"],
-    )
-    # The small line comes first in the order but has the larger variant id, so that
-    # "in variant order" is a real choice for whatever walks the lines.
-    first, second = sorted(
-        (VariantFactory(product=ProductFactory(vendor=vendor), price=money("3.33")) for _ in "ab"),
-        key=lambda variant: variant.pk.bytes,
-    )
-    Variant.objects.filter(pk=first.pk).update(price=Decimal("10.00"))
-    small, large = second, Variant.objects.get(pk=first.pk)
-    order = place(customer, {small: 3, large: 1}, shipping_method="standard", codes=["FIVE"]).order
-    payment = services.start_payment(order, "dummy").payment
-    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
-    payment.refresh_from_db()
-    assert payment.status == Payment.Status.CAPTURED
-    lines = {line.sku: line for line in order.lines.all()}
-    return order, payment, lines[small.sku], lines[large.sku]
 
 
 def test_refunding_every_unit_one_by_one_gives_back_the_total(paid):
@@ -181,6 +141,27 @@ def test_a_line_refunded_past_its_cost_is_reported(paid):
     assert (violation.code, violation.object) == ("refund.line_exceeds_cost", order.number)
     RefundLine.objects.filter(refund=refund).update(quantity=1, amount=money("99.00"))
     assert [v.code for v in check_invariants()] == ["refund.line_exceeds_cost"]
+
+
+def test_refund_options_list_what_is_left_as_line_refund_parts_would_give_it(paid):
+    order, payment, small, large = paid
+    options = services.refund_options(order)
+    assert [(o.order_line, o.refunded, o.unit_amounts) for o in options.lines] == [
+        (small, 0, tuple(_shares(small))),
+        (large, 0, (to_minor_units(large.total),)),
+    ]
+    assert options.shipping == services.line_refund_parts(order, {}, shipping=True)[0].amount
+    services.refund_payment(payment, lines={small.pk: 1}, shipping=True, reason="One")
+    failed = services.refund_payment(payment, lines={large.pk: 1}, reason="Failed")
+    Refund.objects.filter(pk=failed.pk).update(status=Refund.Status.FAILED)
+    options = services.refund_options(order)
+    by_line = {o.order_line.pk: o for o in options.lines}
+    assert (by_line[small.pk].refunded, by_line[small.pk].refundable) == (1, 2)
+    assert by_line[small.pk].unit_amounts == tuple(_shares(small)[1:])
+    assert (by_line[large.pk].refunded, by_line[large.pk].refundable) == (0, 1)
+    assert options.shipping == 0
+    # Each unit left gives back what the service will refund for it.
+    assert services.line_refund_parts(order, {small.pk: 1})[0].amount == _shares(small)[1]
 
 
 @pytest.mark.parametrize("restock", [True, False])

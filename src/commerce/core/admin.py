@@ -15,7 +15,7 @@ This module registers no models.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import admin, messages
@@ -58,14 +58,19 @@ def money_display(field: str, description: Any) -> Callable[[Any, Any], str]:
 
 def error_text(error: CommerceError) -> str:
     """What a person reads for ``error``: its message, and for a validation error
-    the problems it lists per field (other errors' details describe state, not input)."""
+    the problems it lists per field, or per item of a field (other errors' details
+    describe state, not input)."""
     if not isinstance(error, CommerceValidationError):
         return error.message
-    problems = [
-        f"{name}: {' '.join(map(str, listed))}"
-        for name, listed in error.details.items()
-        if isinstance(listed, list | tuple)
-    ]
+    problems = []
+    for name, listed in error.details.items():
+        # One level of nesting names the items of a field (``lines``: line -> problems).
+        items = listed.items() if isinstance(listed, Mapping) else [(name, listed)]
+        problems.extend(
+            f"{item}: {' '.join(map(str, found))}"
+            for item, found in items
+            if isinstance(found, list | tuple)
+        )
     return " ".join([error.message, *problems])
 
 

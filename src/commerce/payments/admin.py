@@ -16,13 +16,16 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.html import format_html
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 from djmoney.money import Money
 
-from commerce.core.admin import ServiceTransitions, money_display
-from commerce.core.exceptions import CommerceError
+from commerce.core.admin import ServiceTransitions, money_display, money_text
+from commerce.core.exceptions import CommerceError, CommerceValidationError
+from commerce.core.money import from_minor_units
 from commerce.payments import services
 from commerce.payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 
@@ -50,6 +53,95 @@ class RefundRestForm(forms.Form):
 class PartialRefundForm(forms.Form):
     amount = forms.DecimalField(help_text="In the payment's currency.")
     reason = forms.CharField(max_length=255, initial="Refunded by staff")
+
+
+class RefundLinesForm(forms.ModelForm):
+    """Units to refund per order line, and the shipping, for one payment.
+
+    A ``ModelForm`` only because django-fsm-2 hands a model form the object (the
+    payment) and a plain form nothing; it edits no field of the payment. The rows,
+    units left and amounts come from
+    :func:`~commerce.payments.services.refund_options`; whether the units may be
+    refunded is the service's to say, when the refund is made.
+    """
+
+    reason = forms.CharField(max_length=255, initial="Refunded by staff")
+
+    class Meta:
+        model = Payment
+        fields = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.options = services.refund_options(self.instance.order)
+        self.currency = str(self.instance.order.currency)
+        for option in self.options.lines:
+            # No max_value: more units than are left is the service's refusal (a
+            # message naming the line), so the rule lives in one place.
+            self.fields[self._field_name(option)] = forms.IntegerField(
+                label=str(option.order_line),
+                min_value=0,
+                initial=0,
+                required=False,
+                disabled=option.refundable == 0,
+                widget=forms.NumberInput(attrs={"max": option.refundable, "style": "width: 5em"}),
+            )
+        if self.options.shipping:
+            self.fields["shipping"] = forms.BooleanField(
+                label="Refund the shipping", required=False
+            )
+        self.fields["reason"] = self.fields.pop("reason")  # last, under the lines
+
+    @staticmethod
+    def _field_name(option) -> str:
+        return f"line_{option.order_line.pk}"
+
+    def money(self, minor_units: int) -> str:
+        return money_text(from_minor_units(minor_units, self.currency))
+
+    @property
+    def rows(self) -> list[dict]:
+        """One row per order line for the template: the line, its units, its input."""
+        rows = []
+        for option in self.options.lines:
+            amounts = sorted(set(option.unit_amounts))
+            line = option.order_line
+            rows.append(
+                {
+                    "line": line,
+                    "refunded": option.refunded,
+                    "refundable": option.refundable,
+                    # Units of one line differ by at most a minor unit (largest remainder).
+                    "unit_amount": " or ".join(self.money(amount) for amount in amounts) or "-",
+                    "total": money_text(line.total),
+                    "field": self[self._field_name(option)],
+                }
+            )
+        return rows
+
+    @property
+    def shipping_amount(self) -> str:
+        return self.money(self.options.shipping)
+
+    @property
+    def refundable_now(self) -> str:
+        return money_text(self.instance.refundable_amount)
+
+    def clean(self):
+        cleaned = super().clean()
+        lines = {
+            option.order_line.pk: cleaned[name]
+            for option in self.options.lines
+            if cleaned.get(name := self._field_name(option))
+        }
+        shipping = bool(cleaned.get("shipping"))
+        if not lines and not shipping:
+            raise forms.ValidationError("Enter units for at least one line, or the shipping.")
+        return {"lines": lines, "shipping": shipping, "reason": cleaned.get("reason", "")}
+
+    def _post_clean(self) -> None:
+        # Nothing of the payment is edited here, so there is no model to validate.
+        pass
 
 
 class ClearFlagForm(forms.Form):
@@ -84,6 +176,35 @@ def _refund(payment, actor, reason, amount=None) -> str:
     )
 
 
+def _named_lines(error: CommerceError, order) -> CommerceError:
+    """``error`` with the order lines it names by id named by SKU, as staff know them."""
+    problems = error.details.get("lines") if isinstance(error, CommerceValidationError) else None
+    if not isinstance(problems, dict):
+        return error
+    skus = {str(pk): sku for pk, sku in order.lines.values_list("pk", "sku")}
+    named = {skus.get(str(key), key): found for key, found in problems.items()}
+    return CommerceValidationError(
+        error.message, code=error.code, details={**error.details, "lines": named}
+    )
+
+
+def _refund_lines(payment, actor, lines, shipping, reason) -> str:
+    try:
+        refund = services.refund_payment(
+            payment, lines=lines, shipping=shipping, reason=reason, actor=actor
+        )
+    except CommerceError as error:
+        named = _named_lines(error, payment.order)
+        if named is error:
+            raise
+        raise named from error
+    payment.refresh_from_db()
+    return (
+        f"Refund {refund.reference} of {money_text(refund.amount)}: {refund.status}; "
+        f"the payment is {payment.status}."
+    )
+
+
 def _refresh(payment, actor) -> str:
     before = payment.status
     payment = services.refresh_payment(payment, actor=actor)
@@ -109,7 +230,8 @@ class Operation:
 
 
 #: Button name -> operation. The names of the status-changing ones are the
-#: model's transitions (capture, cancel, refund_fully, refund_partially); the
+#: model's transitions (capture, cancel, refund_fully, refund_partially;
+#: refund_lines ends in one of the last two); the
 #: model's other transitions (authorize, fail...) only follow the provider and
 #: are never offered.
 OPERATIONS: dict[str, Operation] = {
@@ -140,6 +262,14 @@ OPERATIONS: dict[str, Operation] = {
         lambda p: p.status in (Status.CAPTURED, Status.PARTIALLY_REFUNDED),
         PartialRefundForm,
         "Refund an amount of your choice.",
+    ),
+    "refund_lines": Operation(
+        "Refund lines",
+        _refund_lines,
+        lambda p: p.status in (Status.CAPTURED, Status.PARTIALLY_REFUNDED),
+        RefundLinesForm,
+        "Refund units of the order's lines (and its shipping): each unit gives back its "
+        "share of what its line cost, after discounts, with its tax.",
     ),
     "refresh": Operation(
         "Refresh from the gateway",
@@ -317,6 +447,48 @@ class PaymentAdmin(ServiceTransitions, FSMAdminMixin, admin.ModelAdmin):
 
     # The buttons: django-fsm-2's transition buttons and forms, each bound to a
     # service (OPERATIONS) rather than to the model's transition method.
+
+    # django-fsm-2's form page, with a table of the order's lines for refund_lines.
+    fsm_transition_form_template = "admin/commerce_payments/payment/operation_form.html"
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        if transition_name == "refund_lines" and "_preview" in request.POST:
+            return self._preview_refund_lines(request, object_id)
+        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+
+    def _preview_refund_lines(self, request, object_id):
+        """The refund-lines form again, with what the chosen units would give back
+        (the service's figures); nothing is refunded."""
+        payment = self.get_object(request, object_id)
+        if payment is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, payment):
+            raise PermissionDenied
+        form = RefundLinesForm(request.POST, instance=payment)
+        preview = None
+        if form.is_valid():
+            try:
+                parts = services.line_refund_parts(
+                    payment.order,
+                    form.cleaned_data["lines"],
+                    shipping=form.cleaned_data["shipping"],
+                )
+            except CommerceError as error:
+                self.message_service_error(request, _named_lines(error, payment.order))
+            else:
+                preview = form.money(sum(part.amount for part in parts))
+        operation = OPERATIONS["refund_lines"]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": payment,
+            "transition": FSMTransitionContext(
+                name="refund_lines", label=operation.label, help_text=operation.help_text
+            ),
+            "transition_form": form,
+            "preview": preview,
+        }
+        return render(request, self.fsm_transition_form_template, context)
 
     def _get_fsm_extra_context(self, *, request, obj):
         if obj is None or not self.has_change_permission(request, obj):

@@ -9,7 +9,11 @@ budget spent) are shown, never edited: checkout spends them.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from commerce.core.admin import ServiceErrorsAsMessages, money_display
@@ -67,13 +71,36 @@ class PromotionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     list_filter = ("lane", "is_active", "combinable", "requires_code", "currency")
     search_fields = ("name", "codes__code")
     inlines = (BenefitInline, VoucherCodeInline)
-    readonly_fields = ("uses", "budget_spent")
+    readonly_fields = ("uses", "budget_spent", "cart_preview")
     fieldsets = (
         (None, {"fields": ("name", "description", "lane", "priority", "is_active")}),
         (_("When"), {"fields": ("starts_at", "ends_at")}),
         (_("Rules"), {"fields": ("condition", "combinable", "requires_code", "currency")}),
         (_("Limits"), {"fields": ("budget", "budget_spent", "max_uses", "uses")}),
+        (_("Preview"), {"fields": ("cart_preview",)}),
     )
+
+    @admin.display(description=_("on a cart"))
+    def cart_preview(self, promotion: Promotion) -> str:
+        """A link to the cart admin's preview of this promotion on a cart (whether it
+        applies, with what, or why not).
+
+        By URL name, not by import: carts are above promotions in the layers, so the
+        preview lives in the cart admin (see :mod:`commerce.cart.admin`); without it
+        installed there is no link.
+        """
+        if promotion.pk is None:
+            return _("Save the promotion first.")
+        try:
+            url = reverse("admin:commerce_cart_cart_promotion_preview")
+        except NoReverseMatch:
+            return "-"
+        query = {"promotion": str(promotion.pk)}
+        if promotion.requires_code:
+            code = promotion.codes.filter(is_active=True).order_by("code").first()
+            if code is not None:
+                query["code"] = code.code
+        return format_html('<a href="{}?{}">{}</a>', url, urlencode(query), _("Preview on a cart"))
 
     def save_model(self, request, obj, form, change) -> None:
         if change and "budget" in form.changed_data:

@@ -36,7 +36,13 @@ from commerce.payments.services.reconciliation import (
     reconcile_payments,
     refresh_payment,
 )
-from commerce.payments.services.refund_lines import RefundPart, line_refund_parts
+from commerce.payments.services.refund_lines import (
+    RefundableLine,
+    RefundOptions,
+    RefundPart,
+    line_refund_parts,
+    refund_options,
+)
 from commerce.payments.services.starting import StartedPayment, start_payment
 from commerce.payments.services.webhooks import apply_webhook_event, handle_webhook
 
@@ -49,6 +55,9 @@ __all__ = [  # noqa: RUF022
     "refund_payment",
     "line_refund_parts",
     "RefundPart",
+    "refund_options",
+    "RefundOptions",
+    "RefundableLine",
     "clear_flag",
     "handle_webhook",
     "apply_webhook_event",

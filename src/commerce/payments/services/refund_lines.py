@@ -22,7 +22,14 @@ from commerce.core.money import allocate, to_minor_units
 from commerce.orders.models import Order, OrderLine, OrderTaxLine
 from commerce.payments.models import Refund, RefundLine
 
-__all__ = ["RefundPart", "line_refund_parts", "shipping_cost"]
+__all__ = [
+    "RefundOptions",
+    "RefundPart",
+    "RefundableLine",
+    "line_refund_parts",
+    "refund_options",
+    "shipping_cost",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,39 @@ class RefundPart:
     order_line: OrderLine | None
     quantity: int
     amount: int
+
+
+@dataclass(frozen=True)
+class RefundableLine:
+    """An order line, its units refunded so far, and what each unit left gives back."""
+
+    order_line: OrderLine
+    #: Units refunded by refunds that did not fail.
+    refunded: int
+    #: Minor units each unit left to refund gives back, in the order they are refunded.
+    unit_amounts: tuple[int, ...]
+
+    @property
+    def refundable(self) -> int:
+        """Units left to refund."""
+        return len(self.unit_amounts)
+
+
+@dataclass(frozen=True)
+class RefundOptions:
+    """What is left to refund of an order, by lines: see :func:`refund_options`."""
+
+    lines: tuple[RefundableLine, ...]
+    #: Minor units refunding the shipping gives back; 0 when there was no shipping
+    #: or it is refunded already.
+    shipping: int
+
+
+def _counted(order: Order):
+    """The order's refund lines that count: those of refunds that did not fail."""
+    return RefundLine.objects.filter(refund__payment__order=order).exclude(
+        refund__status=Refund.Status.FAILED
+    )
 
 
 def _unit_shares(line: OrderLine) -> list[int]:
@@ -68,9 +108,7 @@ def line_refund_parts(
     problems: dict[str, list[str]] = {}
     wanted = {str(key): quantity for key, quantity in lines.items()}
     found = {str(line.pk): line for line in order.lines.filter(pk__in=list(wanted))}
-    counted = RefundLine.objects.filter(refund__payment__order=order).exclude(
-        refund__status=Refund.Status.FAILED
-    )
+    counted = _counted(order)
     refunded = dict(
         counted.filter(order_line__in=list(found.values()))
         .values_list("order_line")
@@ -113,3 +151,25 @@ def line_refund_parts(
             details={"lines": ["Empty."]},
         )
     return parts
+
+
+def refund_options(order: Order) -> RefundOptions:
+    """What is left to refund of ``order`` by lines: each line's units refunded and
+    what each unit left would give back (the amounts :func:`line_refund_parts` gives),
+    and what the shipping would.
+
+    Reads only (four queries, whatever the number of lines); what a refund gives back
+    is decided when it is made, under the payment's lock, by :func:`line_refund_parts`.
+    """
+    counted = _counted(order)
+    refunded = dict(
+        counted.filter(order_line__isnull=False)
+        .values_list("order_line")
+        .annotate(units=Sum("quantity"))
+    )
+    lines = []
+    for line in order.lines.order_by("created_at", "sku", "pk"):
+        done = refunded.get(line.pk, 0)
+        lines.append(RefundableLine(line, done, tuple(_unit_shares(line)[done:])))
+    shipping = 0 if counted.filter(order_line__isnull=True).exists() else shipping_cost(order)
+    return RefundOptions(tuple(lines), max(shipping, 0))
