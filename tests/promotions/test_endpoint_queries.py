@@ -11,8 +11,7 @@ from commerce.orders.models import Order
 from commerce.promotions.models import Promotion, Redemption
 from commerce.testing.factories import CategoryFactory, VariantFactory
 from tests.helpers import client_for, money
-from tests.orders.helpers import checkout, fill_cart
-from tests.orders.test_queries import count_queries
+from tests.orders.helpers import checkout, count_queries, fill_cart
 from tests.pricing.helpers import method, rate, zone
 from tests.promotions.helpers import noise_promotions, percent_off, promotion
 
