@@ -18,6 +18,10 @@ Scenarios (each user loops without think time):
 ``bigcart``   one flow = the largest cart (``CART_MAX_LINES`` distinct variants, added
               one by one) + guest checkout + dummy payment start
 ``hot:NAME``  the checkout flow on the few variants of hot set NAME
+``pricing_cart``      GET /api/v1/cart/ of a 3-line cart, priced for one of the
+                      ``destinations`` (shipping options and tax estimated)
+``pricing_checkout``  one flow = 3 cart adds + checkout with the destination's
+                      shipping method (no payment)
 
 Locust's own statistics round latencies; this file records every response
 time itself (after ``BENCH_WARMUP`` seconds) and writes exact counts,
@@ -37,6 +41,7 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
+from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, events, task
 
@@ -55,6 +60,10 @@ ADDRESS = {
 }
 SEARCH_WORDS = ["pro", "classic", "compact", "studio", "trail", "ultra", "modern", "sleek"]
 FLOW = "checkout flow"
+#: The pricing scenario's names start with this.
+PRICING = "pricing "
+#: What a pricing destination gives the cart's query and the shipping address.
+DESTINATION_FIELDS = ("country", "region", "postal_code")
 SOLD_OUT = "insufficient_stock"
 
 
@@ -210,10 +219,17 @@ class BenchUser(FastHttpUser):
         ):
             self.cart_lines = 1 if new_cart else self.cart_lines + 1
 
-    def checkout_and_pay(self, prefix: str, flow: str) -> bool:
-        """Check the shopper's cart out and start a dummy payment, each step recorded
-        under ``prefix``; a refusal is recorded as ``flow``'s outcome. Whether both went
-        through."""
+    def checkout_and_pay(
+        self, prefix: str, flow: str, destination: dict | None = None, *, pay: bool = True
+    ) -> bool:
+        """Check the shopper's cart out (to ``destination``, with its shipping method;
+        by default Nigeria's) and, with ``pay``, start a dummy payment, each step
+        recorded under ``prefix``; a refusal is recorded as ``flow``'s outcome.
+        Whether every step went through."""
+        address, method = ADDRESS, "standard"  # seed_demo's method for Nigeria in USD
+        if destination is not None:
+            method = destination["method"]
+            address = {**ADDRESS, **{k: destination[k] for k in DESTINATION_FIELDS}}
         placed = self.call(
             "POST",
             "/api/v1/checkout/",
@@ -222,15 +238,16 @@ class BenchUser(FastHttpUser):
             sold_out_ok=True,
             json={
                 "email": "buyer@example.com",
-                "shipping_address": ADDRESS,
-                # seed_demo's method for Nigeria in USD, the bench carts' currency.
-                "shipping_method": "standard",
+                "shipping_address": address,
+                "shipping_method": method,
             },
             headers={"X-Cart-Token": self.cart_token, "Idempotency-Key": uuid.uuid4().hex},
         )
         if placed is None:
             RECORDER.outcome(flow, "refused at checkout")
             return False
+        if not pay:
+            return True
         order = placed.json()
         paid = self.call(
             "POST",
@@ -245,15 +262,27 @@ class BenchUser(FastHttpUser):
             return False
         return True
 
-    def checkout_flow(self, variants: list[str], prefix: str = ""):
+    def fill_cart(self, variants: list[str], prefix: str, lines: int) -> bool:
+        """A new cart of ``lines`` distinct variants, each add recorded under ``prefix``;
+        whether every add went through (a refusal is ``prefix`` flow's outcome)."""
+        for index, variant in enumerate(self.rng.sample(variants, lines)):
+            added = self.add_line(
+                variant, f"{prefix}cart add", new_cart=index == 0, sold_out_ok=True
+            )
+            if added is None:
+                RECORDER.outcome(f"{prefix}{FLOW}", "refused at cart add")
+                return False
+        return True
+
+    def checkout_flow(
+        self, variants: list[str], prefix: str = "", *, lines: int = 1, destination=None
+    ):
+        """Cart add(s), checkout and (without a ``destination``) a payment start."""
         started = time.perf_counter()
-        added = self.add_line(
-            self.rng.choice(variants), f"{prefix}cart add", new_cart=True, sold_out_ok=True
-        )
-        if added is None:
-            RECORDER.outcome(f"{prefix}{FLOW}", "refused at cart add")
+        if not self.fill_cart(variants, prefix, lines):
             return
-        if not self.checkout_and_pay(prefix, f"{prefix}{FLOW}"):
+        pay = destination is None
+        if not self.checkout_and_pay(prefix, f"{prefix}{FLOW}", destination, pay=pay):
             return
         milliseconds = (time.perf_counter() - started) * 1000
         RECORDER.record(f"{prefix}{FLOW}", milliseconds, 201, None)
@@ -287,6 +316,20 @@ class BenchUser(FastHttpUser):
             return
         RECORDER.record(f"{prefix}flow", (time.perf_counter() - started) * 1000, 201, None)
         RECORDER.outcome(f"{prefix}flow", "completed")
+
+    def pricing_cart(self):
+        """Read a 3-line cart priced for a destination: promotions, shipping, tax."""
+        if self.cart_token is None and not self.fill_cart(DATA["variants"], PRICING, 3):
+            self.cart_token = None
+            return
+        destination = self.rng.choice(DATA["destinations"])
+        query = urlencode({k: destination[k] for k in DESTINATION_FIELDS if destination[k]})
+        self.call(
+            "GET",
+            f"/api/v1/cart/?{query}",
+            f"{PRICING}cart read",
+            headers={"X-Cart-Token": self.cart_token},
+        )
 
     def webhook(self):
         reference, amount, currency = next(PAYMENTS)
@@ -334,6 +377,13 @@ class BenchUser(FastHttpUser):
             "checkout": lambda: self.checkout_flow(DATA["variants"]),
             "webhook": self.webhook,
             "bigcart": self.big_cart,
+            "pricing_cart": self.pricing_cart,
+            "pricing_checkout": lambda: self.checkout_flow(
+                DATA["variants"],
+                PRICING,
+                lines=3,
+                destination=self.rng.choice(DATA["destinations"]),
+            ),
         }[SCENARIO]()
 
 

@@ -32,6 +32,16 @@ BIGCART_ROWS = [
     ("checkout of the {lines}-line cart", "bigcart checkout"),
     ("payment start", "bigcart payment start"),
 ]
+#: (row label, run, stats entry, whether the target applies) of the pricing table.
+PRICING_ROWS = [
+    ("cart read (3 lines, shipping and tax estimated)", "cart", "pricing cart read", True),
+    ("checkout flow (3 cart adds + checkout)", "checkout", "pricing checkout flow", True),
+    ("  of which: cart add", "checkout", "pricing cart add", False),
+    ("  of which: checkout", "checkout", "pricing checkout", False),
+]
+#: Throughput with promotions over the throughput without.
+PRICING_TARGET = 0.80
+
 #: gunicorn's default worker timeout, which the largest checkout must stay well under.
 WORKER_TIMEOUT_S = 30
 
@@ -51,6 +61,32 @@ def _count(value) -> str:
 
 def _rps(value) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+def _cells(row: dict, column: str) -> list[str]:
+    """A throughput row's table cells: label, ``row[column]`` (the catalog cache mode or
+    the promotion count), req/s, p50, p99, errors, ratio, target, met."""
+    value = row[column]
+    return [
+        row["label"],
+        f"{value:,}" if isinstance(value, int) else str(value),
+        _rps(row["rps"]),
+        _ms(row["p50"]),
+        _ms(row["p99"]),
+        str(row["errors"]),
+        "-" if row["ratio"] is None else f"{row['ratio']:.2f}",
+        "-" if row["target"] is None else f">= {row['target']:.2f}",
+        {None: "", True: "yes", False: "**no**"}[row["met"]],
+    ]
+
+
+def _markdown_rows(rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(cells) + " |" for cells in rows]
+
+
+def _rst_rows(rows: list[list[str]]) -> list[list[str]]:
+    """The cells without the indentation the markdown labels keep."""
+    return [[cell.strip() for cell in cells] for cells in rows]
 
 
 def endpoint_rows(results: dict) -> list[dict]:
@@ -159,6 +195,82 @@ def bigcart_sentence(results: dict) -> str:
     return sentence
 
 
+def pricing_rows(results: dict) -> list[dict]:
+    """One dict per (promotion count, step): label, promotions, rps, p50, p99, errors,
+    ratio (to the same step with the first count, the baseline), target, met."""
+    counts = results.get("pricing", {}).get("counts", {})
+    ordered = sorted(counts, key=int)
+    ceilings = {
+        count: counts[count].get("ceiling", {}).get("endpoints", {}).get("ceiling", {}).get("rps")
+        for count in ordered
+    }
+    rows = []
+    for label, run, entry, targeted in PRICING_ROWS:
+        base = None
+        for count in ordered:
+            stats = counts[count][run]["endpoints"].get(entry)
+            if stats is None:
+                continue
+            base = base if base is not None else stats["rps"]
+            ratio = stats["rps"] / base if base else None
+            target = PRICING_TARGET if targeted and count != ordered[0] else None
+            ceiling, first = ceilings[count], ceilings[ordered[0]]
+            rows.append(
+                {
+                    "label": label,
+                    "promotions": int(count),
+                    "rps": stats["rps"],
+                    "p50": stats["p50_ms"],
+                    "p99": stats["p99_ms"],
+                    "errors": stats["errors"],
+                    "ratio": ratio,
+                    "target": target,
+                    "met": None if target is None or ratio is None else ratio >= target,
+                    "ceiling": ceiling,
+                    # The ratio had the machine been as busy as during the baseline.
+                    "adjusted": ratio * first / ceiling if ratio and ceiling and first else None,
+                }
+            )
+    return rows
+
+
+def _pricing_cells(row: dict) -> list[str]:
+    return [
+        *_cells(row, "promotions"),
+        _rps(row["ceiling"]),
+        "-" if row["adjusted"] is None else f"{row['adjusted']:.2f}",
+    ]
+
+
+#: The figures after a throughput table's first two columns (see :func:`_cells`).
+FIGURES_HEADER = ["Req/s", "p50 ms", "p99 ms", "Errors", "Ratio", "Target", "Met"]
+#: The pricing table's header.
+PRICING_HEADER = ["Step", "Promotions", *FIGURES_HEADER, "Ceiling req/s", "Ratio, ceiling-adjusted"]
+
+
+def pricing_sentence(results: dict) -> str:
+    """The pricing configuration in one sentence (the same in markdown and rst)."""
+    counts = results["pricing"]["counts"]
+    ordered = sorted(counts, key=int)
+    setup = counts[ordered[-1]]["setup"]
+    loaded = "; ".join(
+        f"{int(c):,} promotions: {counts[c]['setup']['loaded_per_cart']['mean']} on average, "
+        f"{counts[c]['setup']['loaded_per_cart']['max']} at most"
+        for c in ordered
+        if "loaded_per_cart" in counts[c]["setup"]
+    )
+    return (
+        f"{setup['zones']} zones, {setup['shipping_methods']} shipping methods and "
+        f"{setup['tax_rates']} tax rates (the bench's own; the demo's 2 zones are there too); "
+        f"promotions {', '.join(f'{int(c):,}' for c in ordered)}, all active, with "
+        f"{setup['promotion_targets']:,} target rows at the largest count. Promotions the "
+        f"engine loads for a cart of 3 random products ({loaded}). Ratio: throughput over the "
+        f"same step's with {int(ordered[0]):,} promotions, same server, same run; target >= "
+        f"{PRICING_TARGET:.2f}. Ceiling: the bare view's req/s measured just before each count; "
+        "the adjusted ratio scales the ratio by how much the ceiling moved."
+    )
+
+
 def contention_rows(results: dict) -> list[dict]:
     rows = []
     for buyers, run in sorted(results.get("contention", {}).items(), key=lambda kv: int(kv[0])):
@@ -247,14 +359,7 @@ def markdown(results: dict) -> str:
         "| Endpoint | Catalog cache | Req/s | p50 ms | p99 ms | Errors | Ratio | Target | Met |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for row in endpoint_rows(results):
-        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        target = "-" if row["target"] is None else f">= {row['target']:.2f}"
-        met = {None: "", True: "yes", False: "**no**"}[row["met"]]
-        lines.append(
-            f"| {row['label']} | {row['mode']} | {_rps(row['rps'])} | {_ms(row['p50'])} | "
-            f"{_ms(row['p99'])} | {row['errors']} | {ratio} | {target} | {met} |"
-        )
+    lines += _markdown_rows([_cells(row, "mode") for row in endpoint_rows(results)])
     outcomes = [
         f"- {row['label']} ({row['mode']}): "
         + ", ".join(f"{count} {name}" for name, count in sorted(row["outcomes"].items()))
@@ -330,6 +435,19 @@ def markdown(results: dict) -> str:
     if results.get("bigcart"):
         lines += ["", bigcart_sentence(results)]
 
+    pricing = pricing_rows(results)
+    if pricing:
+        lines += [
+            "",
+            "## Pricing: promotions, zones, shipping methods",
+            "",
+            pricing_sentence(results),
+            "",
+            "| " + " | ".join(PRICING_HEADER) + " |",
+            "|---|" + "---:|" * 7 + "---|---:|---:|",
+        ]
+        lines += _markdown_rows([_pricing_cells(row) for row in pricing])
+
     checks = results.get("checks", {})
     if checks:
         lines += ["", "## Consistency after the run", ""]
@@ -371,35 +489,11 @@ def rst(results: dict) -> str:
         f"PostgreSQL {meta['postgres']}.",
         "",
     ]
-    met = {None: "", True: "yes", False: "**no**"}
     endpoints = endpoint_rows(results)
     lines += endpoints and _list_table(
         "Endpoints (ratio: requests, or checkout flows, per second over the ceiling's)",
-        [
-            "Endpoint",
-            "Catalog cache",
-            "Req/s",
-            "p50 ms",
-            "p99 ms",
-            "Errors",
-            "Ratio",
-            "Target",
-            "Met",
-        ],
-        [
-            [
-                row["label"].strip(),
-                row["mode"],
-                _rps(row["rps"]),
-                _ms(row["p50"]),
-                _ms(row["p99"]),
-                str(row["errors"]),
-                "-" if row["ratio"] is None else f"{row['ratio']:.2f}",
-                "-" if row["target"] is None else f">= {row['target']:.2f}",
-                met[row["met"]],
-            ]
-            for row in endpoints
-        ],
+        ["Endpoint", "Catalog cache", *FIGURES_HEADER],
+        _rst_rows([_cells(row, "mode") for row in endpoints]),
     )
     scale = scale_rows(results)
     if scale:
@@ -471,6 +565,14 @@ def rst(results: dict) -> str:
         )
     if results.get("bigcart"):
         lines += [bigcart_sentence(results), ""]
+    pricing = pricing_rows(results)
+    if pricing:
+        lines += [pricing_sentence(results), ""]
+        lines += _list_table(
+            "Pricing: throughput against the same step without promotions",
+            PRICING_HEADER,
+            _rst_rows([_pricing_cells(row) for row in pricing]),
+        )
     for database, found in results.get("checks", {}).items():
         problems = (found.get("catalog") or []) + (found.get("commerce_invariants") or [])
         status = "no problems" if not problems else f"{len(problems)} problems"

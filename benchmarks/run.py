@@ -49,6 +49,9 @@ ALL_SCENARIOS = [
     "bigcart",
     "scale",
 ]
+#: Scenarios that run only when ``--scenarios`` names them: ``pricing`` needs its own
+#: database and three promotion counts.
+OPT_IN_SCENARIOS = ["pricing"]
 
 POSTGRES_HELP = """\
 PostgreSQL did not answer at {url}: {error}
@@ -131,12 +134,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="shoppers checking out the largest cart at once (bigcart scenario)",
     )
+    parser.add_argument(
+        "--promotion-counts",
+        type=csv_ints,
+        default=[0, 100, 1_000],
+        help="active promotions for the pricing scenario, ascending; the first is the baseline",
+    )
     parser.add_argument("--sellout-buyers", type=int, default=32)
     parser.add_argument("--sellout-stock", type=int, default=50)
     parser.add_argument(
         "--scenarios",
         default=",".join(ALL_SCENARIOS),
-        help=f"which to run, comma-separated, from: {', '.join(ALL_SCENARIOS)}",
+        help=f"which to run, comma-separated, from: {', '.join(ALL_SCENARIOS)}; "
+        f"only when named: {', '.join(OPT_IN_SCENARIOS)}",
     )
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1")
     parser.add_argument("--out", type=Path, help="results folder (default: results/<time>)")
@@ -154,9 +164,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.sellout_stock = 10
         args.label = args.label or "smoke run on a shared machine, not the published figures"
     args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
-    unknown = set(args.scenarios) - set(ALL_SCENARIOS)
+    unknown = set(args.scenarios) - set(ALL_SCENARIOS) - set(OPT_IN_SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if args.promotion_counts != sorted(set(args.promotion_counts)):
+        parser.error("--promotion-counts must be distinct and ascending")
     if args.products < 100:
         parser.error("--products must be at least 100")
     return args
@@ -282,11 +294,12 @@ class Host:
             sys.exit(f"manage.py {' '.join(command)} failed (exit {result.returncode})")
         return result.stdout or ""
 
-    def prepare(self, products: int) -> dict:
-        """Create, migrate and seed the database; return what it took."""
+    def prepare(self, products: int, *, fresh: bool = False) -> dict:
+        """Create (afresh with ``fresh`` or ``--reseed``), migrate and seed the database;
+        return what it took."""
         exists = database_exists(self.args.database_url, self.name)
         started = time.monotonic()
-        if self.args.reseed or not exists:
+        if fresh or self.args.reseed or not exists:
             log(f"creating database {self.name}")
             create_database(self.args.database_url, self.name, drop=exists)
         self.manage("migrate", "--noinput", "-v", "0")
@@ -559,6 +572,9 @@ def main(argv: list[str] | None = None) -> int:
         for host in hosts.values():
             host.stop()
 
+    if "pricing" in wanted:
+        run_pricing(args, out, secret, results)
+
     if needs_main:
         log("consistency checks after the load")
         found = json.loads(main_host.manage("bench_check", capture=True).strip().splitlines()[-1])
@@ -637,6 +653,49 @@ def run_endpoints(args, host: Host, out: Path, wanted: set[str], results: dict) 
                 log(f"    {results['bigcart']['plan']}")
         finally:
             host.stop()
+
+
+def run_pricing(args, out: Path, secret: str, results: dict) -> None:
+    """The pricing scenario: the cart read and the checkout flow with 0, 100 and 1,000
+    active promotions, 50 zones and 20 shipping methods, in a database of its own.
+
+    The database is made afresh each run, so one run's redemptions never reach the
+    next one's baseline, and the other scenarios never see these promotions. Each
+    count's throughput is reported against the first count's; the server's ceiling,
+    measured again before each count, shows how busy the machine was meanwhile.
+    """
+    host = Host(args, f"{args.db_prefix}_pricing_{args.products}", out, secret)
+    results["databases"][host.name] = {
+        "products": args.products,
+        **host.prepare(args.products, fresh=True),
+    }
+    catalog = out / f"fixture-{host.name}.json"
+    host.manage("bench_fixture", str(catalog), "--hot", "")
+    runs = results.setdefault("pricing", {"counts": {}})
+    host.start("off")
+    try:
+        for count in args.promotion_counts:
+            log(f"  pricing: {count:,} active promotions")
+            config = out / f"pricing-{host.name}-{count}.json"
+            host.manage("bench_pricing", str(config), "--promotions", str(count))
+            setup = json.loads(config.read_text())
+            data = out / f"fixture-{host.name}-{count}.json"
+            data.write_text(json.dumps({**json.loads(catalog.read_text()), **setup}))
+            runs["counts"][str(count)] = {
+                "setup": {k: v for k, v in setup.items() if k != "destinations"},
+                "destinations": len(setup["destinations"]),
+                # The ceiling again at each count: how busy the machine was meanwhile.
+                "ceiling": host.load("ceiling", catalog),
+                "cart": host.load("pricing_cart", data),
+                "checkout": host.load("pricing_checkout", data),
+            }
+        first = runs["counts"][str(args.promotion_counts[0])]["ceiling"]
+        results["endpoints"].setdefault("off", {})["ceiling"] = first
+    finally:
+        host.stop()
+    log("  pricing: consistency checks after the load")
+    found = json.loads(host.manage("bench_check", capture=True).strip().splitlines()[-1])
+    results["checks"][host.name] = found
 
 
 def sellout(args, host: Host, data: Path, fixture: dict) -> dict:

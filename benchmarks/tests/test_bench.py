@@ -40,13 +40,6 @@ PUBLISHED_BIGCART = (
 )
 
 
-@pytest.fixture
-def seeded():
-    created, _ = seed.seed(60)
-    assert created == 60
-    return 60
-
-
 def test_seeded_rows_are_what_the_services_write(seeded):
     products = Product.objects.filter(variants__sku__startswith=seed.SKU_PREFIX).distinct()
     assert products.count() == seeded

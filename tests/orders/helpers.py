@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from commerce.catalog.models import StockMovement, StockRecord
@@ -88,3 +90,11 @@ def counts() -> dict[str, int]:
         "movements": StockMovement.objects.count(),
         "reserved": sum(StockRecord.objects.values_list("reserved", flat=True)),
     }
+
+
+def count_queries(call) -> int:
+    """How many queries ``call()`` makes; its response must be a 200 or a 201."""
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code in (200, 201), response.json()
+    return len(queries)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from commerce.cart.models import Cart
 from commerce.conf import commerce_settings
@@ -19,6 +17,7 @@ from tests.orders.helpers import (
     ORDERS,
     VENDOR_ORDERS,
     checkout,
+    count_queries,
     fill_cart,
     order_url,
     place,
@@ -66,13 +65,6 @@ EVENTS_QUERIES = 2
 @pytest.fixture
 def variants(db):
     return [VariantFactory(quantity=20) for _ in range(10)]
-
-
-def count_queries(call) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = call()
-    assert response.status_code in (200, 201), response.json()
-    return len(queries)
 
 
 @pytest.mark.parametrize("key", [None, "order-1"], ids=["plain", "idempotent"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from djmoney.money import Money
@@ -12,6 +13,8 @@ from commerce.core.money import to_minor_units
 from commerce.pricing.types import Customer, PricingContext, PricingLine
 from commerce.promotions import services
 from commerce.promotions.discounts import PromotionDiscountSource
+from commerce.promotions.models import Benefit, Promotion, PromotionTarget, VoucherCode
+from commerce.promotions.rules import ID_LEAVES, rule_ids
 from commerce.testing.factories import ProductFactory, VariantFactory
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -92,3 +95,54 @@ def reasons(result) -> dict[str, str]:
         (r.discount.code or r.discount.name) if r.discount else "?": r.code
         for r in result.not_applied
     }
+
+
+def noise_promotions(count: int, *, now: datetime = NOW) -> list[Promotion]:
+    """``count`` promotions that cannot apply to a cart of new products, in bulk (a
+    thousand in a fraction of a second): most target other products, categories or
+    brands (catalog and order lanes), some require a code nobody enters, and the
+    untargeted ones run for nobody (inactive, expired at ``now``, another currency).
+
+    Their :class:`PromotionTarget` rows are derived from each target as
+    :func:`~commerce.promotions.services.sync_targets` derives them.
+    """
+    promotions, targets, codes = [], [], []
+    for n in range(count):
+        kind = n % 10
+        target = {
+            7: {"categories": [str(uuid.uuid4())]},
+            8: {"brands": [str(uuid.uuid4())]},
+        }.get(kind, {"products": [str(uuid.uuid4())]} if kind in (0, 4, 5, 6) else None)
+        promotion = Promotion(
+            name=f"Noise {n}",
+            lane="order" if kind in (5, 8, 9) else "catalog",
+            priority=n % 7,
+            is_active=kind != 1,
+            ends_at=now - timedelta(days=1) if kind == 2 else None,
+            starts_at=now - timedelta(days=30) if kind == 2 else None,
+            currency="EUR" if kind == 3 else "",
+            requires_code=kind == 9,
+        )
+        promotions.append(promotion)
+        targets.append(target)
+        if kind == 9:
+            codes.append(VoucherCode(promotion=promotion, code=f"NOISE{n}"))
+    Promotion.objects.bulk_create(promotions, batch_size=500)
+    Benefit.objects.bulk_create(
+        [
+            Benefit(promotion=p, kind="percentage_off", percent=10, target=target)
+            for p, target in zip(promotions, targets, strict=True)
+        ],
+        batch_size=500,
+    )
+    PromotionTarget.objects.bulk_create(
+        [
+            PromotionTarget(promotion=p, kind=kind, object_id=object_id)
+            for p, ids in zip(promotions, map(rule_ids, targets), strict=True)
+            for kind in ID_LEAVES
+            for object_id in sorted(ids.get(kind, ()))
+        ],
+        batch_size=500,
+    )
+    VoucherCode.objects.bulk_create(codes, batch_size=500)
+    return promotions
