@@ -15,7 +15,13 @@ from commerce.core.api.schema import (
     declare_parameter_bounds,
 )
 from commerce.core.api.serializers import RejectUnknownFieldsMixin
-from tests.openapi import component_refs, openapi_schema, operations, parameters_named
+from tests.openapi import (
+    component_refs,
+    example_problems,
+    openapi_schema,
+    operations,
+    parameters_named,
+)
 
 ENVELOPE_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
 
@@ -120,3 +126,60 @@ def test_no_path_parameter_pattern_admits_a_nul():
                 assert not re.fullmatch(pattern.strip("^$"), "a\x00b"), path
                 checked += 1
     assert checked >= 10
+
+
+def test_every_example_matches_its_own_schema():
+    """Request and response examples, errors included, as the schema's own bodies."""
+    assert example_problems(openapi_schema()) == {}
+
+
+def test_an_example_that_does_not_match_its_schema_is_reported():
+    thing = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "readOnly": True},
+            "price": {"type": "string", "format": "decimal"},
+            "at": {"type": "string", "format": "date-time", "nullable": True},
+        },
+        "required": ["price"],
+    }
+    body = {"schema": {"$ref": "#/components/schemas/Thing"}}
+
+    def schema(request, response):
+        return {
+            "components": {"schemas": {"Thing": thing}},
+            "paths": {
+                "/things/": {
+                    "post": {
+                        "requestBody": {"content": {"application/json": {**body, **request}}},
+                        "responses": {
+                            "201": {"content": {"application/json": {**body, **response}}}
+                        },
+                    }
+                }
+            },
+        }
+
+    def named(value):
+        return {"examples": {"Example": {"value": value}}}
+
+    good = {"id": "0b6f3c52-5d0e-4f6b-9a43-6c2d1e8f7a10", "price": "1.50", "at": None}
+    assert example_problems(schema(named({"price": "1.50"}), named(good))) == {}
+    problems = example_problems(
+        schema(
+            named({**good, "price": "1.5x"}),
+            named({"id": "nope", "price": "2", "at": "today", "prize": "2"}),
+        )
+    )
+    assert problems == {
+        "post /things/ application/json Example": [
+            # A read-only property sent in a request.
+            ": False schema does not allow '0b6f3c52-5d0e-4f6b-9a43-6c2d1e8f7a10'",
+            "price: '1.5x' is not a 'decimal'",
+        ],
+        "post /things/ 201 application/json Example": [
+            "id: 'nope' is not a 'uuid'",
+            "at: 'today' is not valid under any of the given schemas",
+            ": Additional properties are not allowed ('prize' was unexpected)",
+        ],
+    }

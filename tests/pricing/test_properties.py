@@ -13,12 +13,11 @@ which the cart-and-promotions host does not install.
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from commerce.cart.exceptions import CodeNotAppliedError
@@ -30,64 +29,19 @@ from commerce.pricing.tax import round_fraction, tax_on
 from commerce.pricing.types import SHIPPING_KEY, Customer, PricingLine
 from commerce.testing.factories import ProductFactory, VariantFactory
 from tests.pricing.helpers import method, rate, zone
+from tests.pricing.strategies import (
+    CURRENCIES,
+    HYPOTHESIS,
+    RATES,
+    create_promotions,
+    price_text,
+    promotion_specs,
+)
 from tests.promotions.helpers import NOW, line, promotion, variant
 
 pytestmark = pytest.mark.django_db
 
-HYPOTHESIS = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-CURRENCIES = ["USD", "JPY", "KWD"]
 GERMANY = {"country": "DE", "region": "BE", "postal_code": "10115"}
-RATES = ["0.5", "5", "7", "10", "19", "20", "21.5", "25"]
-
-
-def price_text(minor: int, currency: str) -> str:
-    return str(from_minor_units(minor, currency).amount)
-
-
-# --- strategies ----------------------------------------------------------------------------
-
-
-@st.composite
-def promotion_specs(draw, currency: str, products: int, index: int):
-    """Keyword arguments of one promotion: catalog or order lane, percent or amount off
-    (and, on lines, a fixed price or buy X get Y), on every line or some products, a
-    voucher or automatic, combinable or not, sometimes with a budget."""
-    lane = draw(st.sampled_from(["catalog", "order"]))
-    scale = 10 ** currency_exponent(currency)
-    kinds = ["percentage_off", "amount_off"]
-    if lane == "catalog":
-        kinds += ["fixed_price", "buy_x_get_y"]
-    kind = draw(st.sampled_from(kinds))
-    benefit = {"kind": kind, "max_units": draw(st.none() | st.integers(1, 6))}
-    fields = {}
-    if kind in ("percentage_off", "buy_x_get_y"):
-        benefit["percent"] = draw(st.decimals(Decimal("0.01"), Decimal(100), places=2))
-    else:
-        low = 0 if kind == "fixed_price" else 1
-        benefit["amount"] = from_minor_units(draw(st.integers(low, 60 * scale)), currency)
-        benefit["allocation"] = draw(st.sampled_from(["each", "across"]))
-        fields["currency"] = currency
-    if kind == "buy_x_get_y":
-        benefit["buy_quantity"] = draw(st.integers(1, 3))
-        benefit["get_quantity"] = draw(st.integers(1, 2))
-    if lane == "catalog" and draw(st.booleans()):
-        targets = draw(st.sets(st.integers(0, products - 1), min_size=1))
-        benefit["target"] = {"products": sorted(targets)}  # indexes, resolved below
-    fields.update(
-        lane=lane,
-        priority=draw(st.integers(-1, 1)),
-        combinable=draw(st.booleans()),
-    )
-    if draw(st.integers(0, 3)) == 0:
-        budget = draw(st.integers(1, 100 * scale))
-        fields.update(currency=currency, budget=from_minor_units(budget, currency))
-    if draw(st.booleans()):
-        fields.update(requires_code=True, codes=[f"CODE{index}"])
-    return {"benefit": benefit, **fields}
 
 
 @st.composite
@@ -158,12 +112,7 @@ def set_up(scenario, products, django_settings):
         promotion(
             "Free shipping", lane="shipping", benefit={"kind": "free_shipping"}, combinable=True
         )
-    for n, spec in enumerate(scenario["promotions"]):
-        benefit = dict(spec["benefit"])
-        if "target" in benefit:
-            ids = [str(products[i].product_id) for i in benefit["target"]["products"]]
-            benefit["target"] = {"products": ids}
-        promotion(f"Promotion {n}", **{**spec, "benefit": benefit})
+    create_promotions(scenario["promotions"], products)
     lines = [
         PricingLine(
             key=f"line-{n}",
@@ -373,12 +322,7 @@ def test_random_checkouts_leave_the_shop_consistent(data, stocked, settings):
         nigeria = zone("Nigeria", (ADDRESS["country"],))
         for n, percent in enumerate(scenario["rates"]):
             rate(nigeria, f"VAT {n}", percent)
-        for n, spec in enumerate(scenario["promotions"]):
-            benefit = dict(spec["benefit"])
-            if "target" in benefit:
-                ids = [str(variants[i].product_id) for i in benefit["target"]["products"]]
-                benefit["target"] = {"products": ids}
-            promotion(f"Promotion {n}", **{**spec, "benefit": benefit})
+        create_promotions(scenario["promotions"], variants)
         placed = []
         for quantities, picked, cancel in scenario["carts"]:
             codes = [

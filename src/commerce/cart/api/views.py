@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.cart import services
-from commerce.cart.api import serializers
+from commerce.cart.api import examples, serializers
 from commerce.cart.exceptions import CartLineError, CartNotFoundError
 from commerce.conf import commerce_settings
+from commerce.core.api.examples import error_response
 from commerce.core.api.parameters import CART_TOKEN_HEADER, CART_TOKEN_PARAMETER
 from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.pricing.types import Customer
@@ -93,6 +94,7 @@ class CartView(CartMixin, APIView):
         "`shipping_method` as well, it prices that method.",
         parameters=[CART_TOKEN_PARAMETER, serializers.DestinationQuerySerializer],
         responses=serializers.CartSerializer,
+        examples=examples.CART_EXAMPLES,
     )
     def get(self, request):
         return self.cart_response(self.find_cart(), **destination_query(request))
@@ -166,7 +168,11 @@ class CartCodesView(CartMixin, APIView):
         "and is not kept.",
         parameters=[CART_TOKEN_PARAMETER],
         request=serializers.CodeSerializer,
-        responses={201: serializers.CartSerializer},
+        responses={
+            201: serializers.CartSerializer,
+            400: error_response("The code does not apply now; the error code says why."),
+        },
+        examples=examples.ENTER_CODE_EXAMPLES,
     )
     def post(self, request):
         serializer = serializers.CodeSerializer(data=request.data)
@@ -182,7 +188,11 @@ class CartCodeDetailView(CartMixin, APIView):
     @extend_schema(
         summary="Remove a voucher code",
         parameters=[CART_TOKEN_PARAMETER],
-        responses={200: serializers.CartSerializer},
+        responses={
+            200: serializers.CartSerializer,
+            404: error_response("No cart, or the code is not on it (`code_not_found`)."),
+        },
+        examples=examples.REMOVE_CODE_EXAMPLES,
     )
     def delete(self, request, code):
         cart = self.find_cart()

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from commerce.cart import services as cart_services
 from commerce.core.api.converters import KEY_PATTERN, UUID_PATTERN
+from commerce.core.api.examples import error_response
 from commerce.core.api.parameters import (
     CART_TOKEN_HEADER,
     CART_TOKEN_PARAMETER,
@@ -26,7 +27,7 @@ from commerce.core.pagination import CommerceCursorPagination
 from commerce.core.permissions import IsStaff, user_is_staff
 from commerce.core.throttling import CHECKOUT_SCOPE, ScopedThrottleMixin
 from commerce.orders import selectors, services
-from commerce.orders.api import serializers
+from commerce.orders.api import examples, serializers
 from commerce.orders.exceptions import EmptyCartError
 from commerce.orders.models import Address, Order, OrderEvent
 
@@ -40,7 +41,18 @@ class CheckoutView(ScopedThrottleMixin, APIView):
         summary="Place an order from the current cart",
         parameters=[CART_TOKEN_PARAMETER, IDEMPOTENCY_PARAMETER],
         request=serializers.CheckoutSerializer,
-        responses={201: serializers.PlacedOrderSerializer},
+        responses={
+            201: serializers.PlacedOrderSerializer,
+            400: error_response(
+                "Bad input, an empty cart, a code that does not apply, no shipping method "
+                "chosen (`shipping_method_required`)..."
+            ),
+            409: error_response(
+                "The cart or its prices changed (`cart_changed`, `price_changed` with the "
+                "new figures), or stock or a discount ran out."
+            ),
+        },
+        examples=examples.CHECKOUT_EXAMPLES,
     )
     def post(self, request):
         token = request.headers.get(CART_TOKEN_HEADER) or None
@@ -96,6 +108,7 @@ class ShippingMethodsView(APIView):
         summary="The shipping methods serving an address, priced for the current cart",
         parameters=[CART_TOKEN_PARAMETER, serializers.ShippingMethodsQuerySerializer],
         responses=serializers.AvailableShippingMethodSerializer(many=True),
+        examples=examples.SHIPPING_METHODS_EXAMPLES,
     )
     def get(self, request):
         query = serializers.ShippingMethodsQuerySerializer(

@@ -21,6 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce.core.api.examples import error_response
 from commerce.core.api.parameters import (
     IDEMPOTENCY_PARAMETER,
     ORDER_TOKEN_HEADER,
@@ -34,7 +35,7 @@ from commerce.core.throttling import PAYMENT_SCOPE, WEBHOOK_SCOPE, ScopedThrottl
 from commerce.orders import selectors as order_selectors
 from commerce.orders.models import Order
 from commerce.payments import services
-from commerce.payments.api import serializers
+from commerce.payments.api import examples, serializers
 from commerce.payments.gateways import dummy, paystack, stripe
 from commerce.payments.gateways.registry import gateways
 from commerce.payments.models import Payment
@@ -200,7 +201,14 @@ class PaymentRefundView(PaymentLookupMixin, APIView):
         summary="Refund a captured payment, in full, in part, or by order lines (staff)",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.RefundRequestSerializer,
-        responses={201: serializers.RefundSerializer},
+        responses={
+            201: serializers.RefundSerializer,
+            400: error_response(
+                "Bad lines (`invalid_refund_lines`), or more than is left to refund "
+                "(`refund_exceeds_captured`): nothing is sent."
+            ),
+        },
+        examples=examples.REFUND_EXAMPLES,
     )
     def post(self, request, reference: str):
         payment = self.get_payment(request, reference)
