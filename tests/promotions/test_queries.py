@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from djmoney.money import Money
 
 from commerce.pricing.types import Customer
-from commerce.promotions.discounts import _candidates, line_facts
+from commerce.promotions.discounts import (
+    RULE_COLUMNS,
+    _candidates,
+    _rule,
+    line_facts,
+    promotion_rule,
+)
 from commerce.promotions.models import Promotion
 from commerce.testing.factories import CategoryFactory, UserFactory
 from tests.promotions.helpers import (
+    amount_off,
     context,
     evaluate,
     line,
@@ -70,6 +78,25 @@ def test_an_empty_cart_costs_one_query(django_assert_num_queries):
 def test_promotions_that_cannot_match_are_not_loaded(cart):
     noise_promotions(1000)
     ctx = context(*cart)
-    loaded = {p.name for p in _candidates(ctx, line_facts(ctx))}
+    loaded = {row["name"] for row in _candidates(ctx, line_facts(ctx))}
     # The targeted one and the untargeted one running now; the 1,000 others are left out.
     assert loaded == {"Ten", "Group"}
+
+
+@pytest.mark.parametrize("cart_currency", ["USD", "EUR", "JPY"])
+def test_a_candidate_read_as_values_is_the_rule_its_model_gives(db, cart_currency):
+    promotion("Percent", benefit=percent_off(15), max_uses=10)
+    promotion(
+        "Amount",
+        lane="order",
+        currency="USD",
+        budget=Money("50.00", "USD"),
+        benefit=amount_off("5.00"),
+        condition={"min_subtotal": 2000},
+    )
+    promotion("Euros", lane="order", currency="EUR", benefit=amount_off("3.00", "EUR"))
+    rows = {row["pk"]: row for row in Promotion.objects.values(*RULE_COLUMNS)}
+    promotions = Promotion.objects.select_related("benefit")
+    assert len(promotions) == len(rows) == 3
+    for model in promotions:
+        assert _rule(rows[model.pk], cart_currency) == promotion_rule(model, cart_currency)

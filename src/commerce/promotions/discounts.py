@@ -23,14 +23,16 @@ asks for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from djmoney.money import Money
 
 from commerce.core.money import currency_exponent, from_minor_units, to_minor_units
 from commerce.pricing.exceptions import DiscountUnavailableError
@@ -55,7 +57,7 @@ class PromotionDiscountSource:
         """The promotions and entered codes that apply to ``context`` and why the others
         do not (see :mod:`commerce.promotions.engine`); writes nothing."""
         facts = line_facts(context)
-        promotions = [promotion_rule(p, context.currency) for p in _candidates(context, facts)]
+        promotions = [_rule(row, context.currency) for row in _candidates(context, facts)]
         codes = _codes(context)
         return engine.evaluate(context, promotions, codes, facts)
 
@@ -272,11 +274,13 @@ def _candidates(context: PricingContext, facts: dict[str, LineFacts]):
         & Q(pk__in=Promotion.objects.running(context.now).values("pk"))
         & (Q(currency="") | Q(currency=context.currency))
     )
+    # Plain values, not model instances: building a Promotion and its Benefit (money
+    # descriptors and all) for each candidate was most of what 1,000 promotions cost.
     return (
         Promotion.objects.filter(requires_code=False, benefit__isnull=False)
         .filter(Exists(matching) | untargeted_running)
-        .select_related("benefit")
         .order_by()
+        .values(*RULE_COLUMNS)
     )
 
 
@@ -317,46 +321,99 @@ def _codes(context: PricingContext) -> dict[str, engine.CodeRule]:
     }
 
 
+#: What the engine reads of a promotion and (``benefit__``) its benefit: the columns
+#: :func:`_rule` reads, money as its amount and currency columns.
+RULE_COLUMNS = (
+    "pk",
+    "name",
+    "lane",
+    "priority",
+    "combinable",
+    "requires_code",
+    "is_active",
+    "starts_at",
+    "ends_at",
+    "currency",
+    "condition",
+    "budget",
+    "budget_currency",
+    "budget_spent",
+    "max_uses",
+    "uses",
+    "benefit__kind",
+    "benefit__target",
+    "benefit__percent",
+    "benefit__amount",
+    "benefit__amount_currency",
+    "benefit__allocation",
+    "benefit__max_units",
+    "benefit__buy_quantity",
+    "benefit__get_quantity",
+)
+
+
 def promotion_rule(promotion: Promotion, currency: str) -> engine.PromotionRule:
     """``promotion`` and its benefit as the engine reads them, for a cart in ``currency``.
 
     Money figures in another currency than the cart's make the promotion one of that
     currency (``wrong_currency``), whatever its ``currency`` says."""
-    benefit = promotion.benefit
-    own = promotion.currency
+    row: dict[str, Any] = {}
+    for column in RULE_COLUMNS:
+        if column.endswith("_currency"):
+            continue  # read with its amount
+        owner = promotion.benefit if column.startswith("benefit__") else promotion
+        value = getattr(owner, column.removeprefix("benefit__"))
+        if isinstance(value, Money):
+            value, row[f"{column}_currency"] = value.amount, str(value.currency)
+        elif f"{column}_currency" in RULE_COLUMNS:
+            row[f"{column}_currency"] = None
+        row[column] = value
+    return _rule(row, currency)
+
+
+def _rule(row: Mapping[str, Any], currency: str) -> engine.PromotionRule:
+    """A promotion's :data:`RULE_COLUMNS` as the engine's rule (see :func:`promotion_rule`)."""
+    own = row["currency"]
     amount = budget = None
     spent = 0
-    for money in (benefit.amount, promotion.budget):
-        if money is not None and str(money.currency) != currency:
-            own = str(money.currency)
+    for value, money_currency in (
+        (row["benefit__amount"], row["benefit__amount_currency"]),
+        (row["budget"], row["budget_currency"]),
+    ):
+        if value is not None and money_currency != currency:
+            own = money_currency
     if own in ("", currency):
-        if benefit.amount is not None:
-            amount = to_minor_units(benefit.amount)
-        if promotion.budget is not None:
-            budget = to_minor_units(promotion.budget)
-            spent = int(Decimal(promotion.budget_spent).scaleb(currency_exponent(currency)))
+        if row["benefit__amount"] is not None:
+            amount = _minor_units(row["benefit__amount"], currency)
+        if row["budget"] is not None:
+            budget = _minor_units(row["budget"], currency)
+            spent = int(Decimal(row["budget_spent"]).scaleb(currency_exponent(currency)))
     return engine.PromotionRule(
-        id=str(promotion.pk),
-        name=promotion.name,
-        lane=promotion.lane,
-        priority=promotion.priority,
-        combinable=promotion.combinable,
-        requires_code=promotion.requires_code,
-        is_active=promotion.is_active,
-        starts_at=promotion.starts_at,
-        ends_at=promotion.ends_at,
+        id=str(row["pk"]),
+        name=row["name"],
+        lane=row["lane"],
+        priority=row["priority"],
+        combinable=row["combinable"],
+        requires_code=row["requires_code"],
+        is_active=row["is_active"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
         currency=own,
-        condition=promotion.condition,
-        kind=benefit.kind,
-        target=benefit.target,
-        percent=benefit.percent,
+        condition=row["condition"],
+        kind=row["benefit__kind"],
+        target=row["benefit__target"],
+        percent=row["benefit__percent"],
         amount=amount,
-        allocation=benefit.allocation,
-        max_units=benefit.max_units,
-        buy_quantity=benefit.buy_quantity,
-        get_quantity=benefit.get_quantity,
-        max_uses=promotion.max_uses,
-        uses=promotion.uses,
+        allocation=row["benefit__allocation"],
+        max_units=row["benefit__max_units"],
+        buy_quantity=row["benefit__buy_quantity"],
+        get_quantity=row["benefit__get_quantity"],
+        max_uses=row["max_uses"],
+        uses=row["uses"],
         budget=budget,
         budget_spent=spent,
     )
+
+
+def _minor_units(amount: Decimal, currency: str) -> int:
+    return to_minor_units(Money(amount, currency))
