@@ -203,3 +203,29 @@ def test_a_full_refund_restocks_in_variant_order_only_when_asked(
     else:
         assert (adjusted, after) == ([], before)
     assert check_invariants() == []
+
+
+def test_units_that_cost_nothing_are_refused_as_lines_not_as_an_amount(customer, vendor, dummy):
+    from commerce.testing.factories import ProductFactory, VariantFactory
+    from tests.orders.helpers import place
+    from tests.payments.flows import deliver
+
+    free = VariantFactory(product=ProductFactory(vendor=vendor), price=money("0.00"))
+    paid_for = VariantFactory(product=ProductFactory(vendor=vendor), price=money("10.00"))
+    order = place(customer, {free: 1, paid_for: 1}).order
+    payment = services.start_payment(order, "dummy").payment
+    deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))
+    payment.refresh_from_db()
+    lines = {line.sku: line for line in order.lines.all()}
+    gift = lines[free.sku]
+    with pytest.raises(CommerceValidationError) as caught:
+        services.refund_payment(payment, lines={gift.pk: 1}, reason="Gift back")
+    assert caught.value.code == "invalid_refund_lines"
+    assert caught.value.details == {"lines": {str(gift.pk): ["Costs nothing."]}}
+    assert not payment.refunds.exists()
+    # Together with a unit that costs something, it is refunded and recorded.
+    refund = services.refund_payment(
+        payment, lines={gift.pk: 1, lines[paid_for.sku].pk: 1}, reason="Both back"
+    )
+    assert refund.amount == money("10.00")
+    assert RefundLine.objects.filter(refund=refund).count() == 2

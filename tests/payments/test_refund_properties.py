@@ -30,7 +30,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from commerce.cart.exceptions import CodeNotAppliedError
-from commerce.core.exceptions import CommerceError, CommerceValidationError, InvalidAmountError
+from commerce.core.exceptions import CommerceError, CommerceValidationError
 from commerce.core.invariants import check_invariants
 from commerce.core.money import allocate, currency_exponent, from_minor_units, to_minor_units
 from commerce.orders.exceptions import InvalidTransitionError
@@ -224,23 +224,21 @@ def test_refunds_by_lines_give_back_what_the_lines_cost(data, customer, settings
                 if pk != SHIPPING
             }
             with_shipping = SHIPPING in picked
-            parts = services.line_refund_parts(order, units, shipping=with_shipping)
-            expected = sum(part.amount for part in parts)
-            # (a) Each line's units give back their shares of its cost, the next ones first.
-            for part in parts:
-                if part.order_line is None:
-                    assert part.amount == shipping_cost(order)
-                    continue
-                pk = part.order_line.pk
-                done = part.order_line.quantity - remaining[pk]
-                assert part.amount == sum(shares[pk][done : done + part.quantity])
+            expected = sum(
+                sum(shares[pk][len(shares[pk]) - remaining[pk] :][:quantity])
+                for pk, quantity in units.items()
+            ) + (shipping_cost(order) if with_shipping else 0)
             if expected == 0:
                 # Units whose shares are all 0 (a free line, or the last units of a line
                 # costing less than one minor unit each) give nothing back: refused as
-                # an amount of zero, or as any refund once the payment is refunded in full.
+                # lines that cost nothing, or as any refund once the payment is refunded
+                # in full.
+                with pytest.raises(CommerceValidationError) as caught:
+                    services.line_refund_parts(order, units, shipping=with_shipping)
+                assert caught.value.code == "invalid_refund_lines"
                 refused(
                     payment,
-                    (InvalidAmountError, InvalidTransitionError),
+                    (CommerceValidationError, InvalidTransitionError),
                     lines=units,
                     shipping=with_shipping,
                 )
@@ -249,6 +247,16 @@ def test_refunds_by_lines_give_back_what_the_lines_cost(data, customer, settings
                     assert not any(shares[pk][done:])  # the shares only shrink
                     worthless.add(pk)
                 continue
+            parts = services.line_refund_parts(order, units, shipping=with_shipping)
+            assert sum(part.amount for part in parts) == expected
+            # (a) Each line's units give back their shares of its cost, the next ones first.
+            for part in parts:
+                if part.order_line is None:
+                    assert part.amount == shipping_cost(order)
+                    continue
+                pk = part.order_line.pk
+                done = part.order_line.quantity - remaining[pk]
+                assert part.amount == sum(shares[pk][done : done + part.quantity])
             refund = services.refund_payment(
                 payment, lines=units, shipping=with_shipping, reason="Returned"
             )

@@ -102,8 +102,9 @@ def line_refund_parts(
     units are refunded. Raises
     :class:`~commerce.core.exceptions.CommerceValidationError` (400,
     ``invalid_refund_lines``) naming each line that is not the order's, a quantity that
-    is not a whole number of at least 1, more units than are left to refund, or the
-    shipping refunded twice or refunded when there was none.
+    is not a whole number of at least 1, more units than are left to refund, the
+    shipping refunded twice or refunded when there was none, or units that together
+    cost nothing.
     """
     problems: dict[str, list[str]] = {}
     wanted = {str(key): quantity for key, quantity in lines.items()}
@@ -149,6 +150,13 @@ def line_refund_parts(
             "Name the lines (or the shipping) to refund.",
             code="invalid_refund_lines",
             details={"lines": ["Empty."]},
+        )
+    if not any(part.amount for part in parts):
+        # No provider refunds nothing: say so, rather than a bare "amount" error.
+        raise CommerceValidationError(
+            "These units cost nothing: there is nothing to give back.",
+            code="invalid_refund_lines",
+            details={"lines": {str(part.order_line.pk): ["Costs nothing."] for part in parts}},
         )
     return parts
 
