@@ -124,6 +124,15 @@ def test_an_unknown_cart_is_a_message_not_a_500(admin_client, ten_percent, cart_
     assert response.context["result"] is None
 
 
+@pytest.mark.parametrize("code", ["BAD\x00CODE", "X" * 65, "-LEADING"])
+def test_a_malformed_code_is_a_form_error_not_a_500(admin_client, cart, ten_percent, code):
+    response = preview(admin_client, ten_percent, cart, code=code)
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert "code" in response.context["form"].errors
+    assert response.context["result"] is None
+
+
 def test_without_a_cart_the_page_offers_recent_carts(admin_client, cart, ten_percent):
     response = preview(admin_client, ten_percent)
     assert response.status_code == 200

@@ -12,8 +12,6 @@ id (and a code when it needs one), and the page filters the pricing to that id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -24,8 +22,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from commerce.cart.models import Cart, CartLine
-from commerce.pricing.pipeline import explain, normalize_codes, price_cart
-from commerce.pricing.types import SHIPPING_KEY, PricedCart, Reason
+from commerce.cart.services import normalize_code
+from commerce.core.exceptions import CommerceError
+from commerce.pricing.pipeline import normalize_codes, price_cart
+from commerce.pricing.types import SHIPPING_KEY, PricedCart
 
 #: How many recently changed carts the promotion preview offers to pick from.
 RECENT_CARTS = 10
@@ -37,11 +37,10 @@ def _line_labels(priced: PricedCart) -> dict[str, str]:
     return labels
 
 
-def render_pricing(
-    priced: PricedCart, reasons: Sequence[Reason], *, promotion: str | None = None
-) -> SafeString:
+def render_pricing(priced: PricedCart, *, promotion: str | None = None) -> SafeString:
     """``priced`` as staff read it: totals, each adjustment (its discount, amount and
-    line) and each reason a promotion or code did not apply.
+    line) and each reason a promotion or code did not apply (``priced.reasons``, what
+    :func:`~commerce.pricing.pipeline.explain` gives, without pricing the cart again).
 
     With ``promotion`` (a promotion's id), only that promotion's adjustments and
     reasons, after a sentence saying whether it applies.
@@ -53,7 +52,7 @@ def render_pricing(
     ]
     reasons = [
         r
-        for r in reasons
+        for r in priced.reasons
         if promotion is None or (r.discount is not None and r.discount.promotion == promotion)
     ]
     applied = format_html_join(
@@ -112,6 +111,15 @@ class PromotionPreviewForm(forms.Form):
         help_text=_("For a promotion that needs one; added to the cart's own codes."),
     )
 
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        if not code:
+            return ""
+        try:
+            return normalize_code(code)  # the cart's own rule for a code
+        except CommerceError as error:
+            raise forms.ValidationError(error.message) from error
+
 
 class CartLineInline(admin.TabularInline):
     model = CartLine
@@ -157,7 +165,7 @@ class CartAdmin(admin.ModelAdmin):
         and code that exists did not apply (:func:`~commerce.pricing.pipeline.explain`)."""
         if cart.pk is None or not cart.currency:
             return "-"
-        return render_pricing(price_cart(cart, codes=cart.codes), explain(cart, codes=cart.codes))
+        return render_pricing(price_cart(cart, codes=cart.codes))
 
     def has_add_permission(self, request):
         return False
@@ -192,12 +200,12 @@ class CartAdmin(admin.ModelAdmin):
             else:
                 codes = normalize_codes([*cart.codes, form.cleaned_data["code"]])
                 result = render_pricing(
-                    price_cart(cart, codes=codes),
-                    explain(cart, codes=codes),
-                    promotion=str(form.cleaned_data["promotion"]),
+                    price_cart(cart, codes=codes), promotion=str(form.cleaned_data["promotion"])
                 )
         elif form.is_bound and not form.is_valid():
-            self.message_user(request, "Enter a promotion id and a cart id.", messages.ERROR)
+            self.message_user(
+                request, "Enter a promotion id, a cart id and a valid code.", messages.ERROR
+            )
         recent = Cart.objects.filter(lines__isnull=False).distinct().order_by("-updated_at")
         context = {
             **self.admin_site.each_context(request),

@@ -263,9 +263,7 @@ def explain(cart: Any, **kwargs: Any) -> tuple[Reason, ...]:
     Takes :func:`price_cart`'s arguments; the codes the shopper entered are
     explained too (``unknown_code`` for one that does not exist).
     """
-    priced = price_cart(cart, **kwargs)
-    entered = tuple(status.reason for status in priced.codes if status.reason is not None)
-    return priced.not_applied + tuple(r for r in entered if r not in priced.not_applied)
+    return price_cart(cart, **kwargs).reasons
 
 
 def tax_rounding() -> str:

@@ -493,6 +493,14 @@ class PricedCart:
             amounts[adjustment.discount] = amounts.get(adjustment.discount, 0) + adjustment.amount
         return tuple(Claim(discount, amount, self.currency) for discount, amount in amounts.items())
 
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """Why each promotion and code that exists did not apply, and each entered code
+        that did not (``unknown_code`` for one that does not exist): what
+        :func:`~commerce.pricing.pipeline.explain` answers."""
+        entered = tuple(status.reason for status in self.codes if status.reason is not None)
+        return self.not_applied + tuple(r for r in entered if r not in self.not_applied)
+
     def money(self, amount: int) -> Money:
         """``amount`` minor units as a :class:`~djmoney.money.Money` in the cart's currency."""
         return from_minor_units(amount, self.currency)
