@@ -105,7 +105,11 @@ def test_a_negative_quantity_is_reported(shirt, mug):
         constraint_dropped(StockRecord, "commerce_stock_reserved_lte_quantity"),
     ):
         stock_of(shirt).update(quantity=-1)
-    assert found() == [("stock.negative_quantity", "SHIRT-M")]
+    # Written around the services, the card still says in stock: reported too.
+    assert found() == [
+        ("stock.negative_quantity", "SHIRT-M"),
+        ("catalog.product_card", shirt.product.slug),
+    ]
 
 
 def test_a_negative_reservation_is_reported_once(shirt, mug):
@@ -119,9 +123,13 @@ def test_reserving_more_than_the_stock_holds_is_reported(shirt, mug):
     hold(shirt, 2)
     with constraint_dropped(StockRecord, "commerce_stock_reserved_lte_quantity"):
         stock_of(shirt).update(quantity=1)
-    (violation,) = check_invariants()
+    violation, card = check_invariants()
     assert (violation.code, violation.object) == ("stock.reserved_exceeds_quantity", "SHIRT-M")
     assert violation.message == "reserved 2, but only 1 in stock"
+    assert (card.code, card.message) == (
+        "catalog.product_card",
+        "in_stock is True, should be False",
+    )
 
 
 # --- the command -------------------------------------------------------------------------
@@ -142,18 +150,25 @@ def test_the_command_prints_each_violation_and_fails(shirt, mug, capsys):
     ):
         stock_of(shirt).update(quantity=1)
         stock_of(mug).update(quantity=-3)
-    with pytest.raises(CommandError, match=r"^2 invariant violation\(s\) found\.$") as raised:
+    # Written around the services, both products' cards still say in stock.
+    with pytest.raises(CommandError, match=r"^4 invariant violation\(s\) found\.$") as raised:
         call_command("commerce_check_invariants")
     assert raised.value.returncode == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:2] == [
+    cards = sorted(
+        f"catalog.product_card\t{slug}\tin_stock is True, should be False"
+        for slug in (shirt.product.slug, mug.product.slug)
+    )
+    assert lines[:4] == [
         "stock.negative_quantity\tMUG-1\tquantity is -3",
         "stock.reserved_exceeds_quantity\tSHIRT-M\treserved 2, but only 1 in stock",
+        *cards,
     ]
-    assert lines[2].endswith(
-        ": 2 violation(s): 1 stock.negative_quantity, 1 stock.reserved_exceeds_quantity."
+    assert lines[4].endswith(
+        ": 4 violation(s): 2 catalog.product_card, 1 stock.negative_quantity, "
+        "1 stock.reserved_exceeds_quantity."
     )
-    assert len(lines) == 3
+    assert len(lines) == 5
 
 
 @pytest.fixture

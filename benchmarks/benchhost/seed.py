@@ -11,9 +11,10 @@ The rows are what the catalog services would write (the same as
 
 - users, verified vendors, the category tree and brands come from
   ``demo.seed.seed(0)``, i.e. from the services themselves;
-- every product is published, with ``published_at`` set, and its
-  denormalized ``price`` is the lowest active variant price, in the
-  variants' one currency (``_refresh_product_price``);
+- every product is published, with ``published_at`` set, and its card
+  columns are what ``refresh_product_cards`` writes: ``price`` the lowest
+  active variant price in the variants' one currency, ``compare_at_price``
+  that variant's, ``in_stock`` and ``primary_image``;
 - every product has one primary ``ProductImage`` (a file name, no file);
 - every variant has a ``StockRecord`` (``reserved`` 0, the default low-stock
   threshold), and every variant with stock has exactly one "Initial stock"
@@ -121,6 +122,7 @@ CREATE TEMP TABLE bench_p AS
 SELECT
     g.i,
     gen_random_uuid() AS id,
+    gen_random_uuid() AS image_id,
     %(epoch)s::timestamptz + g.i * interval '1 second' AS created_at,
     leaf.category_id,
     leaf.category,
@@ -184,16 +186,24 @@ JOIN bench_value value
 """
 
 INSERT_SQL = [
-    # Product.price is the lowest active variant price: position 0's, the base.
+    # The card, as refresh_product_cards writes it: the from price is the lowest
+    # active variant price, position 0's (the base), with that variant's compare-at
+    # price; in stock when a variant has some; the primary image (inserted next: the
+    # foreign key is checked at commit).
     """
     INSERT INTO commerce_catalog_product (
         id, created_at, updated_at, vendor_id, category_id, brand_id, name, slug, description,
-        status, is_featured, price, price_currency, published_at, deleted_at)
+        status, is_featured, price, price_currency, compare_at_price,
+        compare_at_price_currency, in_stock, primary_image_id, published_at, deleted_at)
     SELECT id, created_at, created_at, vendor_id, category_id, brand_id, name,
         trim(both '-' from regexp_replace(lower(name), '[^a-z0-9]+', '-', 'g')) || '-' || i,
         'The ' || name || ': a ' || lower(noun) || ' from the benchmark catalog''s '
             || lower(category) || ' range.',
-        'published', is_featured, base, currency, created_at, NULL
+        'published', is_featured, base, currency,
+        CASE WHEN on_sale THEN round(base * 1.25, 2) END,
+        CASE WHEN on_sale THEN currency END,
+        EXISTS (SELECT FROM bench_v v WHERE v.product_id = bench_p.id AND v.quantity > 0),
+        image_id, created_at, NULL
     FROM bench_p
     """,
     # One primary image per product (a file name only: the list and the detail
@@ -201,7 +211,7 @@ INSERT_SQL = [
     """
     INSERT INTO commerce_catalog_productimage (
         id, created_at, updated_at, product_id, image, alt_text, position, is_primary)
-    SELECT gen_random_uuid(), created_at, created_at, id,
+    SELECT image_id, created_at, created_at, id,
         'commerce/products/bench/' || i || '.jpg', name, 0, true
     FROM bench_p
     """,

@@ -120,8 +120,11 @@ def test_the_checks_pass_what_the_services_write():
             "reserved stock differs from the quantity on pending orders",
         ),
         (
-            "DELETE FROM commerce_catalog_productimage WHERE id = "
-            "(SELECT id FROM commerce_catalog_productimage LIMIT 1)",
+            # The card lets go of it first (on_delete=SET_NULL is Django's, not the table's).
+            "WITH image AS (SELECT id FROM commerce_catalog_productimage ORDER BY id LIMIT 1), "
+            "unlinked AS (UPDATE commerce_catalog_product SET primary_image_id = NULL "
+            "WHERE primary_image_id IN (SELECT id FROM image)) "
+            "DELETE FROM commerce_catalog_productimage WHERE id IN (SELECT id FROM image)",
             "bench product without its primary image",
         ),
         (

@@ -20,11 +20,11 @@ CAST = [
 #: Who may see a product's internals (cost, stock counts) and its drafts.
 INSIDERS = {"vendor_member", "staff_user"}
 
-# Anonymous: products with vendor/brand/category joined, in_stock and the primary
-# image annotated. A member's client is authenticated without a query.
+# Anonymous: the page's card values, with vendor, brand, category and the primary
+# image joined (no subquery). A member's client is authenticated without a query.
 LIST_QUERIES = 1
 
-# Product (+ joins, in_stock), variants with their stock, images; for a signed-in
+# Product (+ joins), variants with their stock, images; for a signed-in
 # non-staff viewer also the vendors they belong to (what they may see) and whether
 # they belong to this product's vendor (whether they see its internals).
 DETAIL_QUERIES = dict.fromkeys(CAST, 5) | {"anonymous": 3, "staff_user": 3}

@@ -68,6 +68,26 @@ def test_category_tree_is_one_query(api_client, count, django_assert_num_queries
     assert count_nodes(response.json()) == count
 
 
+def test_category_tree_is_what_the_serializer_says(category_tree):
+    from commerce.catalog import selectors
+    from commerce.catalog.api.serializers import CategoryTreeSerializer
+    from commerce.catalog.api.serializers import category_tree as build
+    from commerce.catalog.models import Category
+
+    CategoryFactory(parent=Category.objects.get(slug="books"), description="Novels & more")
+    nodes = list(Category.objects.order_by("path"))
+    by_path = {node.path: node for node in nodes}
+    roots = []
+    for node in nodes:
+        node.tree_children = []
+        parent = by_path.get(node.path[: -Category.steplen])
+        (parent.tree_children if parent else roots).append(node)
+    expected = CategoryTreeSerializer(roots, many=True).data
+    assert build(selectors.category_tree_rows()) == expected
+    assert len(expected) == 2
+    assert expected[0]["children"][0]["description"] == "Novels & more"
+
+
 @pytest.mark.parametrize("who", CAST)
 def test_category_detail(client_as, who, category_tree):
     response = client_as(who).get(f"{API}categories/shirts/")

@@ -164,3 +164,69 @@ def test_concurrent_variant_price_changes_leave_the_right_from_price(make_varian
         assert [value for kind, value in results if kind == "error"] == []
         product.refresh_from_db()
         assert product.price == money(f"{low}.00")
+
+
+def test_in_stock_is_right_after_concurrent_moves_that_cross_zero_on_one_product():
+    # Two variants of one product cross zero at the same moment, in both directions:
+    # whichever commits last, the card says what the stock rows say.
+    from commerce.core.invariants import check_invariants
+
+    product = ProductFactory()
+    a = VariantFactory(product=product, sku="A", price=money("5.00"), quantity=1)
+    b = VariantFactory(product=product, sku="B", price=money("5.00"), quantity=0)
+    for _ in range(5):
+        # A sells its last unit while B comes back: still in stock.
+        results = run_in_threads(
+            [
+                lambda: services.reserve({a.pk: 1}),
+                lambda: services.restock({b.pk: 1}, reason="Delivery"),
+            ]
+        )
+        assert unexpected(results) == []
+        product.refresh_from_db()
+        assert product.in_stock is True
+        # Both sell their last unit: sold out.
+        results = run_in_threads(
+            [lambda: services.reserve({b.pk: 1}), lambda: services.adjust_stock(a, 1, reason="x")]
+        )
+        assert unexpected(results) == []
+        product.refresh_from_db()
+        assert product.in_stock is True  # A got one back
+        services.reserve({a.pk: 1})
+        product.refresh_from_db()
+        assert product.in_stock is False
+        # Both come back at once.
+        results = run_in_threads(
+            [lambda: services.release({a.pk: 2}), lambda: services.release({b.pk: 1})]
+        )
+        assert unexpected(results) == []
+        product.refresh_from_db()
+        assert product.in_stock is True
+        # Back to A: 1 available, B: 0 available.
+        services.adjust_stock(a, -1, reason="Reset")
+        services.adjust_stock(b, -1, reason="Reset")
+        assert [v for v in check_invariants() if v.code == "catalog.product_card"] == []
+
+
+def test_checkouts_and_restocks_crossing_zero_on_shared_products_never_deadlock():
+    # Every move locks its stock rows (variant order), then the products (id order):
+    # two multi-line moves over the same products queue instead of deadlocking.
+    first, second = ProductFactory(), ProductFactory()
+    a = VariantFactory(product=first, sku="A", price=money("5.00"), quantity=1)
+    b = VariantFactory(product=second, sku="B", price=money("5.00"), quantity=1)
+    c = VariantFactory(product=first, sku="C", price=money("5.00"), quantity=0)
+    d = VariantFactory(product=second, sku="D", price=money("5.00"), quantity=0)
+    for _ in range(5):
+        results = run_in_threads(
+            [
+                lambda: services.reserve([(b.pk, 1), (a.pk, 1)]),
+                lambda: services.restock([(c.pk, 1), (d.pk, 1)], reason="Back"),
+            ]
+        )
+        assert unexpected(results) == []
+        services.release([(a.pk, 1), (b.pk, 1)])
+        services.adjust_stock(c, -1, reason="Out again")
+        services.adjust_stock(d, -1, reason="Out again")
+    for product in (first, second):
+        product.refresh_from_db()
+        assert product.in_stock is True

@@ -87,3 +87,72 @@ def test_the_currency_migrations_change_no_schema():
             if line.strip() and not line.startswith("--") and line not in {"BEGIN;", "COMMIT;"}
         ]
         assert statements == [], (app_label, statements)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_product_card_migration_fills_the_cards_of_existing_products():
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("commerce_catalog", "0004_tax_class_and_weight")]
+    after = [("commerce_catalog", "0005_product_card")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        vendor = old.get_model("commerce_catalog", "Vendor").objects.create(name="V", slug="v")
+        category = old.get_model("commerce_catalog", "Category").objects.create(
+            name="C", slug="c", path="0001", depth=1
+        )
+        Product = old.get_model("commerce_catalog", "Product")
+        Variant = old.get_model("commerce_catalog", "Variant")
+        StockRecord = old.get_model("commerce_catalog", "StockRecord")
+
+        def product(slug, *variants):
+            made = Product.objects.create(vendor=vendor, category=category, name=slug, slug=slug)
+            for sku, price, compare_at, quantity, active in variants:
+                variant = Variant.objects.create(
+                    product=made,
+                    sku=sku,
+                    price=Decimal(price),
+                    price_currency="USD",
+                    compare_at_price=None if compare_at is None else Decimal(compare_at),
+                    compare_at_price_currency=None if compare_at is None else "USD",
+                    is_active=active,
+                )
+                StockRecord.objects.create(variant=variant, quantity=quantity)
+            return made
+
+        sale = product("sale", ("S1", "9.00", "12.00", 0, True), ("S2", "5.00", "8.00", 0, False))
+        stocked = product("stocked", ("T1", "3.00", None, 2, True))
+        image = old.get_model("commerce_catalog", "ProductImage").objects.create(
+            product=stocked, image="a.png", is_primary=True
+        )
+        bare = product("bare")
+
+        executor.loader.build_graph()
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps.get_model("commerce_catalog", "Product")
+        cards = {
+            row["slug"]: row
+            for row in new.objects.values(
+                "slug",
+                "compare_at_price",
+                "compare_at_price_currency",
+                "in_stock",
+                "primary_image_id",
+            )
+        }
+        # The cheapest *active* variant's compare-at price; stock on an active variant.
+        assert cards[sale.slug]["compare_at_price"] == Decimal("12.00")
+        assert cards[sale.slug]["in_stock"] is False
+        assert cards[stocked.slug]["compare_at_price"] is None
+        assert cards[stocked.slug]["in_stock"] is True
+        assert cards[stocked.slug]["primary_image_id"] == image.pk
+        assert cards[bare.slug]["in_stock"] is False
+        assert cards[bare.slug]["primary_image_id"] is None
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from tests.payments.fakes import FakePayment
@@ -57,7 +55,7 @@ def paid(customer, vendor, dummy, settings):
     4.00 shipping, 7.5 % tax added to the lines and the shipping.
 
     Returns the order, its captured payment, the small line and the large line."""
-    from commerce.catalog.models import Variant
+    from commerce.catalog import services as catalog_services
     from commerce.payments import services
     from commerce.payments.models import Payment
     from commerce.promotions import services as promotion_services
@@ -83,8 +81,7 @@ def paid(customer, vendor, dummy, settings):
         (VariantFactory(product=ProductFactory(vendor=vendor), price=money("3.33")) for _ in "ab"),
         key=lambda variant: variant.pk.bytes,
     )
-    Variant.objects.filter(pk=first.pk).update(price=Decimal("10.00"))
-    small, large = second, Variant.objects.get(pk=first.pk)
+    small, large = second, catalog_services.update_variant(first, price=money("10.00"))
     order = place(customer, {small: 3, large: 1}, shipping_method="standard", codes=["FIVE"]).order
     payment = services.start_payment(order, "dummy").payment
     deliver(dummy, dummy.confirm(payment.gateway_reference, "succeed"))

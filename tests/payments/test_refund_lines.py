@@ -165,11 +165,9 @@ def test_refund_options_list_what_is_left_as_line_refund_parts_would_give_it(pai
 
 
 @pytest.mark.parametrize("restock", [True, False])
-def test_a_full_refund_restocks_in_variant_order_only_when_asked(
-    paid, settings, monkeypatch, restock
-):
+def test_a_full_refund_restocks_in_one_move_only_when_asked(paid, settings, monkeypatch, restock):
     from commerce.catalog import services as catalog_services
-    from commerce.catalog.models import StockRecord
+    from commerce.catalog.models import StockMovement, StockRecord
 
     settings.COMMERCE = {**settings.COMMERCE, "RESTOCK_ON_REFUND": restock}
     order, payment, small, large = paid
@@ -177,14 +175,14 @@ def test_a_full_refund_restocks_in_variant_order_only_when_asked(
         record.variant_id: record.quantity
         for record in StockRecord.objects.filter(variant__in=[small.variant, large.variant])
     }
-    adjusted = []
-    adjust_stock = catalog_services.adjust_stock
+    moves = []
+    restock_service = catalog_services.restock
 
-    def spy(variant, change, **kwargs):
-        adjusted.append(variant.pk)
-        return adjust_stock(variant, change, **kwargs)
+    def spy(lines, **kwargs):
+        moves.append(sorted(lines))
+        return restock_service(lines, **kwargs)
 
-    monkeypatch.setattr(catalog_services, "adjust_stock", spy)
+    monkeypatch.setattr(catalog_services, "restock", spy)
     services.refund_payment(payment, reason="Everything back")
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
@@ -193,15 +191,16 @@ def test_a_full_refund_restocks_in_variant_order_only_when_asked(
         for record in StockRecord.objects.filter(variant__in=[small.variant, large.variant])
     }
     if restock:
-        # Checkout locks stock rows in variant order; so does the restock.
-        assert adjusted == sorted([small.variant_id, large.variant_id], key=lambda pk: pk.bytes)
-        assert adjusted != [line.variant_id for line in order.lines.all()]
+        # One move: every stock row is locked (in variant order) before any product.
+        assert moves == [sorted([(small.variant_id, 3), (large.variant_id, 1)])]
         assert after == {
             small.variant_id: before[small.variant_id] + 3,
             large.variant_id: before[large.variant_id] + 1,
         }
+        restocked = StockMovement.objects.filter(reference=order.number, kind="adjustment")
+        assert set(restocked.values_list("reason", flat=True)) == {"Restocked after a full refund"}
     else:
-        assert (adjusted, after) == ([], before)
+        assert (moves, after) == ([], before)
     assert check_invariants() == []
 
 

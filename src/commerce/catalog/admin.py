@@ -41,7 +41,7 @@ from commerce.catalog.models import (
     Vendor,
     VendorMembership,
 )
-from commerce.catalog.selectors import in_stock_annotation, visibility_problems
+from commerce.catalog.selectors import visibility_problems
 from commerce.conf import commerce_settings
 from commerce.core.admin import ServiceErrorsAsMessages, money_at_exponent, money_display
 from commerce.core.exceptions import CommerceError
@@ -451,10 +451,6 @@ class ProductAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     inlines = (VariantInline, ProductImageInline)
     actions = ("archive_products", "soft_delete_products")
     price_display = money_display("price", _("from price"))
-
-    def get_queryset(self, request):
-        # Whether any active variant has stock, for shopper_visibility (one query).
-        return super().get_queryset(request).annotate(in_stock=in_stock_annotation())
 
     @admin.display(description=_("shoppers see it?"))
     def shopper_visibility(self, obj) -> str:

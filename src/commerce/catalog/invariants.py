@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 from django.db.models import F, Q
 
-from commerce.catalog.models import StockRecord
-from commerce.core.invariants import Violation, register, stream
+from commerce.catalog.models import Product, StockRecord
+from commerce.catalog.selectors import CARD_COLUMNS, product_card_expressions
+from commerce.core.invariants import Violation, differs, register, stream
 
 CODES = {
     "stock.negative_quantity": "A stock record's quantity is below zero.",
@@ -44,3 +45,40 @@ def stock_records() -> Iterator[Violation]:
                 f"reserved {reserved}, but only {quantity} in stock",
                 sku,
             )
+
+
+@register(
+    {
+        "catalog.product_card": (
+            "A product's card columns (from price, compare-at price, in stock, primary "
+            "image) differ from what its variants, stock and images say; "
+            "refresh_product_cards() rewrites them."
+        )
+    }
+)
+def product_cards() -> Iterator[Violation]:
+    """Products whose stored card is not what their rows say, in one query."""
+    expected = {
+        f"expected_{name}": expression for name, expression in product_card_expressions().items()
+    }
+    broken = Q()
+    for name in CARD_COLUMNS:
+        stored, wanted = name, f"expected_{name}"
+        broken |= (
+            differs(stored, wanted)
+            | Q(**{f"{stored}__isnull": True, f"{wanted}__isnull": False})
+            | Q(**{f"{stored}__isnull": False, f"{wanted}__isnull": True})
+        )
+    rows = (
+        Product.objects.annotate(**expected)
+        .filter(broken)
+        .order_by("slug")
+        .values("slug", *CARD_COLUMNS, *expected)
+    )
+    for row in stream(rows):
+        wrong = [
+            f"{name} is {row[name]!r}, should be {row[f'expected_{name}']!r}"
+            for name in CARD_COLUMNS
+            if row[name] != row[f"expected_{name}"]
+        ]
+        yield Violation("catalog.product_card", "; ".join(wrong), row["slug"])

@@ -198,6 +198,31 @@ class Product(BaseModel):
     price = MoneyField(
         _("from price"), null=True, blank=True, editable=False, **MONEY_FIELD_OPTIONS
     )
+    # The rest of the product card, kept by the services like ``price`` so that the
+    # list reads columns, not a subquery per row; check_invariants() verifies them.
+    compare_at_price = MoneyField(
+        _("from compare-at price"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The compare-at price of the variant the from price is."),
+        **MONEY_FIELD_OPTIONS,
+    )
+    in_stock = models.BooleanField(
+        _("in stock"),
+        default=False,
+        editable=False,
+        help_text=_("Whether an active variant has stock available."),
+    )
+    primary_image = models.ForeignKey(
+        "ProductImage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("primary image"),
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
 

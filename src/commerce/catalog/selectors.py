@@ -6,11 +6,19 @@ prefetches its serializer needs, so the query count stays constant.
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
-from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import JSONObject
-from django.db.models.lookups import IsNull
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from commerce.catalog.models import (
@@ -76,29 +84,63 @@ def _available_stock():
 
 
 def in_stock_expression():
-    """``EXISTS`` an active variant of the product with stock available (for filtering)."""
+    """``EXISTS`` an active variant of the product with stock available.
+
+    What ``Product.in_stock`` stores; the services write it, the invariant
+    checker compares the two.
+    """
     return Exists(_available_stock())
 
 
-def in_stock_annotation():
-    """Whether the product has an active variant with stock available (for selecting).
+def product_card_expressions() -> dict[str, Any]:
+    """What each of a product's card columns should hold, as SQL expressions over its rows.
 
-    A correlated ``(SELECT ... LIMIT 1) IS NOT NULL`` rather than ``EXISTS``:
-    PostgreSQL may plan an ``EXISTS`` in the select list as a hash over every
-    stock record (277 ms at 50,000 products), while this form is evaluated
-    only for the rows of the page (0.5 ms), after the sort and the limit.
+    The from price is the lowest active variant price (ties go to the first
+    variant by position), the compare-at price that variant's, ``in_stock``
+    whether an active variant has stock available, ``primary_image`` the image
+    marked primary. :func:`~commerce.catalog.services.refresh_product_cards`
+    writes them; the ``catalog.product_card`` invariant compares.
     """
-    return IsNull(Subquery(_available_stock().values("pk")[:1]), False)
+    cheapest = Variant.objects.filter(product=OuterRef("pk"), is_active=True).order_by(
+        "price", "position", "created_at", "pk"
+    )
+    primary = ProductImage.objects.filter(product=OuterRef("pk"), is_primary=True)
+    expressions = {}
+    for money in ("price", "compare_at_price"):
+        amount = Product._meta.get_field(money)
+        # A Cast, which django-money's update() leaves alone (it cannot read a Subquery).
+        expressions[money] = Cast(
+            Subquery(cheapest.values(money)[:1]),
+            DecimalField(max_digits=amount.max_digits, decimal_places=amount.decimal_places),
+        )
+        expressions[f"{money}_currency"] = Subquery(cheapest.values(f"{money}_currency")[:1])
+    expressions["in_stock"] = in_stock_expression()
+    expressions["primary_image_id"] = Subquery(primary.values("pk")[:1])
+    return expressions
 
 
-#: The columns a product card shows (``ProductListSerializer``) and the list sorts by.
-PRODUCT_LIST_FIELDS = (
+#: Every column of the product card the services keep (see ``product_card_expressions``).
+CARD_COLUMNS = (
+    "price",
+    "price_currency",
+    "compare_at_price",
+    "compare_at_price_currency",
+    "in_stock",
+    "primary_image_id",
+)
+
+#: What a product card shows, read as plain values: one query, no subquery per row
+#: (``ProductListSerializer`` documents the shape; ``product_card`` builds it).
+PRODUCT_CARD_VALUES = (
     "id",
     "slug",
     "name",
     "price",
     "price_currency",
+    "compare_at_price",
+    "compare_at_price_currency",
     "is_featured",
+    "in_stock",
     "created_at",
     "vendor__name",
     "vendor__slug",
@@ -106,50 +148,24 @@ PRODUCT_LIST_FIELDS = (
     "brand__slug",
     "category__name",
     "category__slug",
+    "primary_image_id",
+    "primary_image__image",
+    "primary_image__alt_text",
+    "primary_image__position",
 )
 
 
-def primary_image_annotation() -> Subquery:
-    """The product's primary image as a JSON object, or ``None``: a subquery, not a second query.
-
-    Keys: ``id``, ``image`` (the file name), ``alt_text``, ``position``; see
-    :func:`primary_image_from_json`.
-    """
-    image = ProductImage.objects.filter(product=OuterRef("pk"), is_primary=True).values(
-        json=JSONObject(id="id", image="image", alt_text="alt_text", position="position")
-    )
-    return Subquery(image[:1], output_field=JSONField())
-
-
-def primary_image_from_json(data: dict | None) -> ProductImage | None:
-    """The (unsaved) ``ProductImage`` that :func:`primary_image_annotation` described."""
-    if data is None:
-        return None
-    return ProductImage(
-        # A UUID comes back as text: hyphenated from PostgreSQL, bare hex from SQLite.
-        id=uuid.UUID(str(data["id"])),
-        image=data["image"],
-        alt_text=data["alt_text"],
-        position=data["position"],
-        is_primary=True,
-    )
-
-
 def product_list_queryset() -> QuerySet[Product]:
-    """Published products, lean: one query for the whole page.
+    """Published products, for the list's filters and ordering.
 
-    Only the columns a product card shows are read: the full rows of a product
-    and its vendor, brand and category carry ten more timestamps, which psycopg
-    parses in Python (about a fifth of the list's time). The primary image
-    comes in the same query (``primary_image_data``) rather than from a
-    prefetch, whose second query cost the page four times what the subquery does.
+    The view reads a page of it as :data:`PRODUCT_CARD_VALUES`: every column
+    a card shows is stored on the product or a row it joins (the services keep
+    ``in_stock``, ``price``, ``compare_at_price`` and ``primary_image``
+    current), so the page is one query without a subquery per row, and plain
+    values skip building models whose money and timestamps psycopg and Python
+    would parse for nothing.
     """
-    return (
-        Product.objects.published()
-        .select_related("vendor", "brand", "category")
-        .only(*PRODUCT_LIST_FIELDS)
-        .annotate(in_stock=in_stock_annotation(), primary_image_data=primary_image_annotation())
-    )
+    return Product.objects.published()
 
 
 def products_visible_to(user) -> QuerySet[Product]:
@@ -173,12 +189,20 @@ def product_detail_queryset(user) -> QuerySet[Product]:
     return (
         products_visible_to(user)
         .select_related("vendor", "brand", "category", "tax_class")
-        .annotate(in_stock=in_stock_annotation())
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.select_related("stock")),
             "images",
         )
     )
+
+
+#: What the category tree shows of each category (and ``path``, which places it).
+CATEGORY_TREE_VALUES = ("id", "name", "slug", "description", "path")
+
+
+def category_tree_rows() -> QuerySet:
+    """Every category as plain values, each after its parent (in ``path`` order): one query."""
+    return Category.objects.order_by("path").values(*CATEGORY_TREE_VALUES)
 
 
 def category_with_descendants(category: Category) -> QuerySet[Category]:
@@ -191,8 +215,7 @@ def visibility_problems(product: Product) -> list[str]:
     Kept beside the queries it explains: the reasons are those of
     :func:`~commerce.catalog.models.public_product_filter` (which decides what the API
     lists; a test keeps the two in step), plus stock: a product with no stock available
-    is listed but sold out. ``product.in_stock`` comes from the caller's queryset
-    (:func:`in_stock_annotation`); without it stock is not judged.
+    is listed but sold out (``product.in_stock``).
     """
     reasons = []
     if product.deleted_at is not None:
@@ -211,6 +234,6 @@ def visibility_problems(product: Product) -> list[str]:
         )
     if product.price is None:
         reasons.append(_("No: it has no active variant with a price; add one below."))
-    if not getattr(product, "in_stock", True):
+    if not product.in_stock:
         reasons.append(_("Sold out: no active variant has stock; set stock on its variants below."))
     return reasons

@@ -7,6 +7,11 @@ prices, stock or verification.
 The stock operations :func:`reserve`, :func:`release` and :func:`commit` lock
 the affected ``StockRecord`` rows with ``SELECT ... FOR UPDATE`` in variant-id
 order, so two checkouts over the same variants queue rather than deadlock.
+A move that takes a variant's available stock to zero or back also locks its
+product, after every stock row and in id order, to rewrite ``in_stock``
+(:func:`refresh_product_cards`). A transaction that moves stock more than once
+should do it in one call (a list of lines), so it too takes every stock row
+before any product.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min, ProtectedError
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 from djmoney.money import Money
 
 from commerce.catalog import cache as catalog_cache
+from commerce.catalog import selectors
 from commerce.catalog.models import (
     Brand,
     Category,
@@ -127,24 +133,45 @@ def _check_slug_free(model, slug: str, *, exclude_pk=None) -> None:
         )
 
 
-def _refresh_product_price(product: Product) -> None:
-    """Store the lowest active variant price on the product (the list's column)."""
-    # Lock the row and compare with what is stored, not with ``product``, which
-    # may be stale: concurrent variant writes queue here, and the later one sees
-    # the earlier one's variants committed.
-    stored = Product.objects.select_for_update().get(pk=product.pk)
-    lowest = (
-        Variant.objects.filter(product=product, is_active=True)
-        .values("price_currency")
-        .annotate(lowest=Min("price"))
-        .order_by("lowest")
-        .first()
-    )
-    price = Money(lowest["lowest"], lowest["price_currency"]) if lowest else None
-    if price != stored.price:
-        stored.price = price
-        stored.save(update_fields=["price", "price_currency", "updated_at"])
-    product.price = price
+@transaction.atomic
+def refresh_product_cards(products: Iterable[Any]) -> int:
+    """Rewrite the card columns of ``products`` (instances or ids) from their rows.
+
+    The from price and compare-at price of the cheapest active variant,
+    ``in_stock`` and ``primary_image`` (see
+    :func:`~commerce.catalog.selectors.product_card_expressions`). The services
+    call it whenever they change one of those, so it is only needed by hand
+    after writing catalog rows some other way (a bulk import in SQL); the
+    ``catalog.product_card`` invariant finds products that need it. Returns how
+    many products were rewritten.
+    """
+    ids = sorted({getattr(product, "pk", product) for product in products})
+    rewritten = 0
+    for batch in batches(ids):
+        # Locked, then recomputed in a later statement: under READ COMMITTED that
+        # statement sees every stock or variant write committed while it waited,
+        # so concurrent writers to one product leave the last word to the last.
+        list(
+            Product.objects.select_for_update()
+            .filter(pk__in=batch)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        rewritten += Product.objects.filter(pk__in=batch).update(
+            **selectors.product_card_expressions()
+        )
+    return rewritten
+
+
+def _refresh_product_card(product: Product) -> None:
+    """Rewrite ``product``'s card columns and show the new values on the instance."""
+    refresh_product_cards([product.pk])
+    stored = Product.objects.values(*selectors.CARD_COLUMNS).get(pk=product.pk)
+    for name in ("price", "compare_at_price"):
+        amount, currency = stored[name], stored[f"{name}_currency"]
+        setattr(product, name, None if amount is None else Money(amount, currency))
+    product.in_stock = stored["in_stock"]
+    product.primary_image_id = stored["primary_image_id"]
 
 
 def _check_room(product: Product, related: str, setting: str, code: str) -> None:
@@ -425,7 +452,7 @@ def create_variant(
     StockRecord.objects.create(variant=variant, quantity=0, low_stock_threshold=threshold)
     if quantity:
         adjust_stock(variant, quantity, reason="Initial stock")
-    _refresh_product_price(product)
+    _refresh_product_card(product)
     return variant
 
 
@@ -461,8 +488,8 @@ def update_variant(variant: Variant, **changes: Any) -> Variant:
         if field in {"price", "compare_at_price", "cost_price"}:
             update_fields.append(f"{field}_currency")
     variant.save(update_fields=update_fields)
-    if {"price", "is_active"} & set(changes):
-        _refresh_product_price(variant.product)
+    if {"price", "compare_at_price", "is_active"} & set(changes):
+        _refresh_product_card(variant.product)
     return variant
 
 
@@ -482,13 +509,16 @@ def add_product_image(
     has_primary = product.images.filter(is_primary=True).exists()
     if is_primary and has_primary:
         product.images.filter(is_primary=True).update(is_primary=False)
-    return ProductImage.objects.create(
+    created = ProductImage.objects.create(
         product=product,
         image=image,
         alt_text=alt_text,
         position=position,
         is_primary=is_primary or not has_primary,
     )
+    if created.is_primary:
+        _refresh_product_card(product)
+    return created
 
 
 @transaction.atomic
@@ -512,6 +542,8 @@ def update_product_image(image: ProductImage, **changes: Any) -> ProductImage:
     for field, value in changes.items():
         setattr(image, field, value)
     image.save(update_fields=[*changes, "updated_at"])
+    if changes.get("is_primary"):
+        refresh_product_cards([image.product_id])
     return image
 
 
@@ -529,6 +561,7 @@ def delete_product_image(image: ProductImage) -> None:
         if successor is not None:
             successor.is_primary = True
             successor.save(update_fields=["is_primary", "updated_at"])
+        refresh_product_cards([product_id])
 
 
 # --- stock ---------------------------------------------------------------------
@@ -661,15 +694,25 @@ def _check_reserved(verb: str):
     return check
 
 
+def _check_room_on_hand(record: StockRecord, quantity: int) -> None:
+    _, most = integer_range(StockRecord._meta.get_field("quantity"))
+    if record.quantity + quantity > most:
+        raise CommerceValidationError(
+            "Stock cannot grow past what its column holds.",
+            details={"quantity": [f"At most {most - record.quantity} can be added."]},
+        )
+
+
 #: kind -> (precondition, (quantity change, reserved change) for a line of n units)
 _MOVES = {
     StockMovement.Kind.RESERVE: (_check_can_reserve, lambda n: (0, n)),
     StockMovement.Kind.RELEASE: (_check_reserved("release"), lambda n: (0, -n)),
     StockMovement.Kind.COMMIT: (_check_reserved("commit"), lambda n: (-n, -n)),
+    StockMovement.Kind.ADJUSTMENT: (_check_room_on_hand, lambda n: (n, 0)),
 }
 
 
-def _move_stock(lines, *, kind: str, reference: str, reason: str) -> list[StockRecord]:
+def _move_stock(lines, *, kind: str, reference: str, reason: str, actor=None) -> list[StockRecord]:
     """Lock every line's record, check all of them, then change all.
 
     Each step is one statement per :data:`~commerce.core.batching.BATCH_SIZE`
@@ -694,6 +737,7 @@ def _move_stock(lines, *, kind: str, reference: str, reason: str) -> list[StockR
                 reserved_change=reserved_change,
                 reason=reason,
                 reference=reference,
+                actor=actor,
             )
         )
     # Only the columns this kind of move changes: each one is a CASE branch per row
@@ -703,7 +747,25 @@ def _move_stock(lines, *, kind: str, reference: str, reason: str) -> list[StockR
         fields.append("quantity")
     StockRecord.objects.bulk_update(records, fields, batch_size=batching.BATCH_SIZE)
     StockMovement.objects.bulk_create(movements, batch_size=batching.BATCH_SIZE)
+    _refresh_in_stock(movements)
     return records
+
+
+def _refresh_in_stock(movements: Iterable[StockMovement]) -> None:
+    """Rewrite the card of each product whose variant's available stock crossed zero.
+
+    In the move's transaction, after its stock rows are locked and written, so
+    the card is never stale once the move commits. A move that crosses no zero
+    (most of them) costs nothing here.
+    """
+    crossed = set()
+    for movement in movements:
+        after = movement.quantity_after - movement.reserved_after
+        before = after - movement.quantity_change + movement.reserved_change
+        if (before > 0) != (after > 0):
+            crossed.add(movement.stock_record.variant.product_id)
+    if crossed:
+        refresh_product_cards(crossed)
 
 
 @transaction.atomic
@@ -728,6 +790,25 @@ def release(lines, *, reference: str = "", reason: str = "Released") -> list[Sto
 def commit(lines, *, reference: str = "", reason: str = "Sold") -> list[StockRecord]:
     """Turn reservations into sales: quantity and reserved both drop. All lines or none."""
     return _move_stock(lines, kind=StockMovement.Kind.COMMIT, reference=reference, reason=reason)
+
+
+@transaction.atomic
+def restock(lines, *, reason: str, reference: str = "", actor=None) -> list[StockRecord]:
+    """Put units back on hand for every line at once (goods returned), an adjustment each.
+
+    ``lines`` as :func:`reserve` takes them. One move, where calling
+    :func:`adjust_stock` per line would lock a product between two stock rows
+    (see the module's note on lock order).
+    """
+    if not (reason or "").strip():
+        raise CommerceValidationError(details={"reason": ["A reason is required."]})
+    return _move_stock(
+        lines,
+        kind=StockMovement.Kind.ADJUSTMENT,
+        reference=reference,
+        reason=reason.strip(),
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -767,6 +848,7 @@ def adjust_stock(
     )
     record.save(update_fields=["quantity", "reserved", "updated_at"])
     movement.save()
+    _refresh_in_stock([movement])
     return record
 
 

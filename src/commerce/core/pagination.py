@@ -120,7 +120,8 @@ class CommerceCursorPagination(CursorPagination):
 
     def _get_position_from_instance(self, instance, ordering):
         # A MoneyField position is its amount; str(Money) would be "$12.50".
-        value = getattr(instance, ordering[0].lstrip("-"))
+        name = ordering[0].lstrip("-")
+        value = instance[name] if isinstance(instance, dict) else getattr(instance, name)
         return str(getattr(value, "amount", value))
 
 

@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from commerce.catalog.models import Brand, Category, Product, Variant, Vendor
-from commerce.catalog.selectors import category_with_descendants, in_stock_expression
+from commerce.catalog.selectors import category_with_descendants
 from commerce.conf import commerce_settings
 from commerce.core.money import is_known_currency
 
@@ -172,7 +172,7 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.filter(price_currency=code)
 
     def filter_in_stock(self, queryset, name, value):
-        return queryset.filter(in_stock_expression() if value else ~in_stock_expression())
+        return queryset.filter(in_stock=value)
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -49,14 +49,7 @@ class CategoryViewSet(viewsets.GenericViewSet):
         return catalog_cache.respond(self, request, self._tree, shared=True)
 
     def _tree(self):
-        nodes = list(Category.objects.order_by("path"))
-        by_path = {node.path: node for node in nodes}
-        roots = []
-        for node in nodes:
-            node.tree_children = []
-            parent = by_path.get(node.path[: -Category.steplen])
-            (parent.tree_children if parent else roots).append(node)
-        return Response(serializers.CategoryTreeSerializer(roots, many=True).data)
+        return Response(serializers.category_tree(selectors.category_tree_rows()))
 
     def retrieve(self, request, slug=None):
         category = self.get_object()
@@ -182,8 +175,12 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def list(self, request, *args, **kwargs):
         # The list shows published products only, the same for every caller.
-        build = partial(super().list, request, *args, **kwargs)
-        return catalog_cache.respond(self, request, build, shared=True)
+        return catalog_cache.respond(self, request, partial(self._cards, request), shared=True)
+
+    def _cards(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.values(*selectors.PRODUCT_CARD_VALUES))
+        return self.get_paginated_response([serializers.product_card(row, request) for row in page])
 
     def retrieve(self, request, *args, **kwargs):
         # A signed-in caller may be staff or a vendor member (drafts, cost prices,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django_countries.serializer_fields import CountryField
 from djmoney.money import Money
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -26,8 +28,12 @@ MONEY_SCHEMA = {
 
 def format_money(value: Money) -> dict[str, str]:
     """``{"amount": "12.50", "currency": "USD"}``, the amount at the currency's exponent."""
-    currency = str(value.currency)
-    return {"amount": f"{at_exponent(value.amount, currency):f}", "currency": currency}
+    return format_amount(value.amount, str(value.currency))
+
+
+def format_amount(amount: Decimal, currency: str) -> dict[str, str]:
+    """:func:`format_money` of an amount and a currency code read as plain values."""
+    return {"amount": f"{at_exponent(amount, currency):f}", "currency": currency}
 
 
 @extend_schema_field(MONEY_SCHEMA)

@@ -272,14 +272,12 @@ def _settle_order_after_refund(payment: Payment, *, actor=None) -> None:
         order, actor=actor, reason=f"Payment {payment.reference} refunded in full"
     )
     if commerce_settings.RESTOCK_ON_REFUND:
-        # In variant order, as checkout reserves: stock rows are locked in one order
-        # everywhere, so a refund and a checkout of the same variants cannot deadlock.
-        lines = order.lines.filter(variant__isnull=False).select_related("variant")
-        for line in lines.order_by("variant_id", "pk"):
-            catalog_services.adjust_stock(
-                line.variant,
-                line.quantity,
-                reason="Restocked after a full refund",
-                reference=order.number,
-                actor=actor_or_none(actor),
-            )
+        # One move, as checkout reserves: every stock row locked in variant order
+        # before any product, so a refund and a checkout cannot deadlock.
+        lines = order.lines.filter(variant__isnull=False).values_list("variant_id", "quantity")
+        catalog_services.restock(
+            list(lines),
+            reason="Restocked after a full refund",
+            reference=order.number,
+            actor=actor_or_none(actor),
+        )
