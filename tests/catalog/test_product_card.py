@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.test import RequestFactory
 from djmoney.money import Money
@@ -213,3 +214,36 @@ def test_product_card_is_what_the_serializer_says(currency, media_root):
     assert cards[rich.slug]["primary_image"]["url"].startswith("http://testserver/")
     assert cards[plain.slug]["compare_at_price"] is None
     assert cards[rich.slug]["brand"] == {"name": brand.name, "slug": brand.slug}
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY"])
+def test_the_public_detail_is_what_the_serializer_shows_the_public(currency, media_root):
+    from commerce.catalog.api.serializers import ProductDetailSerializer, product_detail
+    from commerce.testing.factories import TaxClassFactory
+
+    product = ProductFactory(brand=BrandFactory(), tax_class=TaxClassFactory())
+    VariantFactory(product=product, price=Money("7", currency), quantity=0, options={"size": "S"})
+    VariantFactory(product=product, price=Money("9", currency), quantity=3, weight=250)
+    VariantFactory(
+        product=product,
+        price=Money("11", currency),
+        compare_at_price=Money("15", currency),
+        quantity=50,
+    )
+    hidden = VariantFactory(product=product, price=Money("1", currency))
+    services.update_variant(hidden, is_active=False)
+    add_image(product, "b.png", position=2)
+    add_image(product, "a.png", position=1, is_primary=True)
+    request = RequestFactory().get("/")
+    found = selectors.public_product_detail(product.slug)
+    built = product_detail(*found, request)
+    model = selectors.product_detail_queryset(AnonymousUser()).get(pk=product.pk)
+    context = {"request": request, "show_internals": False}
+    assert built == ProductDetailSerializer(model, context=context).data
+    assert [v["availability"] for v in built["variants"]] == [
+        "out_of_stock",
+        "low_stock",
+        "in_stock",
+    ]
+    assert built["primary_image"]["url"].endswith("a.png")
+    assert selectors.public_product_detail("no-such-product") is None

@@ -370,12 +370,16 @@ class StockRecord(BaseModel):
 
     @property
     def availability(self) -> str:
-        available = self.available
+        return self.availability_of(self.available, self.low_stock_threshold)
+
+    @classmethod
+    def availability_of(cls, available: int, low_stock_threshold: int) -> str:
+        """What the public sees of ``available`` units: in, low or out of stock."""
         if available <= 0:
-            return self.Availability.OUT_OF_STOCK
-        if available <= self.low_stock_threshold:
-            return self.Availability.LOW_STOCK
-        return self.Availability.IN_STOCK
+            return cls.Availability.OUT_OF_STOCK
+        if available <= low_stock_threshold:
+            return cls.Availability.LOW_STOCK
+        return cls.Availability.IN_STOCK
 
 
 class StockMovement(BaseModel):

@@ -168,6 +168,44 @@ def product_list_queryset() -> QuerySet[Product]:
     return Product.objects.published()
 
 
+#: A product as the public detail shows it, besides its variants and images.
+PRODUCT_DETAIL_VALUES = (
+    *(name for name in PRODUCT_CARD_VALUES if not name.startswith("primary_image")),
+    "description",
+    "tax_class__slug",
+    "status",
+    "published_at",
+    "updated_at",
+)
+#: A variant as the public sees it: its stock reduced to an availability.
+PUBLIC_VARIANT_VALUES = (
+    "id",
+    "sku",
+    "name",
+    "options",
+    "price",
+    "price_currency",
+    "compare_at_price",
+    "compare_at_price_currency",
+    "weight",
+    "stock__quantity",
+    "stock__reserved",
+    "stock__low_stock_threshold",
+)
+IMAGE_VALUES = ("id", "image", "alt_text", "position", "is_primary")
+
+
+def public_product_detail(slug: str) -> tuple[dict, list[dict], list[dict]] | None:
+    """A published product's row, active variants and images as plain values (three
+    queries), or ``None``: what the anonymous detail shows (``product_detail``)."""
+    row = Product.objects.published().filter(slug=slug).values(*PRODUCT_DETAIL_VALUES).first()
+    if row is None:
+        return None
+    variants = Variant.objects.filter(product_id=row["id"], is_active=True)
+    images = ProductImage.objects.filter(product_id=row["id"])
+    return row, list(variants.values(*PUBLIC_VARIANT_VALUES)), list(images.values(*IMAGE_VALUES))
+
+
 def products_visible_to(user) -> QuerySet[Product]:
     """Published products, plus every live product of the user's vendors (all for staff)."""
     queryset = Product.objects.alive()

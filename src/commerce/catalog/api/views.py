@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -184,9 +185,19 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def retrieve(self, request, *args, **kwargs):
         # A signed-in caller may be staff or a vendor member (drafts, cost prices,
-        # stock counts): only the anonymous detail is the same for everyone.
-        build = partial(super().retrieve, request, *args, **kwargs)
-        return catalog_cache.respond(self, request, build, shared=not request.user.is_authenticated)
+        # stock counts): only the anonymous detail is the same for everyone, and
+        # it is built from plain values.
+        if request.user.is_authenticated:
+            build = partial(super().retrieve, request, *args, **kwargs)
+            return catalog_cache.respond(self, request, build, shared=False)
+        build = partial(self._public_detail, request, kwargs[self.lookup_field])
+        return catalog_cache.respond(self, request, build, shared=True)
+
+    def _public_detail(self, request, slug):
+        found = selectors.public_product_detail(slug)
+        if found is None:
+            raise Http404
+        return Response(serializers.product_detail(*found, request))
 
     def get_serializer_class(self):
         if self.action == "list":
