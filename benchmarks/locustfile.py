@@ -45,6 +45,8 @@ from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, events, task
 
+from report import percentile
+
 SCENARIO = os.environ.get("BENCH_SCENARIO", "list")
 WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
 WEBHOOK_SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "bench-webhook-secret-not-for-production")
@@ -112,14 +114,6 @@ class Recorder:
             }
         with open(path, "w") as handle:
             json.dump(report, handle, indent=2)
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """The nearest-rank percentile of sorted ``values``."""
-    if not values:
-        return None
-    rank = max(1, -(-len(values) * p // 100))  # ceil(n * p / 100)
-    return round(values[int(rank) - 1], 3)
 
 
 RECORDER = Recorder()

@@ -51,6 +51,14 @@ LIST_TARGETS = {"off": 0.50, "on": 0.90}
 SCALE_TARGET = 1.5
 
 
+def percentile(values: list[float], p: float) -> float | None:
+    """The nearest-rank percentile of sorted ``values``."""
+    if not values:
+        return None
+    rank = max(1, -(-len(values) * p // 100))  # ceil(n * p / 100)
+    return round(values[int(rank) - 1], 3)
+
+
 def _ms(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 

@@ -36,6 +36,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 EXAMPLE = ROOT / "example_project"
 LOCUSTFILE = BENCH_DIR / "locustfile.py"
+#: The peer run (``--peer oscar``): its modules and the oscar host project.
+PEERS_DIR = BENCH_DIR / "peers"
 #: The only address the server binds and the load generator calls.
 LOOPBACK = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://commerce:commerce@127.0.0.1:5432/commerce"
@@ -151,7 +153,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1")
     parser.add_argument("--out", type=Path, help="results folder (default: results/<time>)")
     parser.add_argument("--label", default="", help="a title for the report")
+    sys.path[:0] = [path for path in (str(BENCH_DIR), str(PEERS_DIR)) if path not in sys.path]
+    from runner import add_arguments, smoke
+
+    add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.smoke and args.peer:
+        smoke(args)
     if args.smoke:
         args.products = 1_000
         args.sizes = [1_000]
@@ -248,6 +256,9 @@ def stock_of(url: str, variant_ids: list[str]) -> list[tuple[int, int]]:
 class Host:
     """Runs manage.py commands and gunicorn for one bench database."""
 
+    #: The gunicorn application; the peer run's oscar host names its own.
+    wsgi_app = "benchhost.wsgi:application"
+
     def __init__(self, args: argparse.Namespace, name: str, out: Path, secret: str) -> None:
         self.args = args
         self.name = name
@@ -256,6 +267,8 @@ class Host:
         self.secret = secret
         self.secret_key = secrets.token_urlsafe(50)
         self.server: subprocess.Popen | None = None
+        #: The interpreter of manage.py and gunicorn (the peer run's oscar virtualenv's).
+        self.python = sys.executable
 
     def env(self, catalog_cache: str = "off") -> dict[str, str]:
         env = dict(os.environ)
@@ -283,7 +296,7 @@ class Host:
         # Seeding a million products runs statements longer than a request may
         # (the shop's DATABASE_STATEMENT_TIMEOUT); the server keeps the timeout.
         result = subprocess.run(
-            [sys.executable, "-m", "django", *command],
+            [self.python, "-m", "django", *command],
             env={**self.env(), "DATABASE_STATEMENT_TIMEOUT": "0"},
             cwd=ROOT,
             check=False,
@@ -321,10 +334,10 @@ class Host:
         self._server_log = error_log.open("a")
         self.server = subprocess.Popen(
             [
-                sys.executable,
+                self.python,
                 "-m",
                 "gunicorn",
-                "benchhost.wsgi:application",
+                self.wsgi_app,
                 "--bind",
                 f"{LOOPBACK}:{self.args.port}",
                 "--workers",
@@ -510,6 +523,10 @@ def git_revision() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.peer:
+        from runner import main as run_peer
+
+        return run_peer(args)
     started = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or BENCH_DIR / "results" / stamp

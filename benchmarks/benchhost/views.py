@@ -53,6 +53,13 @@ def _image(request, image: dict | None) -> dict | None:
 
 
 @require_GET
+def no_database(request):
+    """The stack's own ceiling: a JSON answer without a query, behind the same middleware
+    (the peer run compares it with the oscar host's)."""
+    return JsonResponse({"ok": True})
+
+
+@require_GET
 def ceiling(request):
     # The page's ids in a subquery, so PostgreSQL knows the outer query has one
     # page of rows and checks availability per row (see the module docstring).

@@ -1,0 +1,117 @@
+"""A small keep-alive HTTP client for the peer run: preparing carts and the checkout flow.
+
+wrk sends one request at a time; a checkout flow is several requests that depend on
+each other (the cart token, the order number), so :func:`run_flows` runs it in
+Python threads, each with one keep-alive connection to 127.0.0.1, and counts
+completed flows per second, their p50/p99 and the flows that failed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from report import percentile
+
+LOOPBACK = "127.0.0.1"
+
+
+class FlowError(Exception):
+    """A step of a flow answered with an unexpected status."""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Client:
+    """One keep-alive connection to ``127.0.0.1:port``."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        payload: dict | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        expect: tuple[int, ...] = (200, 201),
+    ) -> Response:
+        body = None if payload is None else json.dumps(payload)
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        try:
+            self.connection.request(method, path, body=body, headers=sent)
+            answer = self.connection.getresponse()
+            response = Response(answer.status, answer.headers, answer.read())
+        except (OSError, http.client.HTTPException) as exc:
+            self.connection.close()  # reconnects on the next request
+            raise FlowError(f"{method} {path}: {exc.__class__.__name__}") from exc
+        if response.status not in expect:
+            raise FlowError(f"{method} {path}: {response.status}")
+        return response
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+#: One flow: given a client and a random generator, run every step or raise FlowError.
+Flow = Callable[[Client, random.Random], None]
+
+
+def run_flows(port: int, flow: Flow, *, threads: int, seconds: float, warmup: float) -> dict:
+    """Run ``flow`` in a loop on ``threads`` connections; figures after ``warmup`` seconds."""
+    started = time.monotonic()
+    measure_from = started + warmup
+    stop_at = measure_from + seconds
+    latencies: list[float] = []
+    failures: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        client, rng = Client(port), random.Random(index)
+        try:
+            while (now := time.monotonic()) < stop_at:
+                try:
+                    flow(client, rng)
+                except FlowError as exc:
+                    if now >= measure_from:
+                        with lock:
+                            failures[str(exc)] += 1
+                    continue
+                if now >= measure_from:
+                    with lock:
+                        latencies.append((time.monotonic() - now) * 1000)
+        finally:
+            client.close()
+
+    workers = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    elapsed = max(time.monotonic() - measure_from, 1e-9)
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "seconds": round(elapsed, 3),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": round(latencies[-1], 3) if latencies else None,
+        "errors": sum(failures.values()),
+        "error_kinds": dict(failures),
+    }
