@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def smoke(args: argparse.Namespace) -> None:
     args.peer_products = 200
-    args.peer_duration = 2
+    args.peer_duration = 1
     args.peer_warmup = 1
     args.rounds = 1
 
