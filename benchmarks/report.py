@@ -656,17 +656,20 @@ def chart(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(results_path: Path) -> Path:
-    """Write ``results.md``, ``tables.rst.inc`` and ``chart.png`` beside ``results_path``.
-
-    Returns the markdown's path.
-    """
+def write_files(results_path: Path, markdown, rst, chart) -> Path:
+    """Write ``results.md``, ``tables.rst.inc`` and ``chart.png`` beside ``results_path``
+    with these renderers (the peer run has its own); return the markdown's path."""
     results = json.loads(results_path.read_text())
     out = results_path.parent / "results.md"
     out.write_text(markdown(results))
     (results_path.parent / "tables.rst.inc").write_text(rst(results))
     chart(results, results_path.parent / "chart.png")
     return out
+
+
+def write_report(results_path: Path) -> Path:
+    """Write this report's files beside ``results_path``; return the markdown's path."""
+    return write_files(results_path, markdown, rst, chart)
 
 
 if __name__ == "__main__":

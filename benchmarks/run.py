@@ -597,10 +597,15 @@ def main(argv: list[str] | None = None) -> int:
         found = json.loads(main_host.manage("bench_check", capture=True).strip().splitlines()[-1])
         results["checks"][main_host.name] = found
 
-    results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
     from report import write_report
 
+    return finish(out, results, started, write_report)
+
+
+def finish(out: Path, results: dict, started: float, write_report) -> int:
+    """Write ``results.json`` with the run's duration, then the report from it; print it."""
+    results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
     report = write_report(out / "results.json")
     print(report.read_text())
     log(f"done in {results['meta']['elapsed_s']:.0f} s: {report} and {out / 'chart.png'}")

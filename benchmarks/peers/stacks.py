@@ -93,6 +93,18 @@ class Stack(Host):
         # commerce's catalog cache stays off: oscar has none to compare it with.
         self.start("off")
 
+    def prepare_cart(self, client: Client) -> list[Request]:
+        """Fill a new cart with the cart-add products; the wrk requests that add to it."""
+        raise NotImplementedError
+
+    def cart_add_requests(self, carts: int) -> list[Request]:
+        """``carts`` carts of :data:`CART_LINES` lines, and the requests that add to them."""
+        client = Client(self.args.port)
+        try:
+            return [request for _ in range(carts) for request in self.prepare_cart(client)]
+        finally:
+            client.close()
+
 
 class CommerceStack(Stack):
     """commerce's bench host (``benchhost.settings``, catalog cache off), on its own port."""
@@ -117,31 +129,24 @@ class CommerceStack(Stack):
     def detail_paths(self) -> list[str]:
         return [f"/api/v1/catalog/products/{slug}/" for slug in self.fixture["products"]]
 
-    def cart_add_requests(self, carts: int) -> list[Request]:
+    def prepare_cart(self, client: Client) -> list[Request]:
         variants = self.fixture["hot"][CART_SET]
-        client = Client(self.args.port)
-        requests = []
-        try:
-            for _ in range(carts):
-                token = None
-                for variant in variants:
-                    headers = {"X-Cart-Token": token} if token else {}
-                    added = client.call(
-                        "POST", "/api/v1/cart/lines/", {"variant": variant, "quantity": 1}, headers
-                    )
-                    token = added.headers["X-Cart-Token"] or token
-                requests += [
-                    Request(
-                        "/api/v1/cart/lines/",
-                        "POST",
-                        {**JSON, "X-Cart-Token": token},
-                        json.dumps({"variant": variant, "quantity": 1}),
-                    )
-                    for variant in variants
-                ]
-        finally:
-            client.close()
-        return requests
+        token = None
+        for variant in variants:
+            headers = {"X-Cart-Token": token} if token else {}
+            added = client.call(
+                "POST", "/api/v1/cart/lines/", {"variant": variant, "quantity": 1}, headers
+            )
+            token = added.headers["X-Cart-Token"] or token
+        return [
+            Request(
+                "/api/v1/cart/lines/",
+                "POST",
+                {**JSON, "X-Cart-Token": token},
+                json.dumps({"variant": variant, "quantity": 1}),
+            )
+            for variant in variants
+        ]
 
     def flow(self, client: Client, rng: random.Random) -> None:
         """Cart add (a new cart), guest checkout, dummy payment start."""
@@ -230,27 +235,20 @@ class OscarStack(Stack):
             raise FlowError("oscar-api set no session cookie")
         return cookie, added.json()
 
-    def cart_add_requests(self, carts: int) -> list[Request]:
+    def prepare_cart(self, client: Client) -> list[Request]:
         products = self.product_ids[:CART_LINES]
-        client = Client(self.args.port)
-        requests = []
-        try:
-            for _ in range(carts):
-                cookie = None
-                for product_id in products:
-                    cookie, _ = self.add(client, product_id, cookie)
-                requests += [
-                    Request(
-                        "/api/basket/add-product/",
-                        "POST",
-                        {**JSON, "Cookie": cookie},
-                        json.dumps({"url": self.product_url(product_id), "quantity": 1}),
-                    )
-                    for product_id in products
-                ]
-        finally:
-            client.close()
-        return requests
+        cookie = None
+        for product_id in products:
+            cookie, _ = self.add(client, product_id, cookie)
+        return [
+            Request(
+                "/api/basket/add-product/",
+                "POST",
+                {**JSON, "Cookie": cookie},
+                json.dumps({"url": self.product_url(product_id), "quantity": 1}),
+            )
+            for product_id in products
+        ]
 
     def flow(self, client: Client, rng: random.Random) -> None:
         """Basket add (a new session and basket), then oscar-api's guest checkout.

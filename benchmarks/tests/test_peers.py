@@ -13,6 +13,7 @@ import shutil
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import client
 import peers_report
@@ -186,6 +187,25 @@ def test_the_table_gives_medians_and_commerce_over_oscar():
         "200.0",
         "3 / 0",
     ]
+
+
+def test_the_published_run_renders_its_table(tmp_path):
+    """The run the performance page includes: every endpoint on both stacks, and the
+    reST table's rows as wide as its header."""
+    published = Path(__file__).resolve().parent.parent / "results" / "published-peer-oscar"
+    results = tmp_path / "results.json"
+    results.write_text((published / "results.json").read_text())
+    markdown = peers_report.write_report(results).read_text()
+    found = json.loads(results.read_text())
+    rows = peers_report.peer_rows(found)
+    assert [row["label"] for row in rows] == [label for _, label in runner.ENDPOINTS]
+    for row in rows:
+        assert f"| {' | '.join(peers_report._cells(row))} |" in markdown
+        assert row["ratio"] == pytest.approx(row["commerce_rps"] / row["oscar_rps"])
+    table = (tmp_path / "tables.rst.inc").read_text().split(".. list-table::")[1]
+    widths = {row.count("\n     -") + 1 for row in table.split("   * - ")[1:]}
+    assert widths == {len(peers_report.HEADER)}
+    assert (tmp_path / "chart.png").stat().st_size > 10_000
 
 
 def free_port() -> int:
