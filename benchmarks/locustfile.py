@@ -44,6 +44,7 @@ from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, events, task
+from run import SEARCH_WORDS
 
 from report import percentile
 
@@ -60,7 +61,6 @@ ADDRESS = {
     "postal_code": "100001",
     "country": "NG",
 }
-SEARCH_WORDS = ["pro", "classic", "compact", "studio", "trail", "ultra", "modern", "sleek"]
 FLOW = "checkout flow"
 #: The pricing scenario's names start with this.
 PRICING = "pricing "

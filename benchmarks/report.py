@@ -337,6 +337,16 @@ def sellout_sentence(sellout: dict) -> str:
     )
 
 
+def generator_note(meta: dict) -> str:
+    """Which scenarios wrk loaded instead of locust (``--generator wrk``), or nothing."""
+    if meta.get("generator", "locust") != "wrk":
+        return ""
+    return (
+        f"; the read scenarios ({', '.join(meta['wrk_scenarios'])}) by wrk instead, "
+        f"{meta['users']} connections on {meta['wrk_threads']} threads"
+    )
+
+
 def markdown(results: dict) -> str:
     meta = results["meta"]
     lines = [
@@ -349,7 +359,8 @@ def markdown(results: dict) -> str:
         f"- Server: gunicorn {meta['gunicorn']}, {meta['workers']} sync workers on 127.0.0.1, "
         f"CONN_MAX_AGE {meta['conn_max_age']}, cache {meta['cache_url']}",
         f"- Load: locust {meta['locust']} on the same machine, {meta['users']} users without think "
-        f"time, {meta['warmup']} s warm-up then {meta['duration']} s measured per scenario",
+        f"time, {meta['warmup']} s warm-up then {meta['duration']} s measured per scenario"
+        + generator_note(meta),
         f"- Catalog: {meta['products']:,} products for the endpoint table",
     ]
     if meta.get("note"):
@@ -494,7 +505,7 @@ def rst(results: dict) -> str:
         f"{meta['users']} locust users; {meta['warmup']} s warm-up, {meta['duration']} s "
         f"measured per scenario; cache ``{meta['cache_url']}``; commerce at ``{meta['git']}``; "
         f"{meta['cpu']}, {meta['cores']} cores; {meta['python']}, Django {meta['django']}, "
-        f"PostgreSQL {meta['postgres']}.",
+        f"PostgreSQL {meta['postgres']}{generator_note(meta)}.",
         "",
     ]
     endpoints = endpoint_rows(results)

@@ -42,6 +42,8 @@ PEERS_DIR = BENCH_DIR / "peers"
 LOOPBACK = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://commerce:commerce@127.0.0.1:5432/commerce"
 READ_SCENARIOS = ["ceiling", "list", "search", "detail"]
+#: The search scenario's words (names reuse the demo's vocabulary, so each finds matches).
+SEARCH_WORDS = ["pro", "classic", "compact", "studio", "trail", "ultra", "modern", "sleek"]
 WRITE_SCENARIOS = ["cart_add", "checkout", "webhook"]
 ALL_SCENARIOS = [
     *READ_SCENARIOS,
@@ -153,6 +155,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1")
     parser.add_argument("--out", type=Path, help="results folder (default: results/<time>)")
     parser.add_argument("--label", default="", help="a title for the report")
+    parser.add_argument(
+        "--generator",
+        choices=["locust", "wrk"],
+        default="locust",
+        help="the load generator of the read scenarios (ceiling, list, search, detail); "
+        "wrk uses --users connections on --threads threads; flows always use locust",
+    )
     sys.path[:0] = [path for path in (str(BENCH_DIR), str(PEERS_DIR)) if path not in sys.path]
     from runner import add_arguments, smoke
 
@@ -393,6 +402,8 @@ class Host:
         """
         users = users or self.args.users
         warmup = self.args.warmup if warmup is None else warmup
+        if self.args.generator == "wrk" and scenario in READ_SCENARIOS:
+            return self.load_wrk(scenario, data, warmup)
         slug = scenario.replace(":", "-")
         stats = self.out / "raw" / f"{self.name}-{slug}-{int(time.time() * 1000)}.json"
         env = self.env()
@@ -443,6 +454,39 @@ class Host:
                 + (f" {entry['outcomes']}" if entry["outcomes"] else "")
             )
         return result
+
+    def load_wrk(self, scenario: str, data: Path, warmup: float) -> dict:
+        """A read scenario with wrk (``--generator wrk``): the same requests as the locust
+        scenario's, figures in the locust scenario's shape."""
+        import wrk
+
+        fixture = json.loads(data.read_text())
+        paths = {
+            "ceiling": ["/bench/ceiling/"],
+            "list": ["/api/v1/catalog/products/"],
+            "search": [
+                f"/api/v1/catalog/products/?category={category}&search={word}&in_stock=true"
+                for category in fixture["categories"]
+                for word in SEARCH_WORDS
+            ],
+            "detail": [f"/api/v1/catalog/products/{slug}/" for slug in fixture["products"]],
+        }[scenario]
+        requests = [wrk.Request(path) for path in paths]
+        options = {"connections": self.args.users, "threads": self.args.threads}
+        stem = f"{self.name}-{scenario}"
+        script, output = self.out / "raw" / f"{stem}.lua", self.out / "logs" / f"wrk-{stem}.log"
+        log(f"  {scenario}: wrk, {self.args.users} connections, {warmup + self.args.duration} s")
+        if warmup:
+            wrk.run(self.base, requests, script, output, seconds=warmup, **options)
+        figures = wrk.run(
+            self.base, requests, script, output, seconds=self.args.duration, **options
+        )
+        log(
+            f"    {scenario}: {figures['rps']:.1f}/s p50 {figures['p50_ms']} ms "
+            f"p99 {figures['p99_ms']} ms errors {figures['errors']}"
+        )
+        entry = {**figures, "statuses": {}, "error_kinds": {}, "outcomes": {}}
+        return {"scenario": scenario, "seconds": figures["seconds"], "endpoints": {scenario: entry}}
 
 
 def port_free(port: int) -> None:
@@ -527,6 +571,10 @@ def main(argv: list[str] | None = None) -> int:
         from runner import main as run_peer
 
         return run_peer(args)
+    if args.generator == "wrk":
+        from wrk import ensure_wrk
+
+        ensure_wrk()
     started = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or BENCH_DIR / "results" / stamp
@@ -556,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
             "products": args.products,
             "conn_max_age": 600,
             "cache_url": args.cache_url,
+            "generator": args.generator,
+            "wrk_scenarios": [s for s in READ_SCENARIOS if args.generator == "wrk"],
+            "wrk_threads": args.threads,
             **versions(),
         },
         "databases": {},

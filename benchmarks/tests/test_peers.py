@@ -22,6 +22,8 @@ import run
 import runner
 import wrk
 
+import report
+
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8765
   2 threads and 8 connections
   Thread Stats   Avg      Stdev     Max   +/- Stdev
@@ -71,10 +73,15 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # wrk drops its connections when it stops: not the test's concern
+
+
 @pytest.fixture
 def server():
     Recorder.seen = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    httpd = QuietServer(("127.0.0.1", 0), Recorder)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd
@@ -151,6 +158,34 @@ def test_flows_count_completed_and_failed_flows(server):
     assert set(figures["error_kinds"]) == {"GET /missing: 404"}
     assert figures["requests"] + figures["errors"] <= len(calls)
     assert figures["p50_ms"] <= figures["p99_ms"]
+
+
+def test_generator_wrk_loads_the_read_scenarios_with_wrk(wrk_present, server, tmp_path):
+    """``run.py --generator wrk``: the search scenario's requests, figures in locust's shape."""
+    port = server.server_address[1]
+    options = ["--generator", "wrk", "--users", "2", "--duration", "1", "--warmup", "0"]
+    args = run.parse_args([*options, "--port", str(port), "--out", str(tmp_path)])
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "raw").mkdir()
+    data = tmp_path / "fixture.json"
+    data.write_text(json.dumps({"categories": ["shoes", "hats"], "products": ["p-1"]}))
+    host = run.Host(args, "bench_x", tmp_path, "secret")
+    stats = host.load("search", data)
+    entry = stats["endpoints"]["search"]
+    assert entry["requests"] > 0
+    assert entry["errors"] == 0
+    assert entry["outcomes"] == {}
+    expected = {
+        f"/api/v1/catalog/products/?category={c}&search={w}&in_stock=true"
+        for c in ("shoes", "hats")
+        for w in run.SEARCH_WORDS
+    }
+    seen = {r[1] for r in Recorder.seen}
+    assert seen <= expected
+    assert len(seen) > len(expected) // 2
+    meta = {"generator": "wrk", "wrk_scenarios": ["list"], "users": 2, "wrk_threads": 2}
+    assert "(list) by wrk instead, 2 connections on 2 threads" in report.generator_note(meta)
+    assert report.generator_note({"generator": "locust"}) == ""
 
 
 def rounds(*rps: float, errors: int = 0) -> dict:
