@@ -112,7 +112,8 @@ def bench(session: nox.Session) -> None:
     Needs a PostgreSQL role with CREATEDB at ``DATABASE_URL`` (default
     ``postgres://commerce:commerce@127.0.0.1:5432/commerce``). Arguments go to
     ``benchmarks/run.py``: ``nox -s bench -- --smoke`` checks the pipeline in a few
-    minutes; ``nox -s bench -- --help`` lists the options.
+    minutes; ``nox -s bench -- --peer oscar`` measures commerce and django-oscar-api
+    side by side with wrk; ``nox -s bench -- --help`` lists the options.
     """
     session.install(".", *groups("bench"))
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -44,6 +44,9 @@ from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, events, task
+from run import SEARCH_WORDS
+
+from report import percentile
 
 SCENARIO = os.environ.get("BENCH_SCENARIO", "list")
 WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
@@ -58,7 +61,6 @@ ADDRESS = {
     "postal_code": "100001",
     "country": "NG",
 }
-SEARCH_WORDS = ["pro", "classic", "compact", "studio", "trail", "ultra", "modern", "sleek"]
 FLOW = "checkout flow"
 #: The pricing scenario's names start with this.
 PRICING = "pricing "
@@ -112,14 +114,6 @@ class Recorder:
             }
         with open(path, "w") as handle:
             json.dump(report, handle, indent=2)
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """The nearest-rank percentile of sorted ``values``."""
-    if not values:
-        return None
-    rank = max(1, -(-len(values) * p // 100))  # ceil(n * p / 100)
-    return round(values[int(rank) - 1], 3)
 
 
 RECORDER = Recorder()

@@ -51,6 +51,14 @@ LIST_TARGETS = {"off": 0.50, "on": 0.90}
 SCALE_TARGET = 1.5
 
 
+def percentile(values: list[float], p: float) -> float | None:
+    """The nearest-rank percentile of sorted ``values``."""
+    if not values:
+        return None
+    rank = max(1, -(-len(values) * p // 100))  # ceil(n * p / 100)
+    return round(values[int(rank) - 1], 3)
+
+
 def _ms(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -329,6 +337,16 @@ def sellout_sentence(sellout: dict) -> str:
     )
 
 
+def generator_note(meta: dict) -> str:
+    """Which scenarios wrk loaded instead of locust (``--generator wrk``), or nothing."""
+    if meta.get("generator", "locust") != "wrk":
+        return ""
+    return (
+        f"; the read scenarios ({', '.join(meta['wrk_scenarios'])}) by wrk instead, "
+        f"{meta['users']} connections on {meta['wrk_threads']} threads"
+    )
+
+
 def markdown(results: dict) -> str:
     meta = results["meta"]
     lines = [
@@ -341,7 +359,8 @@ def markdown(results: dict) -> str:
         f"- Server: gunicorn {meta['gunicorn']}, {meta['workers']} sync workers on 127.0.0.1, "
         f"CONN_MAX_AGE {meta['conn_max_age']}, cache {meta['cache_url']}",
         f"- Load: locust {meta['locust']} on the same machine, {meta['users']} users without think "
-        f"time, {meta['warmup']} s warm-up then {meta['duration']} s measured per scenario",
+        f"time, {meta['warmup']} s warm-up then {meta['duration']} s measured per scenario"
+        + generator_note(meta),
         f"- Catalog: {meta['products']:,} products for the endpoint table",
     ]
     if meta.get("note"):
@@ -486,7 +505,7 @@ def rst(results: dict) -> str:
         f"{meta['users']} locust users; {meta['warmup']} s warm-up, {meta['duration']} s "
         f"measured per scenario; cache ``{meta['cache_url']}``; commerce at ``{meta['git']}``; "
         f"{meta['cpu']}, {meta['cores']} cores; {meta['python']}, Django {meta['django']}, "
-        f"PostgreSQL {meta['postgres']}.",
+        f"PostgreSQL {meta['postgres']}{generator_note(meta)}.",
         "",
     ]
     endpoints = endpoint_rows(results)
@@ -648,17 +667,20 @@ def chart(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(results_path: Path) -> Path:
-    """Write ``results.md``, ``tables.rst.inc`` and ``chart.png`` beside ``results_path``.
-
-    Returns the markdown's path.
-    """
+def write_files(results_path: Path, markdown, rst, chart) -> Path:
+    """Write ``results.md``, ``tables.rst.inc`` and ``chart.png`` beside ``results_path``
+    with these renderers (the peer run has its own); return the markdown's path."""
     results = json.loads(results_path.read_text())
     out = results_path.parent / "results.md"
     out.write_text(markdown(results))
     (results_path.parent / "tables.rst.inc").write_text(rst(results))
     chart(results, results_path.parent / "chart.png")
     return out
+
+
+def write_report(results_path: Path) -> Path:
+    """Write this report's files beside ``results_path``; return the markdown's path."""
+    return write_files(results_path, markdown, rst, chart)
 
 
 if __name__ == "__main__":

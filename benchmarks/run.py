@@ -36,10 +36,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 EXAMPLE = ROOT / "example_project"
 LOCUSTFILE = BENCH_DIR / "locustfile.py"
+#: The peer run (``--peer oscar``): its modules and the oscar host project.
+PEERS_DIR = BENCH_DIR / "peers"
 #: The only address the server binds and the load generator calls.
 LOOPBACK = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://commerce:commerce@127.0.0.1:5432/commerce"
 READ_SCENARIOS = ["ceiling", "list", "search", "detail"]
+#: The search scenario's words (names reuse the demo's vocabulary, so each finds matches).
+SEARCH_WORDS = ["pro", "classic", "compact", "studio", "trail", "ultra", "modern", "sleek"]
 WRITE_SCENARIOS = ["cart_add", "checkout", "webhook"]
 ALL_SCENARIOS = [
     *READ_SCENARIOS,
@@ -151,7 +155,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1")
     parser.add_argument("--out", type=Path, help="results folder (default: results/<time>)")
     parser.add_argument("--label", default="", help="a title for the report")
+    parser.add_argument(
+        "--generator",
+        choices=["locust", "wrk"],
+        default="locust",
+        help="the load generator of the read scenarios (ceiling, list, search, detail); "
+        "wrk uses --users connections on --threads threads; flows always use locust",
+    )
+    sys.path[:0] = [path for path in (str(BENCH_DIR), str(PEERS_DIR)) if path not in sys.path]
+    from runner import add_arguments, smoke
+
+    add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.smoke and args.peer:
+        smoke(args)
     if args.smoke:
         args.products = 1_000
         args.sizes = [1_000]
@@ -248,6 +265,9 @@ def stock_of(url: str, variant_ids: list[str]) -> list[tuple[int, int]]:
 class Host:
     """Runs manage.py commands and gunicorn for one bench database."""
 
+    #: The gunicorn application; the peer run's oscar host names its own.
+    wsgi_app = "benchhost.wsgi:application"
+
     def __init__(self, args: argparse.Namespace, name: str, out: Path, secret: str) -> None:
         self.args = args
         self.name = name
@@ -256,6 +276,8 @@ class Host:
         self.secret = secret
         self.secret_key = secrets.token_urlsafe(50)
         self.server: subprocess.Popen | None = None
+        #: The interpreter of manage.py and gunicorn (the peer run's oscar virtualenv's).
+        self.python = sys.executable
 
     def env(self, catalog_cache: str = "off") -> dict[str, str]:
         env = dict(os.environ)
@@ -283,7 +305,7 @@ class Host:
         # Seeding a million products runs statements longer than a request may
         # (the shop's DATABASE_STATEMENT_TIMEOUT); the server keeps the timeout.
         result = subprocess.run(
-            [sys.executable, "-m", "django", *command],
+            [self.python, "-m", "django", *command],
             env={**self.env(), "DATABASE_STATEMENT_TIMEOUT": "0"},
             cwd=ROOT,
             check=False,
@@ -321,10 +343,10 @@ class Host:
         self._server_log = error_log.open("a")
         self.server = subprocess.Popen(
             [
-                sys.executable,
+                self.python,
                 "-m",
                 "gunicorn",
-                "benchhost.wsgi:application",
+                self.wsgi_app,
                 "--bind",
                 f"{LOOPBACK}:{self.args.port}",
                 "--workers",
@@ -380,6 +402,8 @@ class Host:
         """
         users = users or self.args.users
         warmup = self.args.warmup if warmup is None else warmup
+        if self.args.generator == "wrk" and scenario in READ_SCENARIOS:
+            return self.load_wrk(scenario, data, warmup)
         slug = scenario.replace(":", "-")
         stats = self.out / "raw" / f"{self.name}-{slug}-{int(time.time() * 1000)}.json"
         env = self.env()
@@ -430,6 +454,39 @@ class Host:
                 + (f" {entry['outcomes']}" if entry["outcomes"] else "")
             )
         return result
+
+    def load_wrk(self, scenario: str, data: Path, warmup: float) -> dict:
+        """A read scenario with wrk (``--generator wrk``): the same requests as the locust
+        scenario's, figures in the locust scenario's shape."""
+        import wrk
+
+        fixture = json.loads(data.read_text())
+        paths = {
+            "ceiling": ["/bench/ceiling/"],
+            "list": ["/api/v1/catalog/products/"],
+            "search": [
+                f"/api/v1/catalog/products/?category={category}&search={word}&in_stock=true"
+                for category in fixture["categories"]
+                for word in SEARCH_WORDS
+            ],
+            "detail": [f"/api/v1/catalog/products/{slug}/" for slug in fixture["products"]],
+        }[scenario]
+        requests = [wrk.Request(path) for path in paths]
+        options = {"connections": self.args.users, "threads": self.args.threads}
+        stem = f"{self.name}-{scenario}"
+        script, output = self.out / "raw" / f"{stem}.lua", self.out / "logs" / f"wrk-{stem}.log"
+        log(f"  {scenario}: wrk, {self.args.users} connections, {warmup + self.args.duration} s")
+        if warmup:
+            wrk.run(self.base, requests, script, output, seconds=warmup, **options)
+        figures = wrk.run(
+            self.base, requests, script, output, seconds=self.args.duration, **options
+        )
+        log(
+            f"    {scenario}: {figures['rps']:.1f}/s p50 {figures['p50_ms']} ms "
+            f"p99 {figures['p99_ms']} ms errors {figures['errors']}"
+        )
+        entry = {**figures, "statuses": {}, "error_kinds": {}, "outcomes": {}}
+        return {"scenario": scenario, "seconds": figures["seconds"], "endpoints": {scenario: entry}}
 
 
 def port_free(port: int) -> None:
@@ -510,6 +567,14 @@ def git_revision() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.peer:
+        from runner import main as run_peer
+
+        return run_peer(args)
+    if args.generator == "wrk":
+        from wrk import ensure_wrk
+
+        ensure_wrk()
     started = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or BENCH_DIR / "results" / stamp
@@ -539,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
             "products": args.products,
             "conn_max_age": 600,
             "cache_url": args.cache_url,
+            "generator": args.generator,
+            "wrk_scenarios": [s for s in READ_SCENARIOS if args.generator == "wrk"],
+            "wrk_threads": args.threads,
             **versions(),
         },
         "databases": {},
@@ -580,10 +648,15 @@ def main(argv: list[str] | None = None) -> int:
         found = json.loads(main_host.manage("bench_check", capture=True).strip().splitlines()[-1])
         results["checks"][main_host.name] = found
 
-    results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
     from report import write_report
 
+    return finish(out, results, started, write_report)
+
+
+def finish(out: Path, results: dict, started: float, write_report) -> int:
+    """Write ``results.json`` with the run's duration, then the report from it; print it."""
+    results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
     report = write_report(out / "results.json")
     print(report.read_text())
     log(f"done in {results['meta']['elapsed_s']:.0f} s: {report} and {out / 'chart.png'}")

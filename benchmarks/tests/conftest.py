@@ -1,3 +1,6 @@
+import sys
+from pathlib import Path
+
 import pytest
 
 from benchhost import seed
@@ -16,3 +19,9 @@ def seeded():
     created, _ = seed.seed(60)
     assert created == 60
     return 60
+
+
+# The peer run's modules (benchmarks/peers) import one another by name, as run.py loads them.
+PEERS_DIR = str(Path(__file__).resolve().parent.parent / "peers")
+if PEERS_DIR not in sys.path:
+    sys.path.insert(0, PEERS_DIR)

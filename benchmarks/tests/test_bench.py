@@ -158,6 +158,16 @@ def test_the_ceiling_returns_the_api_first_page_in_one_query(seeded):
             assert mine[field] == theirs[field], field
 
 
+def test_the_no_database_view_answers_without_a_query():
+    client = Client(HTTP_HOST="127.0.0.1")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/bench/nodb/")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    assert len(queries) == 0
+    assert client.post("/bench/nodb/").status_code == 405
+
+
 def test_the_fixture_prepares_hot_variants(seeded, tmp_path):
     out = tmp_path / "fixture.json"
     call_command("bench_fixture", str(out), hot="a:2:7,b:1:3", stdout=open("/dev/null", "w"))  # noqa: SIM115
