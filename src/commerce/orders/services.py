@@ -39,6 +39,7 @@ from commerce.core.exceptions import (
     ConflictError,
     LimitExceededError,
 )
+from commerce.core.prefetch import set_prefetched
 from commerce.core.transactions import atomic
 from commerce.orders import signals
 from commerce.orders.exceptions import (
@@ -322,25 +323,17 @@ def place_order(
     return PlacedOrder(order=order, access_token=order_access_token(order))
 
 
-def _prefetched(instance, name: str, rows) -> None:
-    """Fill ``instance.<name>``'s prefetch cache with ``rows``, as ``prefetch_related`` does."""
-    queryset = getattr(instance, name).get_queryset()
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
-
-
 def _attach_details(order: Order, order_lines, adjustments, tax_lines) -> None:
     """Give the new order what :func:`~commerce.orders.selectors.order_detail_queryset`
     prefetches, from the rows just written and in its order, so showing it reads nothing."""
     order_lines = sorted(order_lines, key=lambda line: (line.created_at, line.sku))
-    _prefetched(order, "lines", order_lines)
+    set_prefetched(order, "lines", order_lines)
     for name, rows in (("adjustments", adjustments), ("tax_lines", tax_lines)):
         by_line: dict[Any, list] = {}
         for row in rows:
             by_line.setdefault(row.line_id, []).append(row)
         for line in order_lines:
-            _prefetched(line, name, by_line.get(line.pk, []))
+            set_prefetched(line, name, by_line.get(line.pk, []))
         # The shipping's rows (no line), under the names the detail queryset gives them.
         setattr(order, f"shipping_{name}", by_line.get(None, []))
 
