@@ -20,12 +20,14 @@ from __future__ import annotations
 from contextlib import ContextDecorator
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 
 __all__ = ["atomic"]
 
-#: Whether the running code is inside an :func:`atomic` block.
-_all_or_nothing: ContextVar[bool] = ContextVar("commerce_all_or_nothing", default=False)
+#: The databases whose transaction the running code holds through an :func:`atomic` block.
+_all_or_nothing: ContextVar[frozenset[str]] = ContextVar(
+    "commerce_all_or_nothing", default=frozenset()
+)
 
 
 def atomic(using=None):
@@ -43,7 +45,7 @@ def atomic(using=None):
 
 class _Atomic(ContextDecorator):
     def __init__(self, using: str | None = None):
-        self.using = using
+        self.using = using or DEFAULT_DB_ALIAS
         self._entered: list = []
 
     def _recreate_cm(self):
@@ -51,9 +53,10 @@ class _Atomic(ContextDecorator):
         return type(self)(self.using)
 
     def __enter__(self):
-        block = transaction.atomic(using=self.using, savepoint=not _all_or_nothing.get())
+        held = _all_or_nothing.get()
+        block = transaction.atomic(using=self.using, savepoint=self.using not in held)
         block.__enter__()
-        self._entered.append((block, _all_or_nothing.set(True)))
+        self._entered.append((block, _all_or_nothing.set(held | {self.using})))
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):

@@ -191,6 +191,10 @@ def place_order(
     :class:`~commerce.pricing.exceptions.DiscountUnavailableError` (409) when a
     discount's budget or uses ran out meanwhile, or
     :class:`~commerce.core.exceptions.InsufficientStockError` (409).
+
+    The order returned carries its lines, their adjustments and tax lines and the
+    shipping's, as :func:`~commerce.orders.selectors.order_detail_queryset` prefetches
+    them: showing it reads nothing back.
     """
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     max_lines = commerce_settings.CART_MAX_LINES
