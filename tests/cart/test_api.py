@@ -688,12 +688,12 @@ def test_signed_in_get_cart_query_count(django_assert_num_queries, customer, lin
         assert client.get(CART).json()["item_count"] == lines
 
 
-#: ``POST /cart/lines/`` inside the test's transaction: the view's and the service's
-#: savepoints (2 + 2 releases), find or create the cart, lock it, the variant with its
-#: product, vendor and stock, the existing line, count the lines (a new one must fit
-#: ``CART_MAX_LINES``), insert the line, bump the version, the priced cart's lines and
-#: the pricing's queries.
-ADD_LINE_QUERIES = 12 + PRICING_QUERIES
+#: ``POST /cart/lines/`` inside the test's transaction: the service's savepoint (2,
+#: BEGIN and COMMIT outside a test), find the cart already locked (or create it), the
+#: variant with its product, vendor and stock, the cart's lines (the one to grow, and
+#: whether a new one fits ``CART_MAX_LINES``) in one read, insert or update the line,
+#: bump the version, then the priced cart's lines and the pricing's queries.
+ADD_LINE_QUERIES = 8 + PRICING_QUERIES
 
 
 @pytest.mark.parametrize("lines", [0, 1, 20])

@@ -105,6 +105,50 @@ def test_user_without_cart_finds_none(customer):
 # --- adding lines ----------------------------------------------------------------------------
 
 
+def test_add_to_cart_creates_an_anonymous_cart_with_its_first_line(shirt):
+    cart, token = services.add_to_cart(variant_id=shirt.pk, quantity=2)
+    assert token
+    assert services.find_cart(token=token) == cart
+    assert lines_of(cart) == {"SHIRT-M": 2}
+    assert (cart.currency, cart.revision) == ("USD", 1)
+
+
+def test_add_to_cart_adds_to_the_carts_of_a_token_and_of_a_user(customer, shirt, mug):
+    anonymous, token = services.create_anonymous_cart()
+    assert services.add_to_cart(token=token, variant_id=shirt.pk, quantity=1) == (anonymous, None)
+    assert services.add_to_cart(token=token, variant_id=shirt.pk, quantity=2)[0] == anonymous
+    assert lines_of(anonymous) == {"SHIRT-M": 3}
+    # A signed-in user's token is ignored; their cart is made on the first add.
+    mine, new_token = services.add_to_cart(
+        user=customer, token=token, variant_id=mug.pk, quantity=1
+    )
+    assert new_token is None
+    assert mine.user == customer
+    assert lines_of(mine) == {"MUG": 1}
+    assert services.add_to_cart(user=customer, variant_id=shirt.pk, quantity=1)[0] == mine
+    assert lines_of(mine) == {"MUG": 1, "SHIRT-M": 1}
+    assert lines_of(anonymous) == {"SHIRT-M": 3}
+
+
+def test_add_to_cart_refuses_an_unknown_or_expired_token(shirt):
+    anonymous, token = services.create_anonymous_cart()
+    with pytest.raises(CartNotFoundError):
+        services.add_to_cart(token="nope", variant_id=shirt.pk, quantity=1)
+    age(anonymous, 10**8)
+    with pytest.raises(CartNotFoundError):
+        services.add_to_cart(token=token, variant_id=shirt.pk, quantity=1)
+    assert lines_of(anonymous) == {}
+
+
+@pytest.mark.parametrize("quantity", [0, 11])
+def test_a_refused_first_add_leaves_no_cart(customer, shirt, quantity):
+    before = Cart.objects.count()
+    for user in (None, customer):
+        with pytest.raises((CartLineError, QuantityUnavailableError)):
+            services.add_to_cart(user=user, variant_id=shirt.pk, quantity=quantity)
+    assert Cart.objects.count() == before
+
+
 def test_add_line_takes_price_and_currency_from_the_catalog(cart, shirt):
     cart = services.add_line(cart, variant_id=shirt.pk, quantity=2)
     assert cart.currency == "USD"

@@ -41,6 +41,7 @@ __all__ = [
     "ViewedCartLine",
     "add_code",
     "add_line",
+    "add_to_cart",
     "cart_fingerprint",
     "check_limits",
     "clear_cart",
@@ -197,26 +198,67 @@ def add_line(cart: Cart, *, variant_id, quantity: int) -> Cart:
     :class:`~commerce.core.exceptions.CurrencyMismatchError`.
     """
     _check_positive(quantity)
-    cart = _locked(cart)
+    return _add_line(_locked(cart), variant_id=variant_id, quantity=quantity)
+
+
+@transaction.atomic
+def add_to_cart(
+    *, variant_id, quantity: int, user=None, token: str | None = None
+) -> tuple[Cart, str | None]:
+    """Find the shopper's cart as :func:`get_or_create_cart` does and :func:`add_line`
+    to it, in one transaction; return ``(cart, new_token)``.
+
+    What ``POST /cart/lines/`` calls. The cart is read once, already locked; a
+    refused line leaves no new anonymous cart behind. Raises what
+    :func:`add_line` and :func:`find_cart` raise.
+    """
+    _check_positive(quantity)
+    if user is not None and user.is_authenticated:
+        cart, new_token = Cart.objects.select_for_update().filter(user=user).first(), None
+        if cart is None:
+            # get_or_create's savepoint absorbs a concurrent first add's insert.
+            cart, created = Cart.objects.get_or_create(user=user)
+            if not created:
+                cart = _locked(cart)
+    elif token:
+        cart, new_token = (
+            Cart.objects.select_for_update()
+            .filter(token_digest=digest_token(token), user__isnull=True)
+            .first(),
+            None,
+        )
+        if cart is None or _is_expired(cart):
+            raise CartNotFoundError()
+    else:
+        cart, new_token = create_anonymous_cart()
+    return _add_line(cart, variant_id=variant_id, quantity=quantity), new_token
+
+
+def _add_line(cart: Cart, *, variant_id, quantity: int) -> Cart:
+    """:func:`add_line` on a cart locked by the caller's transaction."""
     variant = _purchasable_variant(variant_id)
     currency = str(variant.price.currency)
-    line = cart.lines.filter(variant=variant).first()
-    if cart.currency and cart.currency != currency and (line or cart.lines.exists()):
+    # One read for the line to grow, whether the cart is empty and whether a new
+    # line fits: the cart holds at most CART_MAX_LINES lines.
+    lines = list(cart.lines.order_by().values_list("pk", "variant_id", "quantity"))
+    line_id, current = next(((pk, qty) for pk, v, qty in lines if v == variant.pk), (None, 0))
+    if cart.currency and cart.currency != currency and lines:
         raise CurrencyMismatchError(
             f"This cart is in {cart.currency}; {variant.sku} is priced in {currency}.",
             details={"cart_currency": cart.currency, "currency": currency, "sku": variant.sku},
         )
-    new_quantity = (line.quantity if line else 0) + quantity
+    new_quantity = current + quantity
     _check_quantity(variant, new_quantity)
-    if line is None:
+    line = CartLine(
+        cart=cart, variant=variant, quantity=new_quantity, price_when_added=variant.price
+    )
+    if line_id is None:
         # The cart row is locked, so concurrent adds count one after another.
-        _check_room(cart.lines.count())
-        line = CartLine.objects.create(
-            cart=cart, variant=variant, quantity=new_quantity, price_when_added=variant.price
-        )
+        _check_room(len(lines))
+        line.save(force_insert=True)
     else:
-        line.quantity = new_quantity
-        line.price_when_added = variant.price
+        # The row exists: an UPDATE of what changed, not the INSERT a new instance gets.
+        line.pk, line._state.adding = line_id, False
         line.save(
             update_fields=[
                 "quantity",

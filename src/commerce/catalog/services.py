@@ -43,7 +43,7 @@ from commerce.catalog.models import (
 )
 from commerce.catalog.signals import low_stock
 from commerce.conf import commerce_settings
-from commerce.core import batching
+from commerce.core import batching, transactions
 from commerce.core.batching import batches
 from commerce.core.columns import integer_range
 from commerce.core.exceptions import (
@@ -768,7 +768,7 @@ def _refresh_in_stock(movements: Iterable[StockMovement]) -> None:
         refresh_product_cards(crossed)
 
 
-@transaction.atomic
+@transactions.atomic
 def reserve(lines, *, reference: str = "", reason: str = "Reserved") -> list[StockRecord]:
     """Reserve stock for every line, or for none.
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -24,6 +23,7 @@ from commerce.conf import commerce_settings
 from commerce.core.columns import is_storable_text
 from commerce.core.exceptions import CommerceError, CommerceValidationError
 from commerce.core.models import IdempotencyKey
+from commerce.core.transactions import atomic
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -60,19 +60,23 @@ def request_fingerprint(request) -> str:
 
 def _claim(scope: str, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
     now = timezone.now()
-    IdempotencyKey.objects.filter(scope=scope, key=key, expires_at__lte=now).delete()
-    try:
-        with transaction.atomic():
-            record = IdempotencyKey.objects.create(
-                scope=scope,
-                key=key,
-                fingerprint=fingerprint,
-                expires_at=now + timedelta(seconds=commerce_settings.IDEMPOTENCY_KEY_TTL),
-            )
-            return record, True
-    except IntegrityError:
-        # Another request holds this key; the insert waited for it to commit.
-        return IdempotencyKey.objects.get(scope=scope, key=key), False
+    claim = IdempotencyKey(
+        scope=scope,
+        key=key,
+        fingerprint=fingerprint,
+        expires_at=now + timedelta(seconds=commerce_settings.IDEMPOTENCY_KEY_TTL),
+    )
+    # ON CONFLICT DO NOTHING: a key another request holds is no error, so no savepoint
+    # is needed to go on, and the insert still waits for that request to commit.
+    IdempotencyKey.objects.bulk_create([claim], ignore_conflicts=True)
+    record = IdempotencyKey.objects.get(scope=scope, key=key)
+    if record.pk == claim.pk:
+        return record, True
+    if record.expires_at <= now:
+        # An expired key replays nothing: it is claimed afresh.
+        IdempotencyKey.objects.filter(pk=record.pk).delete()
+        return _claim(scope, key, fingerprint)
+    return record, False
 
 
 def idempotent(request, *, scope: str, operation: Callable[[], Response]) -> Response:
@@ -86,7 +90,8 @@ def idempotent(request, *, scope: str, operation: Callable[[], Response]) -> Res
     if not key:
         return operation()
     fingerprint = request_fingerprint(request)
-    with transaction.atomic():
+    # ``operation`` goes on after no error: the services it calls need no savepoints.
+    with atomic():
         record, created = _claim(scope, key, fingerprint)
         if not created:
             if record.fingerprint != fingerprint:

@@ -39,6 +39,8 @@ from commerce.core.exceptions import (
     ConflictError,
     LimitExceededError,
 )
+from commerce.core.prefetch import set_prefetched
+from commerce.core.transactions import atomic
 from commerce.orders import signals
 from commerce.orders.exceptions import (
     CartChangedError,
@@ -145,7 +147,7 @@ def _new_order_number() -> str:
     raise RuntimeError("Could not generate a free order number in 10 tries.")
 
 
-@transaction.atomic
+@atomic
 def place_order(
     *,
     cart: Cart,
@@ -189,6 +191,10 @@ def place_order(
     :class:`~commerce.pricing.exceptions.DiscountUnavailableError` (409) when a
     discount's budget or uses ran out meanwhile, or
     :class:`~commerce.core.exceptions.InsufficientStockError` (409).
+
+    The order returned carries its lines, their adjustments and tax lines and the
+    shipping's, as :func:`~commerce.orders.selectors.order_detail_queryset` prefetches
+    them: showing it reads nothing back.
     """
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     max_lines = commerce_settings.CART_MAX_LINES
@@ -259,7 +265,7 @@ def place_order(
     money = priced.money
     shipping = priced.shipping
     try:
-        with transaction.atomic():
+        with atomic():
             order = Order.objects.create(
                 number=number,
                 user=user,
@@ -301,7 +307,8 @@ def place_order(
         for line, p in zip(lines, priced.lines, strict=True)
     ]
     OrderLine.objects.bulk_create(order_lines, batch_size=batching.BATCH_SIZE)
-    _snapshot_adjustments_and_tax(order, priced, order_lines)
+    adjustments, tax_lines = _snapshot_adjustments_and_tax(order, priced, order_lines)
+    _attach_details(order, order_lines, adjustments, tax_lines)
     OrderEvent.objects.create(
         order=order,
         actor=user,
@@ -320,8 +327,24 @@ def place_order(
     return PlacedOrder(order=order, access_token=order_access_token(order))
 
 
-def _snapshot_adjustments_and_tax(order: Order, priced: PricedCart, order_lines) -> None:
-    """One row per discount and per tax on each line and on shipping (``line`` empty)."""
+def _attach_details(order: Order, order_lines, adjustments, tax_lines) -> None:
+    """Give the new order what :func:`~commerce.orders.selectors.order_detail_queryset`
+    prefetches, from the rows just written and in its order, so showing it reads nothing."""
+    order_lines = sorted(order_lines, key=lambda line: (line.created_at, line.sku))
+    set_prefetched(order, "lines", order_lines)
+    for name, rows in (("adjustments", adjustments), ("tax_lines", tax_lines)):
+        by_line: dict[Any, list] = {}
+        for row in rows:
+            by_line.setdefault(row.line_id, []).append(row)
+        for line in order_lines:
+            set_prefetched(line, name, by_line.get(line.pk, []))
+        # The shipping's rows (no line), under the names the detail queryset gives them.
+        setattr(order, f"shipping_{name}", by_line.get(None, []))
+
+
+def _snapshot_adjustments_and_tax(order: Order, priced: PricedCart, order_lines):
+    """Write the adjustments and tax lines; return them, each list in its reading order."""
+    # One row per discount and per tax on each line and on shipping (``line`` empty).
     by_key = {p.key: order_line for p, order_line in zip(priced.lines, order_lines, strict=True)}
     money = priced.money
     adjustments = [
@@ -351,6 +374,10 @@ def _snapshot_adjustments_and_tax(order: Order, priced: PricedCart, order_lines)
     ]
     OrderAdjustment.objects.bulk_create(adjustments, batch_size=batching.BATCH_SIZE)
     OrderTaxLine.objects.bulk_create(tax_lines, batch_size=batching.BATCH_SIZE)
+    # Read back ordered by (created_at, pk), as their models' Meta says.
+    adjustments.sort(key=lambda row: (row.created_at, row.pk))
+    tax_lines.sort(key=lambda row: (row.created_at, row.pk))
+    return adjustments, tax_lines
 
 
 def price_figures(priced: PricedCart) -> dict[str, Any]:

@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from djmoney.money import Money
 
+from commerce.core import transactions
 from commerce.core.money import currency_exponent, from_minor_units, to_minor_units
 from commerce.pricing.exceptions import DiscountUnavailableError
 from commerce.pricing.types import Claim, Customer, DiscountResult, PricingContext
@@ -86,7 +87,7 @@ class PromotionDiscountSource:
         for redemption in redemptions:
             redemption.order_reference = order_reference
         try:
-            with transaction.atomic():
+            with transactions.atomic():
                 Redemption.objects.bulk_create(redemptions)
         except IntegrityError as error:
             raise DiscountUnavailableError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -120,12 +119,12 @@ class CartLinesView(CartMixin, APIView):
     )
     def post(self, request):
         data = validated_data(serializers.AddLineSerializer, request)
-        # One transaction: a refused first line leaves no orphaned anonymous cart.
-        with transaction.atomic():
-            cart, new_token = services.get_or_create_cart(
-                user=request.user, token=request_cart_token(request)
-            )
-            cart = services.add_line(cart, variant_id=data["variant"], quantity=data["quantity"])
+        cart, new_token = services.add_to_cart(
+            user=request.user,
+            token=request_cart_token(request),
+            variant_id=data["variant"],
+            quantity=data["quantity"],
+        )
         return self.cart_response(cart, new_token=new_token, status_code=status.HTTP_201_CREATED)
 
 

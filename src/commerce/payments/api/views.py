@@ -31,6 +31,7 @@ from commerce.core.api.parsers import PARSER_CLASSES
 from commerce.core.exceptions import NotFoundError
 from commerce.core.idempotency import REPLAY_HEADER, request_key
 from commerce.core.permissions import IsStaff, user_is_staff
+from commerce.core.prefetch import set_prefetched
 from commerce.core.throttling import PAYMENT_SCOPE, WEBHOOK_SCOPE, ScopedThrottleMixin
 from commerce.orders import selectors as order_selectors
 from commerce.orders.models import Order
@@ -77,8 +78,16 @@ def _order_for_payer(request, number: str) -> Order:
     )
 
 
-def _payment_data(request, payment: Payment) -> dict:
-    payment = Payment.objects.select_related("order").prefetch_related("refunds").get(pk=payment.pk)
+def _payment_data(request, payment: Payment, *, created: bool = False) -> dict:
+    """The payment as the caller may see it, read again with its order and refunds,
+    unless this request ``created`` it: the service returns it as it just wrote it, with
+    its order, and it has no refunds yet."""
+    if created:
+        set_prefetched(payment, "refunds", [])
+    else:
+        payment = (
+            Payment.objects.select_related("order").prefetch_related("refunds").get(pk=payment.pk)
+        )
     serializer_class = (
         serializers.StaffPaymentSerializer
         if user_is_staff(request.user)
@@ -111,7 +120,9 @@ class OrderPaymentView(ScopedThrottleMixin, APIView):
         )
         headers = {} if started.created else {REPLAY_HEADER: "true"}
         return Response(
-            _payment_data(request, started.payment), status=status.HTTP_201_CREATED, headers=headers
+            _payment_data(request, started.payment, created=started.created),
+            status=status.HTTP_201_CREATED,
+            headers=headers,
         )
 
 

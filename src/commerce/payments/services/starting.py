@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from commerce.core.exceptions import CommerceError
@@ -78,9 +79,15 @@ def start_payment(
     superseded: list[Payment] = []
     with transaction.atomic():
         locked_order = Order.objects.select_for_update().get(pk=order.pk)
+        # One read of the payments that matter here: the request key's, those that hold
+        # money, those a new payment supersedes (an order has a handful at most).
+        wanted = Q(status__in=[*Payment.HOLDS_MONEY, Status.PENDING, Status.PROCESSING])
+        if request_key:
+            wanted |= Q(request_key=request_key)
+        payments = list(locked_order.payments.select_for_update().filter(wanted))
         payment = None
         if request_key:
-            payment = Payment.objects.filter(order=locked_order, request_key=request_key).first()
+            payment = next((p for p in payments if p.request_key == request_key), None)
             if payment is not None and (payment.gateway, payment.return_url) != (
                 alias,
                 return_url,
@@ -93,14 +100,14 @@ def start_payment(
                     f"The order is {locked_order.status}; only a pending order can be paid.",
                     details={"status": locked_order.status},
                 )
-            if locked_order.payments.filter(status__in=Payment.HOLDS_MONEY).exists():
+            if any(p.status in Payment.HOLDS_MONEY for p in payments):
                 raise OrderNotPayableError(
                     "The order already has an authorized or captured payment.",
                     details={"status": locked_order.status},
                 )
-            for previous in locked_order.payments.select_for_update().filter(
-                status__in=[Status.PENDING, Status.PROCESSING]
-            ):
+            for previous in payments:
+                if previous.status not in (Status.PENDING, Status.PROCESSING):
+                    continue
                 previous.order = locked_order
                 transition(previous, "cancel", actor=actor, reason="Superseded by a new payment")
                 superseded.append(previous)
@@ -111,17 +118,17 @@ def start_payment(
                 request_key=request_key,
                 return_url=return_url,
             )
-            record_event(
-                payment,
-                "created",
-                actor=actor,
-                to_status=payment.status,
-                data={"idempotency_key": operation_key(payment, "initiate")},
-            )
+            data = {"idempotency_key": operation_key(payment, "initiate")}
+            record_event(payment, "created", actor=actor, to_status=payment.status, data=data)
+            # Claimed with its creation: no other request can see the payment before
+            # this commits, so none can be sending it to the provider.
+            record_event(payment, "initiate_requested", actor=actor, data=data)
         payment.order = locked_order
     for previous in superseded:
         void_quietly(previous, actor=actor)
-    if payment.status in (Status.PENDING, Status.PROCESSING) and not payment.gateway_reference:
+    if created:
+        payment = _call_initiate(gateway, payment, actor=actor)
+    elif payment.status in (Status.PENDING, Status.PROCESSING) and not payment.gateway_reference:
         payment = initiate(gateway, payment, actor=actor, wait=START_WAIT)
     return StartedPayment(payment=payment, created=created)
 
@@ -237,9 +244,9 @@ def _call_initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> 
                 f"{payment.gateway_reference} is the payment's; release {reference} there",
             )
             return payment
+        changed = []
         if reference:
             # What the client needs comes only from the provider object that is stored.
-            changed = []
             if not payment.gateway_reference:
                 payment.gateway_reference = reference
                 changed.append("gateway_reference")
@@ -248,15 +255,18 @@ def _call_initiate(gateway: PaymentGateway, payment: Payment, *, actor=None) -> 
                 if value and value != getattr(payment, name):
                     setattr(payment, name, value)
                     changed.append(name)
-            if changed:
-                payment.save(update_fields=[*changed, "updated_at"])
         if result.outcome == Outcome.FAILED:
             if payment.status in Payment.ACTIVE:
+                # The transition's save writes the reference too: one UPDATE.
                 transition(payment, "fail", actor=actor, reason="Declined at start")
+                changed = []
         elif payment.status == Status.PENDING:
             # Pending, unknown or succeeded: the provider has it (or may have it); the
             # customer's confirmation, a webhook or reconciliation says how it ends.
             transition(payment, "mark_processing", actor=actor, reason="Sent to the gateway")
+            changed = []
+        if changed:
+            payment.save(update_fields=[*changed, "updated_at"])
     if payment.status == Status.CANCELLED:
         # Superseded while the provider was answering: whoever cancelled it saw no
         # gateway reference to void, so release it at the provider now.
