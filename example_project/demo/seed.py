@@ -11,9 +11,11 @@ Products are written with ``bulk_create`` in chunks (one transaction each),
 since the services' one-product-at-a-time path would take minutes for 10,000.
 The rows are exactly what :func:`commerce.catalog.services.create_product`
 (published) followed by :func:`~commerce.catalog.services.create_variant`
-(with ``quantity``) write: each product's denormalized ``price`` is the lowest
-active variant price, every variant has a ``StockRecord``, and every variant
-with initial stock has one "Initial stock" adjustment ``StockMovement``.
+(with ``quantity``) write: each product's card columns (``price``, the lowest
+active variant price, ``compare_at_price``, ``in_stock``) come from
+:func:`~commerce.catalog.services.refresh_product_cards`, every variant has a
+``StockRecord``, and every variant with initial stock has one "Initial stock"
+adjustment ``StockMovement``.
 """
 
 from __future__ import annotations
@@ -432,8 +434,8 @@ def _build_product(
                     reason="Initial stock",
                 )
             )
-    # The services keep Product.price at the lowest active variant price.
-    product.price = min((v.price for v in variants if v.is_active), key=lambda m: m.amount)
+    # The card columns (price, compare-at price, in stock) are written after the
+    # rows, by the services' own refresh_product_cards.
     return _ProductRows(product, variants, stock, movements)
 
 
@@ -474,6 +476,7 @@ def _create_missing(
         Variant.objects.bulk_create([v for row in rows for v in row.variants])
         StockRecord.objects.bulk_create([s for row in rows for s in row.stock])
         StockMovement.objects.bulk_create([m for row in rows for m in row.movements])
+        services.refresh_product_cards(row.product.pk for row in rows)
     return len(rows), sum(len(row.variants) for row in rows)
 
 

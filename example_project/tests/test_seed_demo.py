@@ -168,7 +168,12 @@ def test_bulk_rows_match_what_the_services_write():
             )
         copy.refresh_from_db()
 
-        assert product.price == copy.price
+        # The whole product card, as the services keep it.
+        assert (product.price, product.compare_at_price, product.in_stock) == (
+            copy.price,
+            copy.compare_at_price,
+            copy.in_stock,
+        )
         assert product.price == lowest_active_price(product)
         assert product.published_at is not None
         assert copy.published_at is not None
@@ -177,6 +182,15 @@ def test_bulk_rows_match_what_the_services_write():
         ):
             assert stock_fields(original.stock) == stock_fields(made.stock)
             assert movement_fields(original.stock) == movement_fields(made.stock)
+
+
+def test_seeded_cards_pass_the_invariant_checker():
+    from commerce.core.invariants import check_invariants
+
+    run_seed(40)
+    assert Product.objects.filter(in_stock=True).exists()
+    assert Product.objects.filter(compare_at_price__isnull=False).exists()
+    assert [v for v in check_invariants() if v.code == "catalog.product_card"] == []
 
 
 def lowest_active_price(product):
