@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from commerce.catalog.api.serializers import product_card
-from commerce.catalog.selectors import PRODUCT_CARD_VALUES, product_list_queryset
+from commerce.catalog.selectors import product_cards, product_list_queryset
 from commerce.conf import commerce_settings
 
 
@@ -27,7 +27,7 @@ def no_database(request):
 
 @require_GET
 def ceiling(request):
-    rows = product_list_queryset().order_by("-created_at", "-id").values(*PRODUCT_CARD_VALUES)
+    rows = product_cards(product_list_queryset().order_by("-created_at", "-id"))
     results = [product_card(row, request) for row in rows[: commerce_settings.PAGE_SIZE]]
     return JsonResponse(
         {"next": None, "previous": None, "results": results},

@@ -180,7 +180,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def _cards(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset.values(*selectors.PRODUCT_CARD_VALUES))
+        page = self.paginate_queryset(selectors.product_cards(queryset))
         return self.get_paginated_response([serializers.product_card(row, request) for row in page])
 
     def retrieve(self, request, *args, **kwargs):
