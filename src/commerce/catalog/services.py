@@ -694,12 +694,14 @@ def _check_reserved(verb: str):
     return check
 
 
-def _check_room_on_hand(record: StockRecord, quantity: int) -> None:
+def _check_room_on_hand(record: StockRecord, quantity: int, *, field: str = "quantity") -> None:
+    """Refuse adding ``quantity`` units past what the column holds (``field`` names the
+    input at fault in the error's details)."""
     _, most = integer_range(StockRecord._meta.get_field("quantity"))
     if record.quantity + quantity > most:
         raise CommerceValidationError(
             "Stock cannot grow past what its column holds.",
-            details={"quantity": [f"At most {most - record.quantity} can be added."]},
+            details={field: [f"At most {most - record.quantity} can be added."]},
         )
 
 
@@ -830,12 +832,7 @@ def adjust_stock(
             "Stock cannot go below zero.",
             details={"change": [f"At most {record.quantity} can be removed."]},
         )
-    _, most = integer_range(StockRecord._meta.get_field("quantity"))
-    if record.quantity + change > most:
-        raise CommerceValidationError(
-            "Stock cannot grow past what its column holds.",
-            details={"change": [f"At most {most - record.quantity} can be added."]},
-        )
+    _check_room_on_hand(record, change, field="change")
     if record.quantity + change < record.reserved:
         raise InsufficientStockError(variant.sku, -change, max(record.available, 0))
     movement = _apply(
