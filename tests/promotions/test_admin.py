@@ -143,3 +143,77 @@ def test_a_budget_edited_in_the_admin_counts_what_was_already_given(admin_client
     assert edit("50.00").status_code == 200
     p.refresh_from_db()
     assert (p.budget, p.budget_spent) == (Money("50", "USD"), 30)
+
+
+def test_maximum_uses_edited_in_the_admin_count_the_unreleased_redemptions(admin_client):
+    p = promotion("Summer", benefit=percent_off(10), currency="USD")
+    for n in range(2):
+        Redemption.objects.create(promotion=p, order_reference=f"O-{n}", amount=Money("1", "USD"))
+    benefit = p.benefit
+
+    def edit(max_uses: str):
+        data = add_form(
+            currency="USD",
+            max_uses=max_uses,
+            **management("benefit", 1, 1),
+            **{"benefit-0-id": str(benefit.pk), "benefit-0-promotion": str(p.pk)},
+        )
+        return admin_client.post(url("promotion", "change", p.pk), data, follow=True)
+
+    assert "fewer than this promotion&#x27;s uses so far" in edit("1").content.decode()
+    p.refresh_from_db()
+    assert (p.max_uses, p.uses) == (None, 0)
+    assert edit("5").status_code == 200
+    p.refresh_from_db()
+    assert (p.max_uses, p.uses) == (5, 2)
+
+
+def test_an_admin_edit_never_writes_back_counters_read_before_a_checkout_spent(
+    admin_client, monkeypatch
+):
+    from commerce.promotions.admin import PromotionAdmin
+
+    p = promotion(
+        "Summer",
+        benefit=percent_off(10),
+        currency="USD",
+        requires_code=True,
+        max_uses=5,
+        codes=[{"code": "SUMMER", "max_uses": 5}],
+    )
+    code = p.codes.get()
+    benefit = p.benefit
+    save_model = PromotionAdmin.save_model
+
+    def checkout_commits_meanwhile(self, request, obj, form, change):
+        # The form and its inline codes were read before this: a checkout spends now.
+        Redemption.objects.create(
+            promotion=p, code=code, order_reference="O-1", amount=Money("1", "USD")
+        )
+        Promotion.objects.filter(pk=p.pk).update(uses=1)
+        VoucherCode.objects.filter(pk=code.pk).update(uses=1)
+        save_model(self, request, obj, form, change)
+
+    monkeypatch.setattr(PromotionAdmin, "save_model", checkout_commits_meanwhile)
+    data = add_form(
+        name="Summer sale",
+        currency="USD",
+        requires_code="on",
+        max_uses="5",
+        **management("benefit", 1, 1),
+        **{"benefit-0-id": str(benefit.pk), "benefit-0-promotion": str(p.pk)},
+        **management("codes", 1, 1),
+        **{
+            "codes-0-id": str(code.pk),
+            "codes-0-promotion": str(p.pk),
+            "codes-0-code": "SUMMER",
+            "codes-0-is_active": "on",
+            "codes-0-max_uses": "5",
+        },
+    )
+    response = admin_client.post(url("promotion", "change", p.pk), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    p.refresh_from_db()
+    code.refresh_from_db()
+    assert (p.name, p.uses, code.uses) == ("Summer sale", 1, 1)

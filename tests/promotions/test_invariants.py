@@ -78,6 +78,14 @@ def test_a_promotion_without_a_budget_is_consistent_too():
     assert check_invariants() == []
 
 
+def test_uses_counted_without_maximum_uses_are_reported():
+    promo = promotion("Any", benefit=percent_off(10), requires_code=True, codes=["ANY"])
+    claim(promo, "ANY", 250, "B-1")
+    assert promo_row(promo).get().uses == 0
+    promo_row(promo).update(uses=1)
+    assert found() == [("promotion.uses_mismatch", name(promo))]
+
+
 def test_a_promotion_use_without_a_redemption_is_reported(spent):
     promo_row(spent).update(uses=F("uses") + 1)
     assert found() == [("promotion.uses_mismatch", name(spent))]

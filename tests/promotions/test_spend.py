@@ -11,6 +11,8 @@ from djmoney.money import Money
 from commerce.pricing import discounts as registry
 from commerce.pricing.exceptions import DiscountUnavailableError
 from commerce.pricing.types import Claim, Customer, Discount
+from commerce.promotions import services
+from commerce.promotions.exceptions import InvalidPromotionError
 from commerce.promotions.models import Promotion, Redemption, VoucherCode
 from commerce.testing.factories import UserFactory
 from tests.promotions.helpers import (
@@ -70,7 +72,7 @@ def test_spend_counts_uses_and_budget_and_records_a_redemption(coded):
 
 
 def test_an_automatic_promotion_is_spent_without_a_code():
-    p = promotion("Ten", benefit=percent_off(10))
+    p = promotion("Ten", benefit=percent_off(10), max_uses=3)
     result = evaluate(context(line("a", variant("10.00"))))
     SOURCE.spend(claims_of(result), order_reference="O-1", customer=Customer())
     p.refresh_from_db()
@@ -180,3 +182,49 @@ def test_a_claim_without_a_currency_uses_the_promotions(coded):
     claim = Claim(Discount("voucher", str(coded.pk), "SAVE", "Save", "voucher"), 150)
     SOURCE.spend([claim], order_reference="O-1", customer=Customer())
     assert Redemption.objects.get().amount == Money("1.50", "USD")
+
+
+def spend_automatic(p: Promotion, reference: str) -> str:
+    claim = Claim(Discount("promotion", str(p.pk), "", p.name, "order"), 100, "USD")
+    try:
+        SOURCE.spend([claim], order_reference=reference, customer=Customer())
+    except DiscountUnavailableError as error:
+        return error.details["reason"]
+    return "spent"
+
+
+def test_an_unlimited_promotion_is_spent_without_counting_uses():
+    p = promotion("Broad", benefit=percent_off(10), currency="USD")
+    with transaction.atomic():
+        assert spend_automatic(p, "ORDER-1") == "spent"
+    p.refresh_from_db()
+    assert (p.uses, p.budget_spent) == (0, 0)
+    assert Redemption.objects.filter(promotion=p, order_reference="ORDER-1").exists()
+    assert SOURCE.release("ORDER-1") == 1
+    p.refresh_from_db()
+    assert p.uses == 0
+
+
+def test_a_limit_below_the_uses_so_far_is_refused():
+    p = promotion("Broad", benefit=percent_off(10), currency="USD")
+    for n in range(3):
+        with transaction.atomic():
+            spend_automatic(p, f"ORDER-{n}")
+
+    with pytest.raises(InvalidPromotionError) as raised:
+        services.update_promotion(p, max_uses=2)
+    assert raised.value.details == {"max_uses": ["At least 3."]}
+
+    services.update_promotion(p, max_uses=3)
+    p.refresh_from_db()
+    assert p.uses == 3
+    with transaction.atomic():
+        assert spend_automatic(p, "ORDER-4") == "used_up"
+    # Without a maximum again, uses are no longer counted, and spending goes on.
+    services.update_promotion(p, max_uses=None, budget=Money("100.00", "USD"))
+    p.refresh_from_db()
+    assert (p.uses, p.budget_spent) == (0, 3)
+    with transaction.atomic():
+        assert spend_automatic(p, "ORDER-5") == "spent"
+    p.refresh_from_db()
+    assert (p.uses, p.budget_spent) == (0, 4)

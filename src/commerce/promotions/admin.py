@@ -103,10 +103,31 @@ class PromotionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return format_html('<a href="{}?{}">{}</a>', url, urlencode(query), _("Preview on a cart"))
 
     def save_model(self, request, obj, form, change) -> None:
-        if change and "budget" in form.changed_data:
-            # As the services do: the spending counter follows the new budget.
-            services.recount_budget(obj)
+        if change:
+            # The form's instance was read before this save and its counters may be
+            # stale: count them again with the row locked, so no checkout spending
+            # the promotion is still running, and for the limits as edited.
+            list(Promotion.objects.select_for_update().filter(pk=obj.pk).values_list("pk"))
+            services.recount(obj)
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is VoucherCode:
+            for code in formset.save(commit=False):
+                if not code._state.adding:
+                    # As for the promotion: never write back uses read before the lock.
+                    code.uses = (
+                        VoucherCode.objects.select_for_update()
+                        .values_list("uses", flat=True)
+                        .get(pk=code.pk)
+                    )
+                    services.check_code_uses(code)
+                code.save()
+            for code in formset.deleted_objects:
+                code.delete()
+            formset.save_m2m()
+            return
+        super().save_formset(request, form, formset, change)
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -81,9 +81,11 @@ class PromotionDiscountSource:
             return
         user = customer.user if customer.is_authenticated else None
         email = (customer.email or getattr(user, "email", "") or "").strip().lower()
+        unlimited = _share_unlimited({claim.discount.promotion for claim in mine})
         redemptions = []
         for claim in mine:
-            redemptions.append(_spend_one(claim, user=user, email=email))
+            counted = claim.discount.promotion not in unlimited
+            redemptions.append(_spend_one(claim, user=user, email=email, counted=counted))
         for redemption in redemptions:
             redemption.order_reference = order_reference
         try:
@@ -134,21 +136,49 @@ class PromotionDiscountSource:
         return released
 
 
-def _spend_one(claim: Claim, *, user, email: str) -> Redemption:
+def _share_unlimited(promotion_ids: set[str]) -> set[str]:
+    """Of ``promotion_ids``, those without ``max_uses`` or a budget, share-locked.
+
+    Their spending changes no counter, so checkouts that use the same broad
+    promotion need not queue on its row. The share lock still makes a change of
+    its limits (:func:`~commerce.promotions.services.recount`, which locks the row
+    for update) wait for these checkouts, and count their redemptions. A row
+    being changed is read again once the change commits (PostgreSQL's
+    ``FOR SHARE``), so one that gained a limit meanwhile is not returned and is
+    spent with the conditional update.
+    """
+    query = (
+        Promotion.objects.filter(pk__in=promotion_ids, max_uses__isnull=True, budget__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    connection = connections[query.db]
+    sql, params = query.query.sql_with_params()
+    # Django's select_for_update() has no share mode; SQLite locks the whole
+    # database for a writing transaction and needs none.
+    sql += {"postgresql": " FOR SHARE", "mysql": " LOCK IN SHARE MODE"}.get(connection.vendor, "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # Raw rows: SQLite gives a UUID as bare hex, so parse it as the field does.
+        return {str(Promotion._meta.pk.to_python(pk)) for (pk,) in cursor.fetchall()}
+
+
+def _spend_one(claim: Claim, *, user, email: str, counted: bool = True) -> Redemption:
     discount = claim.discount
     currency = claim.currency or _promotion_currency(discount.promotion)
     spent = Decimal(claim.amount).scaleb(-currency_exponent(currency))
     named = {"promotion": discount.promotion, "code": discount.code, "name": discount.name}
-    # The budget moves only when the promotion has one, in the claim's currency.
+    # Uses are counted only while there is a maximum, and the budget moves only
+    # when there is one, in the claim's currency (as services.recount keeps them).
     within_budget = Q(budget__isnull=True) | Q(
         budget_currency=currency, budget_spent__lte=F("budget") - Value(spent)
     )
-    updated = (
+    updated = not counted or (
         Promotion.objects.filter(pk=discount.promotion)
         .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
         .filter(within_budget)
         .update(
-            uses=F("uses") + 1,
+            uses=Case(When(max_uses__isnull=False, then=F("uses") + 1), default=Value(0)),
             budget_spent=Case(
                 When(budget__isnull=False, then=F("budget_spent") + Value(spent)),
                 default=F("budget_spent"),

@@ -21,7 +21,8 @@ from commerce.promotions.models import Promotion, Redemption, VoucherCode
 
 PROMOTION_CODES = {
     "promotion.uses_mismatch": (
-        "A promotion's uses differ from the number of its unreleased redemptions."
+        "A promotion's uses differ from the number of its unreleased redemptions "
+        "(or are not zero without maximum uses)."
     ),
     "promotion.uses_exceed_max": "A promotion has been used more times than its maximum uses.",
     "promotion.budget_mismatch": (
@@ -55,8 +56,9 @@ def _open_count(field: str):
 @register(PROMOTION_CODES)
 def promotions() -> Iterator[Violation]:
     """Each promotion's ``uses`` is the number of its unreleased redemptions and at most
-    ``max_uses``; its ``budget_spent`` is the sum of their amounts in the budget's
-    currency and at most the budget (zero when it has no budget). One query."""
+    ``max_uses`` (zero when it has no maximum); its ``budget_spent`` is the sum of their
+    amounts in the budget's currency and at most the budget (zero when it has no
+    budget). One query."""
     spent = (
         _open_redemptions(promotion=OuterRef("pk"), amount_currency=OuterRef("budget_currency"))
         .values("promotion")
@@ -64,6 +66,7 @@ def promotions() -> Iterator[Violation]:
         .values("total")
     )
     has_budget = Q(budget__isnull=False)
+    has_max = Q(max_uses__isnull=False)
     broken = (
         Promotion.objects.order_by()
         .annotate(
@@ -73,8 +76,8 @@ def promotions() -> Iterator[Violation]:
             redeemed_r=rounded(Coalesce(Subquery(spent), Value(Decimal(0)))),
         )
         .filter(
-            differs("uses", "open_uses")
-            | Q(max_uses__isnull=False, uses__gt=F("max_uses"))
+            (has_max & (differs("uses", "open_uses") | Q(uses__gt=F("max_uses"))))
+            | (~has_max & ~Q(uses=0))
             | (~has_budget & ~Q(spent_r=0))
             | (has_budget & (differs("spent_r", "redeemed_r") | Q(spent_r__gt=F("budget_r"))))
         )
@@ -93,7 +96,11 @@ def promotions() -> Iterator[Violation]:
     )
     for row in stream(broken):
         name = f"{row['name']} ({row['pk']})"
-        if row["uses"] != row["open_uses"]:
+        if row["max_uses"] is None and row["uses"] != 0:
+            yield Violation(
+                "promotion.uses_mismatch", f"uses {row['uses']} without maximum uses", name
+            )
+        elif row["max_uses"] is not None and row["uses"] != row["open_uses"]:
             yield Violation(
                 "promotion.uses_mismatch",
                 f"uses {row['uses']}, but it has {row['open_uses']} unreleased redemption(s)",

@@ -78,7 +78,14 @@ class Promotion(BaseModel):
         _("budget spent"), max_digits=14, decimal_places=3, default=0, editable=False
     )
     max_uses = models.PositiveIntegerField(_("maximum uses"), null=True, blank=True)
-    uses = models.PositiveIntegerField(_("uses"), default=0, editable=False)
+    # Counted only while max_uses is set (as budget_spent only with a budget), so that
+    # checkouts spending a promotion without limits do not queue on its row.
+    uses = models.PositiveIntegerField(
+        _("uses"),
+        default=0,
+        editable=False,
+        help_text=_("Unreleased redemptions, counted while it has maximum uses."),
+    )
     requires_code = models.BooleanField(
         _("requires a code"),
         default=False,

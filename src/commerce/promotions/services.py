@@ -357,41 +357,42 @@ def update_promotion(
             "This promotion has voucher codes: it must require one.",
             details={"requires_code": ["Delete its codes first."]},
         )
-    if "budget" in changes:
-        recount_budget(promotion)
+    if changes.keys() & {"budget", "max_uses"}:
+        recount(promotion)
     promotion.save()
     if benefit is not None:
         set_benefit(promotion, **benefit)
     return promotion
 
 
-def recount_budget(promotion: Promotion) -> None:
-    """Set ``promotion.budget_spent`` (unsaved) for a budget that was set or changed.
+def recount(promotion: Promotion) -> None:
+    """Set ``promotion``'s counters (unsaved) for limits that were set or changed.
 
-    Spending counts against a budget only while there is one: a budget set (or
-    changed) later starts from what the unreleased redemptions already gave. A
-    budget below that raises :class:`InvalidPromotionError` (400). The admin calls
-    it too, so a budget edited there cannot break the counter.
+    Uses are counted only while there is a maximum, and spending only while there is
+    a budget: a limit set later starts from what the unreleased redemptions already
+    took. A limit below that raises :class:`InvalidPromotionError` (400). Call it
+    with the promotion's row locked (``select_for_update``) in the transaction that
+    saves it: a checkout spending the promotion holds its row until it commits (a
+    share lock when the promotion has no limit), so the count includes it. The
+    admin calls it too, so limits edited there cannot break the counters.
     """
-    promotion.budget_spent = _unreleased_spend(promotion)
-    if promotion.budget is not None and promotion.budget_spent > promotion.budget.amount:
+    unreleased = Redemption.objects.filter(promotion=promotion, released_at__isnull=True)
+    promotion.uses = unreleased.count() if promotion.max_uses is not None else 0
+    if promotion.max_uses is not None and promotion.uses > promotion.max_uses:
         raise InvalidPromotionError(
-            "The budget is less than what this promotion has already given.",
-            details={"budget": [f"At least {promotion.budget_spent}."]},
+            "The maximum uses are fewer than this promotion's uses so far.",
+            details={"max_uses": [f"At least {promotion.uses}."]},
         )
-
-
-def _unreleased_spend(promotion: Promotion) -> Decimal:
-    """What ``promotion``'s unreleased redemptions gave in its budget's currency (0
-    without a budget)."""
-    if promotion.budget is None:
-        return Decimal(0)
-    total = Redemption.objects.filter(
-        promotion=promotion,
-        released_at__isnull=True,
-        amount_currency=str(promotion.budget.currency),
-    ).aggregate(total=Sum("amount"))["total"]
-    return total or Decimal(0)
+    promotion.budget_spent = Decimal(0)
+    if promotion.budget is not None:
+        promotion.budget_spent = unreleased.filter(
+            amount_currency=str(promotion.budget.currency)
+        ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        if promotion.budget_spent > promotion.budget.amount:
+            raise InvalidPromotionError(
+                "The budget is less than what this promotion has already given.",
+                details={"budget": [f"At least {promotion.budget_spent}."]},
+            )
 
 
 @transaction.atomic
@@ -454,13 +455,19 @@ def update_code(code: VoucherCode, **changes: Any) -> VoucherCode:
     for name, value in changes.items():
         setattr(code, name, value)
     validate_code_fields(code)
+    check_code_uses(code)
+    code.save()
+    return code
+
+
+def check_code_uses(code: VoucherCode) -> None:
+    """Raise :class:`InvalidVoucherCodeError` (400) when ``code.max_uses`` is below its
+    uses so far (read with its row locked)."""
     if code.max_uses is not None and code.uses > code.max_uses:
         raise InvalidVoucherCodeError(
             "The code has been used more times than that.",
             details={"max_uses": [f"At least {code.uses}, its uses so far."]},
         )
-    code.save()
-    return code
 
 
 @transaction.atomic
