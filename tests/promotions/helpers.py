@@ -10,7 +10,8 @@ from djmoney.money import Money
 
 from commerce.catalog.models import Variant
 from commerce.core.money import to_minor_units
-from commerce.pricing.types import Customer, PricingContext, PricingLine
+from commerce.pricing.exceptions import DiscountUnavailableError
+from commerce.pricing.types import Claim, Customer, Discount, PricingContext, PricingLine
 from commerce.promotions import services
 from commerce.promotions.discounts import PromotionDiscountSource
 from commerce.promotions.models import Benefit, Promotion, PromotionTarget, VoucherCode
@@ -146,3 +147,14 @@ def noise_promotions(count: int, *, now: datetime = NOW) -> list[Promotion]:
     )
     VoucherCode.objects.bulk_create(codes, batch_size=500)
     return promotions
+
+
+def spend_automatic(p: Promotion, reference: str) -> str:
+    """Spend 1.00 USD of automatic promotion ``p`` for order ``reference`` (inside the
+    caller's transaction): ``"spent"``, or the reason it was refused."""
+    claim = Claim(Discount("promotion", str(p.pk), "", p.name, "order"), 100, "USD")
+    try:
+        SOURCE.spend([claim], order_reference=reference, customer=Customer())
+    except DiscountUnavailableError as error:
+        return error.details["reason"]
+    return "spent"

@@ -51,6 +51,15 @@ def add_form(**overrides) -> dict[str, str]:
     return data
 
 
+def change_form(p: Promotion, **overrides) -> dict[str, str]:
+    """The change form of ``p`` (with its benefit inline) as :func:`add_form` fills it."""
+    return add_form(
+        **management("benefit", 1, 1),
+        **{"benefit-0-id": str(p.benefit.pk), "benefit-0-promotion": str(p.pk)},
+        **overrides,
+    )
+
+
 def test_changelists_and_forms_load(admin_client):
     p = promotion("Summer", benefit=percent_off(10), requires_code=True, codes=["SUN"])
     Redemption.objects.create(
@@ -125,15 +134,9 @@ def test_redemptions_cannot_be_added_changed_or_deleted(admin_client):
 def test_a_budget_edited_in_the_admin_counts_what_was_already_given(admin_client):
     p = promotion("Summer", benefit=percent_off(10), currency="USD")
     Redemption.objects.create(promotion=p, order_reference="O-1", amount=Money("30", "USD"))
-    benefit = p.benefit
 
     def edit(budget: str):
-        data = add_form(
-            currency="USD",
-            budget_0=budget,
-            **management("benefit", 1, 1),
-            **{"benefit-0-id": str(benefit.pk), "benefit-0-promotion": str(p.pk)},
-        )
+        data = change_form(p, currency="USD", budget_0=budget)
         return admin_client.post(url("promotion", "change", p.pk), data, follow=True)
 
     refused = edit("20.00")
@@ -149,15 +152,9 @@ def test_maximum_uses_edited_in_the_admin_count_the_unreleased_redemptions(admin
     p = promotion("Summer", benefit=percent_off(10), currency="USD")
     for n in range(2):
         Redemption.objects.create(promotion=p, order_reference=f"O-{n}", amount=Money("1", "USD"))
-    benefit = p.benefit
 
     def edit(max_uses: str):
-        data = add_form(
-            currency="USD",
-            max_uses=max_uses,
-            **management("benefit", 1, 1),
-            **{"benefit-0-id": str(benefit.pk), "benefit-0-promotion": str(p.pk)},
-        )
+        data = change_form(p, currency="USD", max_uses=max_uses)
         return admin_client.post(url("promotion", "change", p.pk), data, follow=True)
 
     assert "fewer than this promotion&#x27;s uses so far" in edit("1").content.decode()
@@ -182,7 +179,6 @@ def test_an_admin_edit_never_writes_back_counters_read_before_a_checkout_spent(
         codes=[{"code": "SUMMER", "max_uses": 5}],
     )
     code = p.codes.get()
-    benefit = p.benefit
     save_model = PromotionAdmin.save_model
 
     def checkout_commits_meanwhile(self, request, obj, form, change):
@@ -195,13 +191,12 @@ def test_an_admin_edit_never_writes_back_counters_read_before_a_checkout_spent(
         save_model(self, request, obj, form, change)
 
     monkeypatch.setattr(PromotionAdmin, "save_model", checkout_commits_meanwhile)
-    data = add_form(
+    data = change_form(
+        p,
         name="Summer sale",
         currency="USD",
         requires_code="on",
         max_uses="5",
-        **management("benefit", 1, 1),
-        **{"benefit-0-id": str(benefit.pk), "benefit-0-promotion": str(p.pk)},
         **management("codes", 1, 1),
         **{
             "codes-0-id": str(code.pk),

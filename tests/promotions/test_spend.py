@@ -22,6 +22,7 @@ from tests.promotions.helpers import (
     line,
     percent_off,
     promotion,
+    spend_automatic,
     variant,
 )
 
@@ -182,15 +183,6 @@ def test_a_claim_without_a_currency_uses_the_promotions(coded):
     claim = Claim(Discount("voucher", str(coded.pk), "SAVE", "Save", "voucher"), 150)
     SOURCE.spend([claim], order_reference="O-1", customer=Customer())
     assert Redemption.objects.get().amount == Money("1.50", "USD")
-
-
-def spend_automatic(p: Promotion, reference: str) -> str:
-    claim = Claim(Discount("promotion", str(p.pk), "", p.name, "order"), 100, "USD")
-    try:
-        SOURCE.spend([claim], order_reference=reference, customer=Customer())
-    except DiscountUnavailableError as error:
-        return error.details["reason"]
-    return "spent"
 
 
 def test_an_unlimited_promotion_is_spent_without_counting_uses():

@@ -16,26 +16,15 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection, transaction
 
-from commerce.pricing.exceptions import DiscountUnavailableError
-from commerce.pricing.types import Claim, Customer, Discount
 from commerce.promotions import services
 from commerce.promotions.models import Promotion, Redemption
-from tests.promotions.helpers import SOURCE, percent_off, promotion
+from tests.promotions.helpers import percent_off, promotion, spend_automatic
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def broad() -> Promotion:
     return promotion("Broad", benefit=percent_off(10), currency="USD")
-
-
-def spend(p: Promotion, reference: str) -> str:
-    claim = Claim(Discount("promotion", str(p.pk), "", p.name, "order"), 100, "USD")
-    try:
-        SOURCE.spend([claim], order_reference=reference, customer=Customer())
-    except DiscountUnavailableError as error:
-        return error.details["reason"]
-    return "spent"
 
 
 class Worker:
@@ -106,12 +95,12 @@ def test_the_database_is_postgresql():
 
 def test_checkouts_spending_an_unlimited_promotion_do_not_wait_for_each_other():
     p = broad()
-    first = Worker(lambda: spend(p, "ORDER-1"), hold=True)
+    first = Worker(lambda: spend_automatic(p, "ORDER-1"), hold=True)
     assert first.done.wait(30)
 
     # Were the row locked for update by the first checkout, this would time out.
     with lock_timeout(2000):
-        assert spend(p, "ORDER-2") == "spent"
+        assert spend_automatic(p, "ORDER-2") == "spent"
 
     assert first.finish() == "spent"
     assert Redemption.objects.filter(promotion=p).count() == 2
@@ -121,7 +110,7 @@ def test_checkouts_spending_an_unlimited_promotion_do_not_wait_for_each_other():
 
 def test_a_limit_set_during_a_checkout_waits_for_it_and_counts_it():
     p = broad()
-    checkout = Worker(lambda: spend(p, "ORDER-1"), hold=True)
+    checkout = Worker(lambda: spend_automatic(p, "ORDER-1"), hold=True)
     assert checkout.done.wait(30)
 
     limit = Worker(lambda: services.update_promotion(p, max_uses=5))
@@ -138,7 +127,7 @@ def test_a_checkout_meeting_a_limit_being_set_spends_against_it():
     limit = Worker(lambda: services.update_promotion(p, max_uses=1), hold=True)
     assert limit.done.wait(30)
 
-    checkout = Worker(lambda: spend(p, "ORDER-1"))
+    checkout = Worker(lambda: spend_automatic(p, "ORDER-1"))
     wait_until_blocked(checkout)
     limit.finish()
     assert checkout.finish() == "spent"
@@ -146,4 +135,4 @@ def test_a_checkout_meeting_a_limit_being_set_spends_against_it():
     p.refresh_from_db()
     assert p.uses == 1
     with transaction.atomic():
-        assert spend(p, "ORDER-2") == "used_up"
+        assert spend_automatic(p, "ORDER-2") == "used_up"
