@@ -64,11 +64,14 @@ class PromotionDiscountSource:
 
     def spend(self, claims: Iterable[Claim], *, order_reference: str, customer: Customer) -> None:
         """Spend each claim of this source for ``order_reference``: a use (and the amount,
-        against its budget) of the promotion, and a use of the code, each with one
-        conditional ``UPDATE``; then record a :class:`Redemption` per claim.
+        against its budget) of a promotion with maximum uses or a budget, and a use of
+        the code, each with one conditional ``UPDATE``; then record a
+        :class:`Redemption` per claim. Promotions with neither limit move no counter:
+        one query reads them all ``FOR SHARE``.
 
         Call inside the checkout's transaction: the updated rows stay locked until it
-        ends, so concurrent checkouts queue and never spend past a limit. Raises
+        ends, so concurrent checkouts queue and never spend past a limit, and a limit
+        being set waits for the share-locked ones. Raises
         :class:`~commerce.pricing.exceptions.DiscountUnavailableError` naming the
         promotion or code that ran out (or that this customer has used up), leaving
         the transaction for the caller to roll back.
