@@ -28,13 +28,14 @@ BERLIN = {
 #: What pricing a cart of a signed-in customer with two codes entered costs, for an
 #: address in a zone with shipping and tax: the categories' ancestors, the promotions
 #: that can match, the entered codes, this customer's redemptions of the limited
-#: code; for shipping, the zones with their members, the methods with their bands;
-#: for tax, the zones with their members again, and their rates.
+#: code; the destination's zones with their members, once for shipping and tax; for
+#: shipping, the methods with their bands; for tax, the rates.
 PRICING_QUERIES = sum(
     {
         "promotions: ancestors, candidates, codes, the customer's redemptions": 4,
-        "shipping: zones, their members, methods, their bands": 4,
-        "tax: zones, their members, rates": 3,
+        "zones, their members": 2,
+        "shipping: methods, their bands": 2,
+        "tax: rates": 1,
     }.values()
 )
 #: ``GET /cart/?country=DE&postal_code=10115``: the cart, its lines (with variant,

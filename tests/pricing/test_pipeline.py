@@ -65,9 +65,9 @@ def line(key: str, variant, quantity: int) -> PricingLine:
 
 def test_shipping_options_and_tax_lines(shop, django_assert_max_num_queries):
     lines = [line("a", shop["shirt"], 2), line("b", shop["novel"], 1)]
-    # Promotions: category ancestors, candidates; shipping: zones, members, methods,
-    # bands; tax: zones, members, rates.
-    with django_assert_max_num_queries(9):
+    # Promotions: category ancestors, candidates; the zones and their members, once;
+    # shipping: methods, bands; tax: rates.
+    with django_assert_max_num_queries(7):
         priced = price_lines(
             lines,
             currency="EUR",
@@ -156,3 +156,40 @@ def test_the_shipping_key_is_taxed_by_the_methods_tax_class(shop):
     assert [(t.key, t.rate, t.amount) for t in priced.shipping.tax_lines] == [
         (SHIPPING_KEY, 7, 34)  # 4.90 at 7 % = 0.343
     ]
+
+
+class RecordingRates:
+    """A tax strategy that charges nothing and keeps the zones it was given."""
+
+    seen: list = []
+
+    def calculate(self, request):
+        from commerce.pricing.types import TaxResult
+
+        RecordingRates.seen.append(request.zones)
+        return TaxResult()
+
+
+def test_shipping_and_tax_share_the_zones_matched_once(shop, settings, monkeypatch):
+    from commerce.pricing import shipping
+    from commerce.pricing.zones import match_zones
+
+    settings.COMMERCE = {**settings.COMMERCE, "TAX_STRATEGY": f"{__name__}.RecordingRates"}
+    RecordingRates.seen = []
+    shipped = []
+    original = shipping.shipping_options
+    monkeypatch.setattr(
+        shipping,
+        "shipping_options",
+        lambda request: shipped.append(request.zones) or original(request),
+    )
+    price_lines(
+        [line("a", shop["shirt"], 1)],
+        currency="EUR",
+        customer=Customer(),
+        shipping_address=ADDRESS,
+    )
+    expected = tuple(match_zones(pipeline.Destination.of(ADDRESS)))
+    assert [z.name for z in expected] == ["Germany"]
+    assert shipped == [expected]
+    assert RecordingRates.seen == [expected]

@@ -181,10 +181,14 @@ def price_lines(
     def net(line: PricingLine) -> int:
         return line.base_total - sum(a.amount for a in adjustments[line.key])
 
-    # 5: shipping.
+    # 5: shipping. The destination's zones are matched once, for shipping and tax.
     shipping_methods: tuple[ShippingOption, ...] = ()
+    zones: tuple[Any, ...] | None = None
     if destination is not None and destination.country:
         from commerce.pricing.shipping import shipping_options
+        from commerce.pricing.zones import match_zones
+
+        zones = tuple(match_zones(destination))
 
         shipping_methods = tuple(
             shipping_options(
@@ -195,6 +199,7 @@ def price_lines(
                     lines=tuple(lines),
                     subtotal=sum(net(line) for line in lines),
                     weight=sum(line.weight * line.quantity for line in lines),
+                    zones=zones,
                 )
             )
         )
@@ -226,6 +231,7 @@ def price_lines(
             prices_include_tax=prices_include_tax,
             rounding=tax_rounding(),
             customer=customer,
+            zones=zones,
         )
     )
     if shipping is not None:

@@ -168,7 +168,7 @@ def shipping_options(request: ShippingRequest) -> list[ShippingOption]:
     from commerce.pricing.models import ShippingMethod
     from commerce.pricing.zones import match_zones
 
-    zones = match_zones(request.destination)
+    zones = request.zones if request.zones is not None else match_zones(request.destination)
     if not zones:
         return []
     methods = (

@@ -68,7 +68,7 @@ class FlatRates(TaxStrategy):
         destination = request.destination
         if destination is None or not destination.country or not request.items:
             return TaxResult()
-        zones = match_zones(destination)
+        zones = request.zones if request.zones is not None else match_zones(destination)
         if not zones:
             return TaxResult()
         rates: dict[tuple[Any, str | None], list[Any]] = {}

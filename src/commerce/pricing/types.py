@@ -290,6 +290,10 @@ class ShippingRequest:
     subtotal: int
     #: Grams, all units of all lines.
     weight: int
+    #: The zones ``destination`` is in, best first, as the pipeline matched them once
+    #: for shipping and tax (:func:`~commerce.pricing.zones.match_zones`); ``None``
+    #: when the caller did not match them.
+    zones: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -368,6 +372,10 @@ class TaxRequest:
     #: ``"unit"``, ``"line"`` or ``"document"`` (``COMMERCE["TAX_ROUNDING"]``).
     rounding: str
     customer: Customer = field(default_factory=Customer)
+    #: The zones ``destination`` is in, best first, as the pipeline matched them once
+    #: for shipping and tax; ``None`` when the caller did not match them (a strategy
+    #: then matches them itself if it needs them).
+    zones: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
