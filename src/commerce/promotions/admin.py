@@ -105,9 +105,7 @@ class PromotionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if change:
             # The form's instance was read before this save and its counters may be
-            # stale: count them again with the row locked, so no checkout spending
-            # the promotion is still running, and for the limits as edited.
-            list(Promotion.objects.select_for_update().filter(pk=obj.pk).values_list("pk"))
+            # stale: count them again, for the limits as edited.
             services.recount(obj)
         super().save_model(request, obj, form, change)
 
@@ -115,13 +113,7 @@ class PromotionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         if formset.model is VoucherCode:
             for code in formset.save(commit=False):
                 if not code._state.adding:
-                    # As for the promotion: never write back uses read before the lock.
-                    code.uses = (
-                        VoucherCode.objects.select_for_update()
-                        .values_list("uses", flat=True)
-                        .get(pk=code.pk)
-                    )
-                    services.check_code_uses(code)
+                    services.recount_code(code)
                 code.save()
             for code in formset.deleted_objects:
                 code.delete()

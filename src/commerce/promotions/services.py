@@ -370,12 +370,14 @@ def recount(promotion: Promotion) -> None:
 
     Uses are counted only while there is a maximum, and spending only while there is
     a budget: a limit set later starts from what the unreleased redemptions already
-    took. A limit below that raises :class:`InvalidPromotionError` (400). Call it
-    with the promotion's row locked (``select_for_update``) in the transaction that
-    saves it: a checkout spending the promotion holds its row until it commits (a
-    share lock when the promotion has no limit), so the count includes it. The
-    admin calls it too, so limits edited there cannot break the counters.
+    took. A limit below that raises :class:`InvalidPromotionError` (400). It locks
+    the promotion's row for update first, so call it in the transaction that saves
+    it: a checkout spending the promotion holds its row until it commits (a share
+    lock when the promotion has no limit), so the count includes it. The admin
+    calls it too, so limits edited there cannot break the counters.
     """
+    # Lock the row (again, for update_promotion, which already holds it: a no-op).
+    list(Promotion.objects.select_for_update().filter(pk=promotion.pk).values_list("pk"))
     unreleased = Redemption.objects.filter(promotion=promotion, released_at__isnull=True)
     promotion.uses = unreleased.count() if promotion.max_uses is not None else 0
     if promotion.max_uses is not None and promotion.uses > promotion.max_uses:
@@ -458,6 +460,16 @@ def update_code(code: VoucherCode, **changes: Any) -> VoucherCode:
     check_code_uses(code)
     code.save()
     return code
+
+
+def recount_code(code: VoucherCode) -> None:
+    """Set ``code.uses`` (unsaved) from its row, locked for update, so a save in this
+    transaction never writes back uses read before a checkout spent one; then
+    :func:`check_code_uses`. The admin calls it before saving an edited code."""
+    code.uses = (
+        VoucherCode.objects.select_for_update().values_list("uses", flat=True).get(pk=code.pk)
+    )
+    check_code_uses(code)
 
 
 def check_code_uses(code: VoucherCode) -> None:
