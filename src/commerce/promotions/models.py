@@ -36,13 +36,19 @@ class PromotionLane(models.TextChoices):
     SHIPPING = Lane.SHIPPING, _("Shipping")
 
 
+def running_at(now) -> Q:
+    """The condition of a promotion that is active and inside its window at ``now``."""
+    return Q(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+        is_active=True,
+    )
+
+
 class PromotionQuerySet(models.QuerySet):
     def running(self, now):
         """Active and inside their window at ``now``."""
-        return self.filter(is_active=True).filter(
-            Q(starts_at__isnull=True) | Q(starts_at__lte=now),
-            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
-        )
+        return self.filter(running_at(now))
 
 
 class Promotion(BaseModel):
