@@ -77,8 +77,9 @@ class Client:
         self.connection.close()
 
 
-#: One flow: given a client and a random generator, run every step or raise FlowError.
-Flow = Callable[[Client, random.Random], None]
+#: One flow: given a client and a random generator, run every step or raise FlowError
+#: (what it returns is ignored).
+Flow = Callable[[Client, random.Random], object]
 
 
 def run_flows(port: int, flow: Flow, *, threads: int, seconds: float, warmup: float) -> dict:

@@ -5,9 +5,10 @@ commerce's ``bench_seed``, ``<prefix>_oscar_<N>`` with the oscar host's
 ``peer_seed``), serves both with the same gunicorn options on two loopback ports,
 and loads them endpoint by endpoint, alternating the stacks within each round
 (commerce's list, oscar's list, commerce's detail, ...). The plain endpoints are
-loaded by wrk, the checkout flow by :mod:`client`'s threads. Each figure in the
-report is the median of the rounds. Both servers are stopped at the end, also on
-error.
+loaded by wrk, the checkout flows by :mod:`client`'s threads. An endpoint a stack
+has no counterpart for (its ``lacks``: oscar-api has no payment step) is skipped on
+that stack, recorded as such, and shown as n/a. Each figure in the report is the
+median of the rounds. Both servers are stopped at the end, also on error.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ import client
 import wrk
 from peers_report import write_report
 from run import BENCH_DIR, check_postgres, finish, git_revision, log, machine, redact, versions
-from stacks import CARTS_PER_CONNECTION, CommerceStack, OscarStack, installed_versions, oscar_python
+from stacks import (
+    CARTS_PER_CONNECTION,
+    CommerceStack,
+    OscarStack,
+    Stack,
+    installed_versions,
+    oscar_python,
+)
 
 #: (key, label) of each endpoint, in the order the round runs them.
 ENDPOINTS = [
@@ -35,13 +43,45 @@ ENDPOINTS = [
     ("detail", "product detail (random over the catalog)"),
     ("categories", "categories"),
     ("cart_add", "cart add (existing cart of 3 lines)"),
-    ("checkout", "checkout flow"),
+    ("checkout", "checkout flow: add + checkout"),
+    ("checkout_payment", "checkout flow with payment start"),
 ]
-#: The flow each stack runs for ``checkout``.
-FLOW_STEPS = {
-    "commerce": "cart add + checkout + payment start",
-    "oscar-api": "basket add + checkout (oscar-api has no payment step)",
-}
+
+
+def flow_steps(stacks: list[Stack]) -> dict[str, dict[str, str]]:
+    """Each flow endpoint's steps on each stack, or ``n/a (<why>)`` where the stack lacks it."""
+    steps: dict[str, dict[str, str]] = {}
+    for stack in stacks:
+        for key, (named, _) in stack.flows().items():
+            steps.setdefault(key, {})[stack.label] = named
+    for stack in stacks:
+        for key in steps:
+            if key in stack.lacks:
+                steps[key][stack.label] = f"n/a ({stack.lacks[key]})"
+    return {key: steps[key] for key, _ in ENDPOINTS if key in steps}
+
+
+def wrk_endpoints(stack: Stack) -> set[str]:
+    """The endpoints wrk loads on ``stack``: its plain GETs, detail and cart add."""
+    return {*stack.paths, "detail", "cart_add"}
+
+
+def check_endpoints(stack: Stack) -> None:
+    """Every endpoint is exactly one of the stack's wrk endpoints, its flows or its lacks,
+    so a new endpoint cannot be skipped (or measured twice) by accident."""
+    kinds = (wrk_endpoints(stack), set(stack.flows()), set(stack.lacks))
+    for key, _ in ENDPOINTS:
+        if sum(key in kind for kind in kinds) != 1:
+            raise ValueError(f"{stack.label}: endpoint {key!r} needs one wrk load, flow or lack")
+    unknown = set().union(*kinds) - {key for key, _ in ENDPOINTS}
+    if unknown:
+        raise ValueError(f"{stack.label}: no such endpoint {sorted(unknown)}")
+
+
+def schedule(stacks: list[Stack]) -> list[tuple[str, Stack]]:
+    """One round's measurements, in order: (endpoint, stack) for each endpoint, the stacks
+    alternating, leaving out the endpoints a stack lacks."""
+    return [(key, stack) for key, _ in ENDPOINTS for stack in stacks if key not in stack.lacks]
 
 
 def default_cache() -> Path:
@@ -84,10 +124,11 @@ def stack_args(args: argparse.Namespace, port: int) -> argparse.Namespace:
 def load(args, stack, endpoint: str, requests: dict, out: Path) -> dict:
     """One measurement of ``endpoint`` on ``stack``: wrk, or the flow threads."""
     log(f"  {stack.label}: {endpoint}")
-    if endpoint == "checkout":
+    flows = stack.flows()
+    if endpoint in flows:
         return client.run_flows(
             stack.args.port,
-            stack.flow,
+            flows[endpoint][1],
             threads=args.connections,
             seconds=args.peer_duration,
             warmup=args.peer_warmup,
@@ -155,6 +196,8 @@ def main(args: argparse.Namespace) -> int:
         stack_args(args, args.port + 1), f"{args.peer_db_prefix}_oscar_{size}", out, python
     )
     stacks = [commerce, oscar]
+    for stack in stacks:
+        check_endpoints(stack)
     mine = versions()
     theirs = installed_versions(python, ["django-oscar", "django-oscar-api", "Django", "gunicorn"])
     results: dict = {
@@ -176,12 +219,15 @@ def main(args: argparse.Namespace) -> int:
             "commerce_versions": mine,
             "oscar_versions": theirs,
             "wrk": wrk.version(),
-            "flows": FLOW_STEPS,
+            "flows": flow_steps(stacks),
             "load_before": os.getloadavg(),
         },
         "databases": {},
         "endpoints": {key: {"label": label} for key, label in ENDPOINTS},
     }
+    for stack in stacks:
+        for key, why in stack.lacks.items():
+            results["endpoints"][key].setdefault("n/a", {})[stack.label] = why
     results["databases"][commerce.name] = commerce.prepare_catalog(size)
     results["databases"][oscar.name] = oscar.prepare_catalog(size)
     try:
@@ -191,15 +237,14 @@ def main(args: argparse.Namespace) -> int:
             requests[stack.label] = requests_of(stack, args.connections)
         for number in range(1, args.rounds + 1):
             log(f"round {number} of {args.rounds}")
-            for key, _ in ENDPOINTS:
-                for stack in stacks:
-                    figures = load(args, stack, key, requests[stack.label], out)
-                    results["endpoints"][key].setdefault(stack.label, {"rounds": []})
-                    results["endpoints"][key][stack.label]["rounds"].append(figures)
-                    log(
-                        f"    {figures['rps']:.1f}/s p50 {figures['p50_ms']} ms "
-                        f"p99 {figures['p99_ms']} ms errors {figures['errors']}"
-                    )
+            for key, stack in schedule(stacks):
+                figures = load(args, stack, key, requests[stack.label], out)
+                results["endpoints"][key].setdefault(stack.label, {"rounds": []})
+                results["endpoints"][key][stack.label]["rounds"].append(figures)
+                log(
+                    f"    {figures['rps']:.1f}/s p50 {figures['p50_ms']} ms "
+                    f"p99 {figures['p99_ms']} ms errors {figures['errors']}"
+                )
     finally:
         for stack in stacks:
             stack.stop()

@@ -5,8 +5,9 @@ gunicorn with the same options (``run.Host.start``). The oscar stack lives in a
 virtualenv of its own (:func:`oscar_python`), built once in the cache folder
 and reused while its pins are the same; none of oscar's code is committed.
 
-A stack knows the requests of each wrk endpoint (:meth:`requests`) and its
-checkout flow (:meth:`flow`), both for the same catalog size.
+A stack knows the requests of each wrk endpoint (``paths``, :meth:`detail_paths`,
+:meth:`cart_add_requests`) and its flows (:meth:`flows`), all for the same catalog
+size, and names the endpoints it has no counterpart for (``lacks``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import uuid
 from importlib.metadata import version
 from pathlib import Path
 
-from client import Client, FlowError
+from client import Client, Flow, FlowError
 from run import LOOPBACK, Host, connect, create_database, database_exists, log
 from wrk import Request
 
@@ -84,10 +85,19 @@ def installed_versions(python: Path, packages: list[str]) -> dict[str, str]:
 
 
 class Stack(Host):
-    """A shop under test: its label, the paths of its plain GET endpoints, its server."""
+    """A shop under test: its label, the paths of its plain GET endpoints, its flows,
+    the endpoints it lacks, its server."""
 
     label = ""
     paths: dict[str, str] = {}
+    #: Endpoints this stack has no counterpart for (key -> why): the run skips them on
+    #: this stack and the report shows them as n/a.
+    lacks: dict[str, str] = {}
+
+    def flows(self) -> dict[str, tuple[str, Flow]]:
+        """The flow endpoints this stack runs: key -> (its steps, as the report names
+        them; one flow)."""
+        return {}
 
     def start_server(self) -> None:
         # commerce's catalog cache stays off: oscar has none to compare it with.
@@ -148,18 +158,28 @@ class CommerceStack(Stack):
             for variant in variants
         ]
 
-    def flow(self, client: Client, rng: random.Random) -> None:
-        """Cart add (a new cart), guest checkout, dummy payment start."""
+    def flows(self) -> dict[str, tuple[str, Flow]]:
+        return {
+            "checkout": ("cart add + checkout", self.checkout),
+            "checkout_payment": ("cart add + checkout + payment start", self.checkout_and_pay),
+        }
+
+    def checkout(self, client: Client, rng: random.Random) -> dict:
+        """Cart add (a new cart), then guest checkout; the order placed."""
         variant = rng.choice(self.fixture["hot"][FLOW_SET])
         added = client.call("POST", "/api/v1/cart/lines/", {"variant": variant, "quantity": 1})
         token = added.headers["X-Cart-Token"]
-        order = client.call(
+        return client.call(
             "POST",
             "/api/v1/checkout/",
             {"email": EMAIL, "shipping_address": COMMERCE_ADDRESS, "shipping_method": "standard"},
             {"X-Cart-Token": token, "Idempotency-Key": uuid.uuid4().hex},
             expect=(201,),
         ).json()
+
+    def checkout_and_pay(self, client: Client, rng: random.Random) -> None:
+        """:meth:`checkout`, then the dummy payment start: the whole flow a buyer runs."""
+        order = self.checkout(client, rng)
         client.call(
             "POST",
             f"/api/v1/orders/{order['number']}/payments/",
@@ -185,6 +205,10 @@ class OscarStack(Stack):
         "values": "/bench/values/",
         "list": "/api/products/",
         "categories": "/api/categories/",
+    }
+    lacks = {
+        "checkout_payment": "no payment step; its checkout places the order and leaves "
+        "payment to the project",
     }
 
     def __init__(self, args, name: str, out: Path, python: Path) -> None:
@@ -250,11 +274,14 @@ class OscarStack(Stack):
             for product_id in products
         ]
 
-    def flow(self, client: Client, rng: random.Random) -> None:
+    def flows(self) -> dict[str, tuple[str, Flow]]:
+        return {"checkout": ("basket add + checkout", self.checkout)}
+
+    def checkout(self, client: Client, rng: random.Random) -> None:
         """Basket add (a new session and basket), then oscar-api's guest checkout.
 
         oscar-api has no payment step: its checkout places the order (oscar's
-        ``OrderPlacementMixin``) and leaves payment to the project.
+        ``OrderPlacementMixin``) and leaves payment to the project, hence ``lacks``.
         """
         cookie, basket = self.add(client, rng.choice(self.product_ids), None)
         client.call(

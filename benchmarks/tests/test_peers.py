@@ -7,8 +7,10 @@ The parts that need wrk run only where it is installed; CI installs it and sets
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import threading
@@ -20,6 +22,7 @@ import peers_report
 import pytest
 import run
 import runner
+import stacks
 import wrk
 
 import report
@@ -37,6 +40,8 @@ WRK_OUTPUT += (
     'WRK_JSON {"requests":2669,"duration_us":2000000,"connect":0,"read":1,"write":0,'
     '"timeout":2,"status":3,"p50_us":5173,"p90_us":9000,"p99_us":23790,"max_us":23790}\n'
 )
+#: The peer run the performance page publishes.
+PUBLISHED = Path(__file__).resolve().parent.parent / "results" / "published-peer-oscar"
 
 
 @pytest.fixture
@@ -224,19 +229,169 @@ def test_the_table_gives_medians_and_commerce_over_oscar():
     ]
 
 
+def stack_pair(tmp_path) -> list[stacks.Stack]:
+    """The run's two stacks, built as the run builds them (nothing started)."""
+    args = argparse.Namespace(database_url="postgres://u:p@127.0.0.1:5432/bench", port=1)
+    return [
+        stacks.CommerceStack(args, "c", tmp_path, ""),
+        stacks.OscarStack(args, "o", tmp_path, tmp_path / "python"),
+    ]
+
+
+def test_the_payment_flow_runs_on_commerce_only(tmp_path):
+    """Each round runs every endpoint on commerce and every one but the payment flow on
+    oscar-api, alternating; each stack has one load for each endpoint it runs."""
+    commerce, oscar = stack_pair(tmp_path)
+    for stack in (commerce, oscar):
+        runner.check_endpoints(stack)
+    order = [(key, stack.label) for key, stack in runner.schedule([commerce, oscar])]
+    expected = []
+    for key, _ in runner.ENDPOINTS:
+        expected.append((key, "commerce"))
+        if key != "checkout_payment":
+            expected.append((key, "oscar-api"))
+    assert order == expected
+    assert set(oscar.lacks) == {"checkout_payment"}
+    assert set(commerce.flows()) == {"checkout", "checkout_payment"}
+    assert set(oscar.flows()) == {"checkout"}
+    assert runner.flow_steps([commerce, oscar]) == {
+        "checkout": {"commerce": "cart add + checkout", "oscar-api": "basket add + checkout"},
+        "checkout_payment": {
+            "commerce": "cart add + checkout + payment start",
+            "oscar-api": f"n/a ({oscar.lacks['checkout_payment']})",
+        },
+    }
+
+
+def test_an_endpoint_a_stack_neither_loads_nor_lacks_stops_the_run(tmp_path, monkeypatch):
+    commerce, oscar = stack_pair(tmp_path)
+    monkeypatch.setattr(stacks.OscarStack, "lacks", {})
+    with pytest.raises(ValueError, match="'checkout_payment' needs one wrk load, flow or lack"):
+        runner.check_endpoints(oscar)
+    monkeypatch.setattr(stacks.CommerceStack, "lacks", {"checkout": "twice"})
+    with pytest.raises(ValueError, match="'checkout' needs one wrk load, flow or lack"):
+        runner.check_endpoints(commerce)
+    monkeypatch.setattr(stacks.CommerceStack, "lacks", {"refund": "no such endpoint"})
+    with pytest.raises(ValueError, match=r"no such endpoint \['refund'\]"):
+        runner.check_endpoints(commerce)
+
+
+class ScriptedClient:
+    """Stands in for :class:`client.Client`: records each call and answers as commerce
+    does (a cart token on the cart add, an order on checkout)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict, dict]] = []
+
+    def call(self, method, path, payload=None, headers=None, *, expect=(200, 201)):
+        self.calls.append((method, path, payload, headers or {}))
+        if path == "/api/v1/cart/lines/":
+            return client.Response(201, {"X-Cart-Token": "tok-1"}, b"{}")
+        if path == "/api/v1/checkout/":
+            order = {"number": "CM-1", "access_token": "order-tok"}
+            return client.Response(201, {}, json.dumps(order).encode())
+        return client.Response(201, {}, b"{}")
+
+
+def test_commerce_checkout_flow_stops_before_the_payment(tmp_path):
+    """``checkout``: cart add, then checkout with that cart's token, and no payment start;
+    ``checkout_payment``: the same, then the payment start with the order's token."""
+    commerce, _ = stack_pair(tmp_path)
+    commerce.fixture = {"hot": {stacks.FLOW_SET: ["v-1"]}}
+    flows = commerce.flows()
+
+    scripted = ScriptedClient()
+    flows["checkout"][1](scripted, random.Random(1))
+    assert [(m, p) for m, p, _, _ in scripted.calls] == [
+        ("POST", "/api/v1/cart/lines/"),
+        ("POST", "/api/v1/checkout/"),
+    ]
+    assert scripted.calls[0][2] == {"variant": "v-1", "quantity": 1}
+    assert scripted.calls[1][3]["X-Cart-Token"] == "tok-1"
+
+    scripted = ScriptedClient()
+    flows["checkout_payment"][1](scripted, random.Random(1))
+    assert [(m, p) for m, p, _, _ in scripted.calls] == [
+        ("POST", "/api/v1/cart/lines/"),
+        ("POST", "/api/v1/checkout/"),
+        ("POST", "/api/v1/orders/CM-1/payments/"),
+    ]
+    assert scripted.calls[2][2]["gateway"] == "dummy"
+    assert scripted.calls[2][3]["X-Order-Token"] == "order-tok"
+
+
+def test_an_endpoint_oscar_lacks_renders_as_na(tmp_path):
+    """The payment flow's row: commerce's figures, n/a for oscar-api and the ratio; the
+    report's setting names each flow's steps; the chart draws it on commerce alone."""
+    why = "no payment step"
+    meta = json.loads((PUBLISHED / "results.json").read_text())["meta"]
+    meta["flows"] = {
+        "checkout": {"commerce": "cart add + checkout", "oscar-api": "basket add + checkout"},
+        "checkout_payment": {
+            "commerce": "cart add + checkout + payment start",
+            "oscar-api": f"n/a ({why})",
+        },
+    }
+    results = {
+        "meta": meta,
+        "endpoints": {
+            "checkout": {
+                "label": "checkout flow: add + checkout",
+                "commerce": rounds(30, 20, 40),
+                "oscar-api": rounds(10),
+            },
+            "checkout_payment": {
+                "label": "checkout flow with payment start",
+                "commerce": rounds(15, 25, 20, errors=1),
+                "n/a": {"oscar-api": why},
+            },
+        },
+    }
+    checkout, payment = peers_report.peer_rows(results)
+    assert (checkout["ratio"], checkout["lacking"]) == (3.0, [])
+    assert (payment["commerce_rps"], payment["oscar_rps"], payment["ratio"]) == (20, None, None)
+    assert payment["lacking"] == ["oscar-api"]
+    assert peers_report._cells(payment) == [
+        "checkout flow with payment start",
+        "n/a",
+        "20.0",
+        "n/a",
+        "n/a",
+        "20.0",
+        "n/a / 3",
+    ]
+    setting = peers_report.setting(results)
+    assert setting.endswith(
+        "Checkout flow: add + checkout (commerce cart add + checkout; oscar-api basket add + "
+        "checkout). Checkout flow with payment start (commerce cart add + checkout + payment "
+        f"start; oscar-api n/a ({why}))."
+    )
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    markdown = peers_report.write_report(path).read_text()
+    row = "| checkout flow with payment start | n/a | 20.0 | n/a | n/a | 20.0 | n/a / 3 |"
+    assert row in markdown
+    assert "| checkout flow: add + checkout | 10.0 | 30.0 | 3.00 |" in markdown
+    assert "n/a" in (tmp_path / "tables.rst.inc").read_text()
+    assert (tmp_path / "chart.png").stat().st_size > 0
+
+
 def test_the_published_run_renders_its_table(tmp_path):
     """The run the performance page includes: every endpoint on both stacks, and the
     reST table's rows as wide as its header."""
-    published = Path(__file__).resolve().parent.parent / "results" / "published-peer-oscar"
     results = tmp_path / "results.json"
-    results.write_text((published / "results.json").read_text())
+    results.write_text((PUBLISHED / "results.json").read_text())
     markdown = peers_report.write_report(results).read_text()
     found = json.loads(results.read_text())
     rows = peers_report.peer_rows(found)
-    assert [row["label"] for row in rows] == [label for _, label in runner.ENDPOINTS]
+    # The run's own endpoints: the published run may predate the newest endpoint.
+    assert [row["label"] for row in rows] == [e["label"] for e in found["endpoints"].values()]
     for row in rows:
         assert f"| {' | '.join(peers_report._cells(row))} |" in markdown
-        assert row["ratio"] == pytest.approx(row["commerce_rps"] / row["oscar_rps"])
+        if row["lacking"]:
+            assert row["ratio"] is None
+        else:
+            assert row["ratio"] == pytest.approx(row["commerce_rps"] / row["oscar_rps"])
     table = (tmp_path / "tables.rst.inc").read_text().split(".. list-table::")[1]
     widths = {row.count("\n     -") + 1 for row in table.split("   * - ")[1:]}
     assert widths == {len(peers_report.HEADER)}
@@ -251,7 +406,8 @@ def free_port() -> int:
 
 def test_the_smoke_run_measures_both_stacks_end_to_end(wrk_present, tmp_path):
     """``run.py --peer oscar --smoke``: the oscar virtualenv, both seeds, both servers,
-    every endpoint on both, no errors, the report's files, and no server left running."""
+    every endpoint on both but the payment flow (commerce only, n/a for oscar-api), no
+    errors, the report's files, and no server left running."""
     out = tmp_path / "run"
     port = free_port()
     prefix = "test_peer_smoke"
@@ -275,9 +431,16 @@ def test_the_smoke_run_measures_both_stacks_end_to_end(wrk_present, tmp_path):
     assert [key for key, _ in runner.ENDPOINTS] == list(results["endpoints"])
     for key, entry in results["endpoints"].items():
         for stack in ("commerce", "oscar-api"):
+            if key == "checkout_payment" and stack == "oscar-api":
+                assert stack not in entry
+                assert "no payment step" in entry["n/a"][stack]
+                continue
             assert entry[stack]["requests"] > 0, (key, stack)
             assert entry[stack]["errors"] == 0, (key, stack, entry[stack]["rounds"])
     assert len(peers_report.peer_rows(results)) == len(runner.ENDPOINTS)
+    assert set(results["meta"]["flows"]) == {"checkout", "checkout_payment"}
+    markdown = (out / "results.md").read_text()
+    assert "| checkout flow with payment start | n/a |" in markdown
     for name in ("results.md", "tables.rst.inc", "chart.png"):
         assert (out / name).stat().st_size > 0
     oscar_url = run.database_url(run.DEFAULT_DATABASE_URL, f"{prefix}_oscar_200")
